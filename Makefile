@@ -1,0 +1,55 @@
+# tongcang: `make run` serves the back office with its task worker; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test bench lint format messages setup venv browser-deps
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		(echo "tongcang needs Python 3.11 or newer" >&2; exit 1)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+setup: venv
+	$(PY) manage.py migrate --noinput
+
+run: setup
+	$(PY) manage.py load_demo --once
+	$(PY) manage.py ensure_admin
+	$(PY) manage.py serve
+
+# Browser tests drive Debian's chromium (never a downloaded browser); install it when missing.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -qq && \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils; \
+	fi
+
+test: venv browser-deps
+	$(PY) manage.py migrate --noinput
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) -m bench
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Rebuild the translation catalogues (needs GNU gettext); the compiled .mo files are committed.
+messages:
+	@for d in . channels inventory orders returns erpbridge; do \
+		(cd $$d && ../$(PY) ../manage.py makemessages -l zh_Hans -l en --ignore '.venv/*' --ignore 'var/*' >/dev/null 2>&1 || true); \
+	done
+	$(PY) manage.py compilemessages --ignore '.venv/*' --ignore 'var/*'

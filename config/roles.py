@@ -1,0 +1,72 @@
+"""The roles (groups) and what each may see and do.
+
+Groups are created by a migration (inventory 0003); their permissions are (re)set from this
+table after every ``migrate`` so the code is the single statement of who may do what.
+Each entry: group name → list of "app_label.codename" permissions. Apps extend ROLE_PERMISSIONS
+for their own models as they arrive.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+ROLE_LABELS = {
+    "warehouse": _("仓库"),
+    "reviewer": _("审单"),
+    "after_sales": _("售后"),
+    "after_sales_reviewer": _("售后审核"),
+    "auditor": _("审计"),
+}
+
+MASTER_DATA_VIEW = [
+    "channels.view_platform",
+    "channels.view_shop",
+    "channels.view_skumapping",
+    "channels.view_skucomponent",
+    "inventory.view_product",
+    "inventory.view_warehouse",
+    "inventory.view_stocklevel",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    "warehouse": [
+        *MASTER_DATA_VIEW,
+        "inventory.view_stockmove",
+        "orders.view_order",
+        "orders.view_carrier",
+    ],
+    "reviewer": [
+        *MASTER_DATA_VIEW,
+        "orders.view_order",
+        "orders.change_order",
+        "orders.view_orderhold",
+        "orders.view_orderevent",
+        "orders.view_carrier",
+        # Reviewers keep the SKU relation table (they fix "SKU not mapped" holds).
+        "channels.add_skumapping",
+        "channels.change_skumapping",
+        "channels.add_skucomponent",
+        "channels.change_skucomponent",
+        "channels.delete_skucomponent",
+    ],
+    "after_sales": [*MASTER_DATA_VIEW, "orders.view_order", "orders.view_orderevent"],
+    "after_sales_reviewer": [*MASTER_DATA_VIEW, "orders.view_order", "orders.view_orderevent"],
+    # The auditor sees everything and changes nothing: every view_* permission, added below.
+    "auditor": [],
+}
+
+
+def sync_role_permissions(**kwargs):
+    """post_migrate: give each group exactly the permissions of its role."""
+    from django.contrib.auth.models import Group, Permission
+
+    for name, perms in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        if name == "auditor":
+            wanted = Permission.objects.filter(codename__startswith="view_")
+        else:
+            wanted = Permission.objects.none()
+            for perm in perms:
+                app_label, codename = perm.split(".", 1)
+                wanted = wanted | Permission.objects.filter(
+                    content_type__app_label=app_label, codename=codename
+                )
+        group.permissions.set(wanted)

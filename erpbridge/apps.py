@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ErpbridgeConfig(AppConfig):
+    name = "erpbridge"
+    verbose_name = _("线下ERP对接")

@@ -1,0 +1,1 @@
+"""Models of erpbridge (filled by its issue)."""

@@ -1,0 +1,14 @@
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Loads the demo data (platforms, shops, products, SKU relations, stock); idempotent."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="do nothing if already loaded")
+
+    def handle(self, *args, once=False, **options):
+        from inventory.demo import load_demo
+
+        summary = load_demo(stdout=self.stdout, once=once)
+        self.stdout.write(f"load_demo: {summary}")

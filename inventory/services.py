@@ -1,0 +1,362 @@
+"""The stock core: every change of on_hand or reserved goes through these functions.
+
+Rules (design.md, Stock):
+- on_hand changes only together with a ledger row (``StockMove``), so a level always equals the
+  sum of its ledger;
+- a reservation never makes reserved exceed on_hand: the levels are locked (SELECT … FOR UPDATE)
+  in product-id order before anything is decided, so concurrent workers cannot oversell and
+  cannot deadlock;
+- every function runs in one transaction and takes the actor explicitly.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection, transaction
+
+from .models import Reservation, StockLevel, StockMove, Warehouse
+from .signals import stock_changed
+
+Q4 = Decimal("0.0001")
+
+
+def qty(value) -> Decimal:
+    """A quantity as Decimal with 4 places (refuses floats: they are never exact)."""
+    if isinstance(value, float):
+        raise TypeError("quantities are Decimal, never float")
+    return Decimal(value).quantize(Q4)
+
+
+class StockError(Exception):
+    pass
+
+
+@dataclass
+class Shortage:
+    product_id: int
+    requested: Decimal
+    available: Decimal
+
+
+@dataclass
+class InsufficientStock(StockError):
+    shortages: list[Shortage] = field(default_factory=list)
+
+    def __str__(self):
+        return "; ".join(
+            f"product {s.product_id}: requested {s.requested}, available {s.available}"
+            for s in self.shortages
+        )
+
+
+def _sum_items(items: Iterable[tuple[int, Decimal]]) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = defaultdict(lambda: Decimal("0"))
+    for product_id, quantity in items:
+        totals[int(product_id)] += qty(quantity)
+    return dict(totals)
+
+
+def _actor_id(actor) -> int | None:
+    return getattr(actor, "pk", actor)
+
+
+def _lock_levels(
+    warehouse_id: int, product_ids: list[int]
+) -> dict[int, tuple[int, Decimal, Decimal]]:
+    """Lock (creating when missing) the levels of these products, in product-id order.
+
+    Returns {product_id: (level_id, on_hand, reserved)}.
+    """
+    product_ids = sorted(set(product_ids))
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT product_id, id, on_hand, reserved FROM inventory_stocklevel "
+            "WHERE warehouse_id = %s AND product_id = ANY(%s) ORDER BY product_id FOR UPDATE",
+            [warehouse_id, product_ids],
+        )
+        rows = {r[0]: (r[1], r[2], r[3]) for r in cur.fetchall()}
+        missing = [p for p in product_ids if p not in rows]
+        if missing:
+            cur.execute(
+                "INSERT INTO inventory_stocklevel (warehouse_id, product_id, on_hand, reserved, "
+                "updated_at) SELECT %s, p, 0, 0, now() FROM unnest(%s::bigint[]) AS p "
+                "ON CONFLICT (warehouse_id, product_id) DO NOTHING",
+                [warehouse_id, missing],
+            )
+            cur.execute(
+                "SELECT product_id, id, on_hand, reserved FROM inventory_stocklevel "
+                "WHERE warehouse_id = %s AND product_id = ANY(%s) ORDER BY product_id FOR UPDATE",
+                [warehouse_id, product_ids],
+            )
+            rows = {r[0]: (r[1], r[2], r[3]) for r in cur.fetchall()}
+    return rows
+
+
+def _update_levels(updates: list[tuple[int, Decimal, Decimal]]) -> None:
+    """Add (on_hand delta, reserved delta) to levels by id, in one statement."""
+    if not updates:
+        return
+    ids = [u[0] for u in updates]
+    on_hand = [u[1] for u in updates]
+    reserved = [u[2] for u in updates]
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE inventory_stocklevel AS l SET on_hand = l.on_hand + v.dh, "
+            "reserved = l.reserved + v.dr, updated_at = now() "
+            "FROM unnest(%s::bigint[], %s::numeric[], %s::numeric[]) AS v(id, dh, dr) "
+            "WHERE l.id = v.id",
+            [ids, on_hand, reserved],
+        )
+
+
+def _notify(product_ids: Iterable[int], warehouse_ids: Iterable[int], grew: bool) -> None:
+    product_ids = set(product_ids)
+    warehouse_ids = set(warehouse_ids)
+    if not product_ids:
+        return
+    transaction.on_commit(
+        lambda: stock_changed.send(
+            sender=StockLevel, product_ids=product_ids, warehouse_ids=warehouse_ids, grew=grew
+        )
+    )
+
+
+def main_warehouse_id() -> int:
+    return Warehouse.objects.only("id").get(kind=Warehouse.Kind.MAIN).id
+
+
+# --- reservations ---------------------------------------------------------------------------
+
+
+def reserve(
+    *, document: str, items: Iterable[tuple[int, Decimal]], warehouse_id: int | None = None
+) -> None:
+    """Reserve every (product, quantity) for the document, or nothing.
+
+    Raises InsufficientStock (and changes nothing) when any product lacks available stock.
+    Reserving again for the same document adds to its reservation.
+    """
+    totals = _sum_items(items)
+    if not totals:
+        return
+    if any(q <= 0 for q in totals.values()):
+        raise StockError("reservation quantities must be positive")
+    warehouse_id = warehouse_id or main_warehouse_id()
+    with transaction.atomic():
+        levels = _lock_levels(warehouse_id, list(totals))
+        shortages = [
+            Shortage(pid, q, levels[pid][1] - levels[pid][2])
+            for pid, q in sorted(totals.items())
+            if levels[pid][1] - levels[pid][2] < q
+        ]
+        if shortages:
+            raise InsufficientStock(shortages)
+        _update_levels([(levels[pid][0], Decimal(0), q) for pid, q in totals.items()])
+        pids = list(totals)
+        with connection.cursor() as cur:
+            cur.execute(
+                "INSERT INTO inventory_reservation (document, warehouse_id, product_id, quantity, "
+                "created_at) SELECT %s, %s, p, q, now() "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(p, q) "
+                "ON CONFLICT (document, warehouse_id, product_id) "
+                "DO UPDATE SET quantity = inventory_reservation.quantity + EXCLUDED.quantity",
+                [document, warehouse_id, pids, [totals[p] for p in pids]],
+            )
+        _notify(pids, [warehouse_id], grew=False)
+
+
+def reserved_for(document: str) -> dict[tuple[int, int], Decimal]:
+    """{(warehouse_id, product_id): quantity} reserved for a document."""
+    return {
+        (r.warehouse_id, r.product_id): r.quantity
+        for r in Reservation.objects.filter(document=document)
+    }
+
+
+def release(*, document: str, items: Iterable[tuple[int, Decimal]] | None = None) -> None:
+    """Release a document's reservation: all of it, or the given (product, quantity) items."""
+    with transaction.atomic():
+        rows = list(
+            Reservation.objects.select_for_update().filter(document=document).order_by("product_id")
+        )
+        if not rows:
+            return
+        wanted = None if items is None else _sum_items(items)
+        by_wh: dict[int, dict[int, Decimal]] = defaultdict(dict)
+        for r in rows:
+            take = r.quantity if wanted is None else min(r.quantity, wanted.get(r.product_id, 0))
+            if take > 0:
+                by_wh[r.warehouse_id][r.product_id] = take
+        if wanted is not None:
+            held = {r.product_id: r.quantity for r in rows}
+            for pid, q in wanted.items():
+                if held.get(pid, Decimal(0)) < q:
+                    raise StockError(f"document {document} holds less than {q} of product {pid}")
+        touched = set()
+        for warehouse_id, per_product in by_wh.items():
+            levels = _lock_levels(warehouse_id, list(per_product))
+            _update_levels([(levels[p][0], Decimal(0), -q) for p, q in per_product.items()])
+            touched |= set(per_product)
+        for r in rows:
+            take = by_wh.get(r.warehouse_id, {}).get(r.product_id)
+            if take is None:
+                continue
+            if take >= r.quantity:
+                r.delete()
+            else:
+                r.quantity -= take
+                r.save(update_fields=["quantity"])
+        _notify(touched, by_wh.keys(), grew=True)
+
+
+def transfer_reservation(
+    *, from_document: str, to_document: str, items: Iterable[tuple[int, Decimal]]
+) -> None:
+    """Move part of one document's reservation to another (a split moves lines)."""
+    wanted = _sum_items(items)
+    with transaction.atomic():
+        rows = {
+            r.product_id: r
+            for r in Reservation.objects.select_for_update()
+            .filter(document=from_document, product_id__in=list(wanted))
+            .order_by("product_id")
+        }
+        for pid, q in wanted.items():
+            if pid not in rows or rows[pid].quantity < q:
+                raise StockError(f"document {from_document} holds less than {q} of product {pid}")
+        for pid, q in sorted(wanted.items()):
+            src = rows[pid]
+            dst, _ = Reservation.objects.select_for_update().get_or_create(
+                document=to_document,
+                warehouse_id=src.warehouse_id,
+                product_id=pid,
+                defaults={"quantity": Decimal(0)},
+            )
+            dst.quantity += q
+            dst.save(update_fields=["quantity"])
+            if src.quantity == q:
+                src.delete()
+            else:
+                src.quantity -= q
+                src.save(update_fields=["quantity"])
+
+
+# --- on_hand changes (always with a ledger row) -------------------------------------------
+
+
+@dataclass
+class Move:
+    warehouse_id: int
+    product_id: int
+    quantity: Decimal  # signed change of on_hand
+    reason: str
+    document: str = ""
+    note: str = ""
+
+
+def apply_moves(moves: Iterable[Move], *, actor=None, consume_reservation: str | None = None):
+    """Apply on_hand changes with their ledger rows, in one transaction.
+
+    With ``consume_reservation``, the document's reservation of the products moved out is
+    turned into the deduction (reserved goes down with on_hand): that is shipping.
+    """
+    moves = [m for m in moves if qty(m.quantity) != 0]
+    if not moves:
+        return []
+    actor_id = _actor_id(actor)
+    with transaction.atomic():
+        per_wh: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        for m in moves:
+            per_wh[m.warehouse_id][m.product_id] += qty(m.quantity)
+        reserved_drop: dict[tuple[int, int], Decimal] = {}
+        if consume_reservation:
+            for r in (
+                Reservation.objects.select_for_update()
+                .filter(document=consume_reservation)
+                .order_by("product_id")
+            ):
+                out = -per_wh.get(r.warehouse_id, {}).get(r.product_id, Decimal(0))
+                take = min(r.quantity, max(out, Decimal(0)))
+                if take > 0:
+                    reserved_drop[(r.warehouse_id, r.product_id)] = take
+                    if take == r.quantity:
+                        r.delete()
+                    else:
+                        r.quantity -= take
+                        r.save(update_fields=["quantity"])
+        grew = False
+        for warehouse_id in sorted(per_wh):
+            deltas = per_wh[warehouse_id]
+            levels = _lock_levels(warehouse_id, list(deltas))
+            _update_levels(
+                [
+                    (
+                        levels[p][0],
+                        d,
+                        -reserved_drop.get((warehouse_id, p), Decimal(0)),
+                    )
+                    for p, d in deltas.items()
+                ]
+            )
+            grew = grew or any(d > 0 for d in deltas.values())
+        created = StockMove.objects.bulk_create(
+            [
+                StockMove(
+                    warehouse_id=m.warehouse_id,
+                    product_id=m.product_id,
+                    quantity=qty(m.quantity),
+                    reason=m.reason,
+                    document=m.document,
+                    note=m.note[:255],
+                    actor_id=actor_id,
+                )
+                for m in moves
+            ]
+        )
+        _notify({m.product_id for m in moves}, per_wh.keys(), grew=grew)
+    return created
+
+
+def adjust(
+    *, warehouse_id: int, product_id: int, quantity, actor, note: str = "", document: str = ""
+):
+    """A manual stock adjustment (stocktake, damage…): on_hand changes by ``quantity``."""
+    return apply_moves(
+        [Move(warehouse_id, product_id, qty(quantity), StockMove.Reason.ADJUST, document, note)],
+        actor=actor,
+    )
+
+
+def receive(
+    *,
+    warehouse_id: int,
+    items: Iterable[tuple[int, Decimal]],
+    actor,
+    document: str,
+    reason: str = StockMove.Reason.RECEIVE,
+    note: str = "",
+):
+    """Goods come in (a purchase receipt, a return): on_hand grows by each quantity."""
+    moves = []
+    for product_id, quantity in _sum_items(items).items():
+        if quantity <= 0:
+            raise StockError("received quantities must be positive")
+        moves.append(Move(warehouse_id, product_id, quantity, reason, document, note))
+    return apply_moves(moves, actor=actor)
+
+
+def ship(*, document: str, actor, note: str = ""):
+    """The document's whole reservation leaves the warehouse: a ledger deduction per product."""
+    with transaction.atomic():
+        held = list(
+            Reservation.objects.select_for_update().filter(document=document).order_by("product_id")
+        )
+        moves = [
+            Move(r.warehouse_id, r.product_id, -r.quantity, StockMove.Reason.SHIP, document, note)
+            for r in held
+        ]
+        return apply_moves(moves, actor=actor, consume_reservation=document)

@@ -1,0 +1,11 @@
+"""Signals the stock core sends after a change has committed.
+
+``stock_changed`` is sent once per committed transaction that changed on_hand or reserved,
+with ``product_ids`` (set of ints), ``warehouse_ids`` (set of ints) and ``grew`` (True when
+some available quantity went up: held orders may now be allocated). Receivers: the orders
+app retries "stock short" orders; the sellable quantities are recomputed.
+"""
+
+from django.dispatch import Signal
+
+stock_changed = Signal()

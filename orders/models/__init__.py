@@ -1,0 +1,2 @@
+from .fulfilment import *  # noqa: F401,F403
+from .order import *  # noqa: F401,F403

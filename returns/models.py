@@ -1,0 +1,1 @@
+"""Models of returns (filled by its issue)."""

@@ -1,0 +1,63 @@
+from decimal import Decimal
+
+import pytest
+
+from inventory import services
+from inventory.models import Reservation, StockLevel, StockMove
+from inventory.selectors import ledger_mismatches, reservation_mismatches
+
+pytestmark = pytest.mark.django_db
+
+
+def level(warehouse, product):
+    return StockLevel.objects.get(warehouse=warehouse, product=product)
+
+
+def test_reserving_more_than_available_reserves_nothing(main_warehouse, make_product):
+    a, b = make_product(), make_product()
+    services.adjust(warehouse_id=main_warehouse.id, product_id=a.id, quantity=5, actor=None)
+    services.adjust(warehouse_id=main_warehouse.id, product_id=b.id, quantity=1, actor=None)
+
+    with pytest.raises(services.InsufficientStock) as err:
+        services.reserve(document="order:1", items=[(a.id, Decimal("2")), (b.id, Decimal("3"))])
+
+    assert [s.product_id for s in err.value.shortages] == [b.id]
+    assert level(main_warehouse, a).reserved == 0
+    assert not Reservation.objects.filter(document="order:1").exists()
+
+
+def test_shipping_turns_the_reservation_into_a_ledger_deduction(main_warehouse, make_product):
+    a = make_product()
+    services.adjust(warehouse_id=main_warehouse.id, product_id=a.id, quantity=10, actor=None)
+    services.reserve(document="order:7", items=[(a.id, Decimal("2.5"))])
+
+    services.ship(document="order:7", actor=None)
+
+    lv = level(main_warehouse, a)
+    assert (lv.on_hand, lv.reserved) == (Decimal("7.5"), Decimal("0"))
+    assert StockMove.objects.filter(document="order:7", reason="ship").get().quantity == Decimal(
+        "-2.5"
+    )
+    assert ledger_mismatches() == [] and reservation_mismatches() == []
+
+
+def test_releasing_part_of_a_reservation_keeps_the_rest(main_warehouse, make_product):
+    a = make_product()
+    services.adjust(warehouse_id=main_warehouse.id, product_id=a.id, quantity=10, actor=None)
+    services.reserve(document="order:8", items=[(a.id, Decimal("4"))])
+
+    services.release(document="order:8", items=[(a.id, Decimal("1"))])
+
+    assert level(main_warehouse, a).reserved == Decimal("3")
+    assert Reservation.objects.get(document="order:8").quantity == Decimal("3")
+
+
+def test_the_ledger_refuses_to_be_rewritten(main_warehouse, make_product):
+    from django.db import DatabaseError, transaction
+
+    a = make_product()
+    (move,) = services.adjust(
+        warehouse_id=main_warehouse.id, product_id=a.id, quantity=3, actor=None
+    )
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        StockMove.objects.filter(pk=move.pk).update(quantity=Decimal("30"))
