@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class ChannelsConfig(AppConfig):
     name = "channels"
-    verbose_name = _("渠道与店铺")
+    verbose_name = _("channels and shops")

@@ -13,18 +13,18 @@ from inventory.models import QTY
 
 class Platform(models.Model):
     class Integration(models.TextChoices):
-        API = "api", _("接口对接")
-        FILE = "file", _("文件导入导出")
+        API = "api", _("API")
+        FILE = "file", _("file import/export")
 
-    code = models.CharField(_("平台编码"), max_length=32, unique=True)
-    name = models.CharField(_("平台名称"), max_length=64)
-    integration = models.CharField(_("对接方式"), max_length=8, choices=Integration.choices)
+    code = models.CharField(_("platform code"), max_length=32, unique=True)
+    name = models.CharField(_("platform name"), max_length=64)
+    integration = models.CharField(_("integration"), max_length=8, choices=Integration.choices)
 
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = _("平台")
-        verbose_name_plural = _("平台")
+        verbose_name = _("platform")
+        verbose_name_plural = _("platform")
         ordering = ["code"]
 
     def __str__(self):
@@ -32,44 +32,44 @@ class Platform(models.Model):
 
 
 class Shop(models.Model):
-    code = models.CharField(_("店铺编码"), max_length=32, unique=True)
-    name = models.CharField(_("店铺名称"), max_length=100)
+    code = models.CharField(_("shop code"), max_length=32, unique=True)
+    name = models.CharField(_("shop name"), max_length=100)
     platform = models.ForeignKey(
-        Platform, on_delete=models.PROTECT, related_name="shops", verbose_name=_("平台")
+        Platform, on_delete=models.PROTECT, related_name="shops", verbose_name=_("platform")
     )
     unit_code = models.CharField(
-        _("单位编码"),
+        _("unit code"),
         max_length=32,
         unique=True,
-        help_text=_("线下ERP以此区分各店铺的订单"),
+        help_text=_("the offline ERP tells each shop's orders apart by it"),
     )
     stock_ratio = models.DecimalField(
-        _("库存比例"),
+        _("stock ratio"),
         max_digits=5,
         decimal_places=4,
         default=Decimal("1.0000"),
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("1"))],
-        help_text=_("推送给平台的可售数量 = (可用 − 安全库存) × 比例,0 到 1"),
+        help_text=_("sellable quantity pushed = (available − safety stock) × ratio, 0 to 1"),
     )
     safety_stock = models.DecimalField(
-        _("安全库存"), **QTY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+        _("safety stock"), **QTY, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
     )
-    enabled = models.BooleanField(_("启用"), default=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
     # Where the connector talks to (the platform's gateway, or the local sandbox) and with what.
-    api_base_url = models.CharField(_("接口地址"), max_length=255, blank=True)
-    credentials = models.JSONField(_("接口凭据"), default=dict, blank=True)
-    sync_state = models.JSONField(_("同步状态"), default=dict, blank=True)
+    api_base_url = models.CharField(_("API base URL"), max_length=255, blank=True)
+    credentials = models.JSONField(_("API credentials"), default=dict, blank=True)
+    sync_state = models.JSONField(_("sync state"), default=dict, blank=True)
     # Automatic review (自动审单): approve orders with no hold, no remark and a total within the limit.
-    auto_review_enabled = models.BooleanField(_("自动审单"), default=False)
+    auto_review_enabled = models.BooleanField(_("automatic review"), default=False)
     auto_review_max_amount = models.DecimalField(
-        _("自动审单金额上限"), max_digits=14, decimal_places=2, null=True, blank=True
+        _("automatic review amount limit"), max_digits=14, decimal_places=2, null=True, blank=True
     )
 
     history = HistoricalRecords(excluded_fields=["sync_state"])
 
     class Meta:
-        verbose_name = _("店铺")
-        verbose_name_plural = _("店铺")
+        verbose_name = _("shop")
+        verbose_name_plural = _("shop")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(
@@ -86,17 +86,17 @@ class SkuMapping(models.Model):
     """One platform SKU of one shop → one or more products with quantities (a bundle)."""
 
     shop = models.ForeignKey(
-        Shop, on_delete=models.PROTECT, related_name="sku_mappings", verbose_name=_("店铺")
+        Shop, on_delete=models.PROTECT, related_name="sku_mappings", verbose_name=_("shop")
     )
-    platform_sku = models.CharField(_("平台商品编码"), max_length=128)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    platform_sku = models.CharField(_("platform SKU"), max_length=128)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = _("商品关系")
-        verbose_name_plural = _("商品关系表")
+        verbose_name = _("SKU relation")
+        verbose_name_plural = _("SKU relation table")
         ordering = ["shop", "platform_sku"]
         constraints = [
             models.UniqueConstraint(fields=["shop", "platform_sku"], name="skumapping_unique")
@@ -108,21 +108,24 @@ class SkuMapping(models.Model):
 
 class SkuComponent(models.Model):
     mapping = models.ForeignKey(
-        SkuMapping, on_delete=models.CASCADE, related_name="components", verbose_name=_("商品关系")
+        SkuMapping,
+        on_delete=models.CASCADE,
+        related_name="components",
+        verbose_name=_("SKU relation"),
     )
     product = models.ForeignKey(
         "inventory.Product",
         on_delete=models.PROTECT,
         related_name="sku_components",
-        verbose_name=_("商品"),
+        verbose_name=_("product"),
     )
-    quantity = models.DecimalField(_("数量"), **QTY)
+    quantity = models.DecimalField(_("quantity"), **QTY)
 
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = _("组成商品")
-        verbose_name_plural = _("组成商品")
+        verbose_name = _("component")
+        verbose_name_plural = _("component")
         constraints = [
             models.UniqueConstraint(fields=["mapping", "product"], name="skucomponent_unique"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="skucomponent_qty_gt_0"),
@@ -136,17 +139,61 @@ class SellableQuantity(models.Model):
     """The sellable figure of one shop SKU: last computed, and last accepted by the platform."""
 
     mapping = models.OneToOneField(
-        SkuMapping, on_delete=models.CASCADE, related_name="sellable", verbose_name=_("商品关系")
+        SkuMapping,
+        on_delete=models.CASCADE,
+        related_name="sellable",
+        verbose_name=_("SKU relation"),
     )
-    quantity = models.IntegerField(_("可售数量"))
-    computed_at = models.DateTimeField(_("计算时间"))
-    pushed_quantity = models.IntegerField(_("已推送数量"), null=True, blank=True)
-    pushed_at = models.DateTimeField(_("推送时间"), null=True, blank=True)
+    quantity = models.IntegerField(_("sellable quantity"))
+    computed_at = models.DateTimeField(_("computed at"))
+    pushed_quantity = models.IntegerField(_("pushed quantity"), null=True, blank=True)
+    pushed_at = models.DateTimeField(_("pushed at"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("可售数量")
-        verbose_name_plural = _("可售数量")
+        verbose_name = _("sellable quantity")
+        verbose_name_plural = _("sellable quantity")
 
     @property
     def needs_push(self) -> bool:
         return self.pushed_quantity != self.quantity
+
+
+class OutboxMessage(models.Model):
+    """A call owed to a platform, queued in the same transaction as the change that causes it.
+
+    Sent (and retried) by the connectors' outbox worker; never sent twice after success; parked
+    with the platform's error for a person when refused for good.
+    """
+
+    class Kind(models.TextChoices):
+        SHIPMENT = "shipment", _("shipment notice")
+        STOCK = "stock", _("stock update")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        PARKED = "parked", _("parked")
+
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, verbose_name=_("shop"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    dedupe_key = models.CharField(_("dedupe key"), max_length=200, unique=True)
+    payload = models.JSONField(_("payload"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox")
+        indexes = [
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                condition=Q(status="pending"),
+                name="outbox_pending",
+            )
+        ]

@@ -9,11 +9,11 @@ for their own models as they arrive.
 from django.utils.translation import gettext_lazy as _
 
 ROLE_LABELS = {
-    "warehouse": _("仓库"),
-    "reviewer": _("审单"),
-    "after_sales": _("售后"),
-    "after_sales_reviewer": _("售后审核"),
-    "auditor": _("审计"),
+    "warehouse": _("warehouse"),
+    "reviewer": _("reviewer"),
+    "after_sales": _("after-sales"),
+    "after_sales_reviewer": _("after-sales reviewer"),
+    "auditor": _("auditor"),
 }
 
 MASTER_DATA_VIEW = [

@@ -117,7 +117,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Language and time: Simplified Chinese by default, UTC stored, Asia/Shanghai shown -------
 LANGUAGE_CODE = "zh-hans"
-LANGUAGES = [("zh-hans", _("简体中文")), ("en", _("English"))]
+# Each language is named in its own tongue in the language switcher.
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 TIME_ZONE = "Asia/Shanghai"
@@ -162,7 +163,7 @@ Q_CLUSTER = {
     "max_attempts": 3,
     "queue_limit": 50,
     "catch_up": False,
-    "label": _("后台任务"),
+    "label": _("background tasks"),
 }
 if os.environ.get("REDIS_URL"):
     Q_CLUSTER["redis"] = os.environ["REDIS_URL"]

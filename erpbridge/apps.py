@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class ErpbridgeConfig(AppConfig):
     name = "erpbridge"
-    verbose_name = _("线下ERP对接")
+    verbose_name = _("offline ERP bridge")

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 class InventoryConfig(AppConfig):
     name = "inventory"
-    verbose_name = _("商品与库存")
+    verbose_name = _("products and stock")
 
     def ready(self):
         from config.roles import sync_role_permissions

@@ -18,24 +18,24 @@ ZERO = Decimal("0.0000")
 
 
 class Product(models.Model):
-    code = models.CharField(_("商品编码"), max_length=64, unique=True)
-    name = models.CharField(_("商品名称"), max_length=200)
-    barcode = models.CharField(_("条码"), max_length=64, null=True, blank=True, unique=True)
-    unit = models.CharField(_("单位"), max_length=16, blank=True)
-    spec = models.CharField(_("规格"), max_length=100, blank=True)
+    code = models.CharField(_("product code"), max_length=64, unique=True)
+    name = models.CharField(_("product name"), max_length=200)
+    barcode = models.CharField(_("barcode"), max_length=64, null=True, blank=True, unique=True)
+    unit = models.CharField(_("unit"), max_length=16, blank=True)
+    spec = models.CharField(_("spec"), max_length=100, blank=True)
     weight_kg = models.DecimalField(
-        _("重量(千克)"), max_digits=10, decimal_places=3, null=True, blank=True
+        _("weight (kg)"), max_digits=10, decimal_places=3, null=True, blank=True
     )
-    list_price = models.DecimalField(_("零售价"), **MONEY, null=True, blank=True)
-    active = models.BooleanField(_("启用"), default=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    list_price = models.DecimalField(_("list price"), **MONEY, null=True, blank=True)
+    active = models.BooleanField(_("enabled"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = _("商品")
-        verbose_name_plural = _("商品")
+        verbose_name = _("product")
+        verbose_name_plural = _("product")
         ordering = ["code"]
 
     def __str__(self):
@@ -55,21 +55,21 @@ class Warehouse(models.Model):
     """
 
     class Kind(models.TextChoices):
-        MAIN = "main", _("电商总仓")
-        DEFECTIVE = "defective", _("次品仓")
-        STORE = "store", _("门店仓")
+        MAIN = "main", _("main warehouse")
+        DEFECTIVE = "defective", _("defective warehouse")
+        STORE = "store", _("store stock")
 
-    code = models.CharField(_("仓库编码"), max_length=32, unique=True)
-    name = models.CharField(_("仓库名称"), max_length=100)
-    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
-    sellable = models.BooleanField(_("可销售"), default=True)
-    active = models.BooleanField(_("启用"), default=True)
+    code = models.CharField(_("warehouse code"), max_length=32, unique=True)
+    name = models.CharField(_("warehouse name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    sellable = models.BooleanField(_("sellable"), default=True)
+    active = models.BooleanField(_("enabled"), default=True)
 
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = _("仓库")
-        verbose_name_plural = _("仓库")
+        verbose_name = _("warehouse")
+        verbose_name_plural = _("warehouse")
         constraints = [
             models.UniqueConstraint(
                 fields=["kind"],
@@ -91,17 +91,17 @@ class Warehouse(models.Model):
 
 
 class StockLevel(models.Model):
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, verbose_name=_("仓库"))
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, verbose_name=_("warehouse"))
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("商品")
+        Product, on_delete=models.PROTECT, related_name="stock_levels", verbose_name=_("product")
     )
-    on_hand = models.DecimalField(_("在库数量"), **QTY, default=ZERO)
-    reserved = models.DecimalField(_("已占用"), **QTY, default=ZERO)
-    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
+    on_hand = models.DecimalField(_("on hand"), **QTY, default=ZERO)
+    reserved = models.DecimalField(_("reserved"), **QTY, default=ZERO)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
-        verbose_name = _("库存")
-        verbose_name_plural = _("库存")
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock level")
         constraints = [
             models.UniqueConstraint(fields=["warehouse", "product"], name="stocklevel_unique"),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="stocklevel_reserved_gte_0"),
@@ -119,31 +119,31 @@ class StockMove(models.Model):
     """One change of on_hand. Append-only: the ledger is the truth, the level its running sum."""
 
     class Reason(models.TextChoices):
-        ADJUST = "adjust", _("库存调整")
-        RECEIVE = "receive", _("入库")
-        SHIP = "ship", _("发货出库")
-        RETURN_IN = "return_in", _("退货入库")
-        ERP_SYNC = "erp_sync", _("ERP库存同步")
-        TRANSFER = "transfer", _("调拨")
+        ADJUST = "adjust", _("adjustment")
+        RECEIVE = "receive", _("receipt")
+        SHIP = "ship", _("shipment")
+        RETURN_IN = "return_in", _("return receipt")
+        ERP_SYNC = "erp_sync", _("ERP stock sync")
+        TRANSFER = "transfer", _("transfer")
 
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, verbose_name=_("仓库"))
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("商品"))
-    quantity = models.DecimalField(_("数量"), **QTY)
-    reason = models.CharField(_("原因"), max_length=16, choices=Reason.choices)
-    document = models.CharField(_("单据"), max_length=64, blank=True, db_index=True)
-    note = models.CharField(_("备注"), max_length=255, blank=True)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, verbose_name=_("warehouse"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
+    quantity = models.DecimalField(_("quantity"), **QTY)
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
+    document = models.CharField(_("document"), max_length=64, blank=True, db_index=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        verbose_name=_("操作人"),
+        verbose_name=_("actor"),
     )
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
     class Meta:
-        verbose_name = _("库存流水")
-        verbose_name_plural = _("库存流水")
+        verbose_name = _("stock ledger")
+        verbose_name_plural = _("stock ledger")
         indexes = [models.Index(fields=["warehouse", "product"], name="stockmove_wh_product")]
 
     def __str__(self):
@@ -153,15 +153,15 @@ class StockMove(models.Model):
 class Reservation(models.Model):
     """Stock held for a document (an order), per warehouse and product."""
 
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, verbose_name=_("仓库"))
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("商品"))
-    document = models.CharField(_("单据"), max_length=64)
-    quantity = models.DecimalField(_("数量"), **QTY)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    warehouse = models.ForeignKey(Warehouse, on_delete=models.PROTECT, verbose_name=_("warehouse"))
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, verbose_name=_("product"))
+    document = models.CharField(_("document"), max_length=64)
+    quantity = models.DecimalField(_("quantity"), **QTY)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("库存占用")
-        verbose_name_plural = _("库存占用")
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservation")
         constraints = [
             models.UniqueConstraint(
                 fields=["document", "warehouse", "product"], name="reservation_unique"

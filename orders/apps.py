@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class OrdersConfig(AppConfig):
     name = "orders"
-    verbose_name = _("订单")
+    verbose_name = _("order")

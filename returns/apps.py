@@ -4,4 +4,4 @@ from django.utils.translation import gettext_lazy as _
 
 class ReturnsConfig(AppConfig):
     name = "returns"
-    verbose_name = _("售后")
+    verbose_name = _("after-sales")

@@ -8,16 +8,16 @@ __all__ = ["Carrier"]
 
 
 class Carrier(models.Model):
-    code = models.CharField(_("快递编码"), max_length=32, unique=True)
-    name = models.CharField(_("快递名称"), max_length=64)
-    waybill_layout = models.CharField(_("面单样式"), max_length=32, default="standard")
-    active = models.BooleanField(_("启用"), default=True)
+    code = models.CharField(_("carrier code"), max_length=32, unique=True)
+    name = models.CharField(_("carrier name"), max_length=64)
+    waybill_layout = models.CharField(_("waybill layout"), max_length=32, default="standard")
+    active = models.BooleanField(_("enabled"), default=True)
 
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = _("快递公司")
-        verbose_name_plural = _("快递公司")
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carrier")
         ordering = ["code"]
 
     def __str__(self):

@@ -11,38 +11,38 @@ __all__ = ["Order", "OrderLine", "OrderComponent", "OrderHold", "OrderEvent", "H
 
 
 class HoldReason(models.TextChoices):
-    SKU_UNMAPPED = "sku_unmapped", _("商品未匹配")
-    STOCK_SHORT = "stock_short", _("库存不足")
-    ADDRESS_INCOMPLETE = "address_incomplete", _("地址不完整")
-    REFUND_REQUESTED = "refund_requested", _("平台申请退款(拦截)")
-    MANUAL = "manual", _("人工挂起")
+    SKU_UNMAPPED = "sku_unmapped", _("SKU not mapped")
+    STOCK_SHORT = "stock_short", _("stock short")
+    ADDRESS_INCOMPLETE = "address_incomplete", _("address incomplete")
+    REFUND_REQUESTED = "refund_requested", _("refund requested (intercepted)")
+    MANUAL = "manual", _("manual hold")
 
 
 class Order(models.Model):
     class Status(models.TextChoices):
-        PENDING_REVIEW = "pending_review", _("待审核")
-        REVIEWED = "reviewed", _("已审核")
-        PRINTED = "printed", _("已打单")
-        VERIFIED = "verified", _("已复核")
-        SHIPPED = "shipped", _("已发货")
-        CANCELLED = "cancelled", _("已作废")
+        PENDING_REVIEW = "pending_review", _("pending review")
+        REVIEWED = "reviewed", _("reviewed")
+        PRINTED = "printed", _("printed")
+        VERIFIED = "verified", _("verified")
+        SHIPPED = "shipped", _("shipped")
+        CANCELLED = "cancelled", _("cancelled")
 
-    order_no = models.CharField(_("订单号"), max_length=32, unique=True)
+    order_no = models.CharField(_("order no."), max_length=32, unique=True)
     shop = models.ForeignKey(
-        "channels.Shop", on_delete=models.PROTECT, related_name="orders", verbose_name=_("店铺")
+        "channels.Shop", on_delete=models.PROTECT, related_name="orders", verbose_name=_("shop")
     )
-    platform_order_no = models.CharField(_("平台订单号"), max_length=64)
+    platform_order_no = models.CharField(_("platform order no."), max_length=64)
     status = models.CharField(
-        _("状态"), max_length=16, choices=Status.choices, default=Status.PENDING_REVIEW
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING_REVIEW
     )
-    on_hold = models.BooleanField(_("挂起"), default=False)
+    on_hold = models.BooleanField(_("hold"), default=False)
     split_from = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="split_orders",
-        verbose_name=_("拆分自"),
+        verbose_name=_("split from"),
     )
     merged_into = models.ForeignKey(
         "self",
@@ -50,29 +50,29 @@ class Order(models.Model):
         null=True,
         blank=True,
         related_name="merged_orders",
-        verbose_name=_("合并到"),
+        verbose_name=_("merged into"),
     )
 
-    buyer_nick = models.CharField(_("买家昵称"), max_length=100, blank=True)
-    receiver_name = models.CharField(_("收货人"), max_length=100)
-    receiver_phone = models.CharField(_("联系电话"), max_length=40)
-    province = models.CharField(_("省"), max_length=32)
-    city = models.CharField(_("市"), max_length=32)
-    district = models.CharField(_("区县"), max_length=32, blank=True)
-    address = models.CharField(_("详细地址"), max_length=255)
-    buyer_remark = models.TextField(_("买家留言"), blank=True)
-    seller_remark = models.TextField(_("卖家备注"), blank=True)
+    buyer_nick = models.CharField(_("buyer nick"), max_length=100, blank=True)
+    receiver_name = models.CharField(_("receiver"), max_length=100)
+    receiver_phone = models.CharField(_("phone"), max_length=40)
+    province = models.CharField(_("province"), max_length=32)
+    city = models.CharField(_("city"), max_length=32)
+    district = models.CharField(_("district"), max_length=32, blank=True)
+    address = models.CharField(_("address"), max_length=255)
+    buyer_remark = models.TextField(_("buyer remark"), blank=True)
+    seller_remark = models.TextField(_("seller remark"), blank=True)
 
-    goods_amount = models.DecimalField(_("商品金额"), **MONEY, default=0)
-    shipping_fee = models.DecimalField(_("运费"), **MONEY, default=0)
-    discount_amount = models.DecimalField(_("优惠金额"), **MONEY, default=0)
-    total_amount = models.DecimalField(_("订单金额"), **MONEY, default=0)
+    goods_amount = models.DecimalField(_("goods amount"), **MONEY, default=0)
+    shipping_fee = models.DecimalField(_("shipping fee"), **MONEY, default=0)
+    discount_amount = models.DecimalField(_("discount"), **MONEY, default=0)
+    total_amount = models.DecimalField(_("order total"), **MONEY, default=0)
 
-    paid_at = models.DateTimeField(_("付款时间"), null=True, blank=True)
-    platform_created_at = models.DateTimeField(_("平台下单时间"), null=True, blank=True)
-    platform_modified_at = models.DateTimeField(_("平台修改时间"), null=True, blank=True)
-    platform_status = models.CharField(_("平台状态"), max_length=64, blank=True)
-    after_sales_pending = models.BooleanField(_("待售后"), default=False)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    platform_created_at = models.DateTimeField(_("platform created at"), null=True, blank=True)
+    platform_modified_at = models.DateTimeField(_("platform modified at"), null=True, blank=True)
+    platform_status = models.CharField(_("platform status"), max_length=64, blank=True)
+    after_sales_pending = models.BooleanField(_("after-sales pending"), default=False)
 
     carrier = models.ForeignKey(
         "orders.Carrier",
@@ -80,22 +80,22 @@ class Order(models.Model):
         null=True,
         blank=True,
         related_name="orders",
-        verbose_name=_("快递公司"),
+        verbose_name=_("carrier"),
     )
-    tracking_no = models.CharField(_("快递单号"), max_length=64, blank=True)
-    reviewed_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
-    printed_at = models.DateTimeField(_("打单时间"), null=True, blank=True)
-    verified_at = models.DateTimeField(_("复核时间"), null=True, blank=True)
-    shipped_at = models.DateTimeField(_("发货时间"), null=True, blank=True)
-    cancelled_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    tracking_no = models.CharField(_("tracking no."), max_length=64, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    printed_at = models.DateTimeField(_("printed at"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
-    raw = models.JSONField(_("平台原始数据"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
-    updated_at = models.DateTimeField(_("修改时间"), auto_now=True, db_index=True)
+    raw = models.JSONField(_("platform raw data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
-        verbose_name = _("订单")
-        verbose_name_plural = _("订单")
+        verbose_name = _("order")
+        verbose_name_plural = _("order")
         constraints = [
             # The platform's order is unique per shop; orders split from it share its number.
             models.UniqueConstraint(
@@ -124,26 +124,26 @@ class OrderLine(models.Model):
     """One platform line (sub-order) as the platform sent it."""
 
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("订单")
+        Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
     )
-    platform_line_id = models.CharField(_("平台子订单号"), max_length=64, blank=True)
-    platform_sku = models.CharField(_("平台商品编码"), max_length=128)
-    title = models.CharField(_("商品标题"), max_length=255, blank=True)
-    quantity = models.DecimalField(_("数量"), **QTY)
-    unit_price = models.DecimalField(_("单价"), **MONEY)
-    amount = models.DecimalField(_("金额"), **MONEY)
+    platform_line_id = models.CharField(_("platform line id"), max_length=64, blank=True)
+    platform_sku = models.CharField(_("platform SKU"), max_length=128)
+    title = models.CharField(_("title"), max_length=255, blank=True)
+    quantity = models.DecimalField(_("quantity"), **QTY)
+    unit_price = models.DecimalField(_("unit price"), **MONEY)
+    amount = models.DecimalField(_("amount"), **MONEY)
     mapping = models.ForeignKey(
         "channels.SkuMapping",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        verbose_name=_("商品关系"),
+        verbose_name=_("SKU relation"),
     )
-    refund_status = models.CharField(_("退款状态"), max_length=32, blank=True)
+    refund_status = models.CharField(_("refund status"), max_length=32, blank=True)
 
     class Meta:
-        verbose_name = _("订单明细")
-        verbose_name_plural = _("订单明细")
+        verbose_name = _("order line")
+        verbose_name_plural = _("order line")
 
     def __str__(self):
         return f"{self.platform_sku} × {self.quantity}"
@@ -153,48 +153,48 @@ class OrderComponent(models.Model):
     """A product a line turns into through the SKU relation table (line quantity × component)."""
 
     line = models.ForeignKey(
-        OrderLine, on_delete=models.CASCADE, related_name="components", verbose_name=_("订单明细")
+        OrderLine, on_delete=models.CASCADE, related_name="components", verbose_name=_("order line")
     )
     product = models.ForeignKey(
-        "inventory.Product", on_delete=models.PROTECT, verbose_name=_("商品")
+        "inventory.Product", on_delete=models.PROTECT, verbose_name=_("product")
     )
-    quantity = models.DecimalField(_("数量"), **QTY)
+    quantity = models.DecimalField(_("quantity"), **QTY)
 
     class Meta:
-        verbose_name = _("明细商品")
-        verbose_name_plural = _("明细商品")
+        verbose_name = _("line component")
+        verbose_name_plural = _("line component")
         indexes = [models.Index(fields=["product"], name="ordercomponent_product")]
 
 
 class OrderHold(models.Model):
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, related_name="holds", verbose_name=_("订单")
+        Order, on_delete=models.CASCADE, related_name="holds", verbose_name=_("order")
     )
-    reason = models.CharField(_("挂起原因"), max_length=32, choices=HoldReason.choices)
-    note = models.CharField(_("说明"), max_length=255, blank=True)
+    reason = models.CharField(_("hold reason"), max_length=32, choices=HoldReason.choices)
+    note = models.CharField(_("note"), max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("挂起人"),
+        verbose_name=_("held by"),
     )
-    created_at = models.DateTimeField(_("挂起时间"), auto_now_add=True)
+    created_at = models.DateTimeField(_("held at"), auto_now_add=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        verbose_name=_("解除人"),
+        verbose_name=_("released by"),
     )
-    released_at = models.DateTimeField(_("解除时间"), null=True, blank=True)
-    release_note = models.CharField(_("解除说明"), max_length=255, blank=True)
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
+    release_note = models.CharField(_("release note"), max_length=255, blank=True)
 
     class Meta:
-        verbose_name = _("挂起")
-        verbose_name_plural = _("挂起")
+        verbose_name = _("hold")
+        verbose_name_plural = _("hold")
         constraints = [
             models.UniqueConstraint(
                 fields=["order", "reason"],
@@ -213,24 +213,24 @@ class OrderEvent(models.Model):
     """Every transition and edit of an order: who, when, what, before and after."""
 
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("订单")
+        Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")
     )
-    kind = models.CharField(_("事件"), max_length=32)
-    message = models.CharField(_("说明"), max_length=500, blank=True)
-    before = models.JSONField(_("修改前"), null=True, blank=True)
-    after = models.JSONField(_("修改后"), null=True, blank=True)
+    kind = models.CharField(_("event"), max_length=32)
+    message = models.CharField(_("note"), max_length=500, blank=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
-        verbose_name=_("操作人"),
+        verbose_name=_("actor"),
     )
-    actor_label = models.CharField(_("操作方"), max_length=64, blank=True)
-    created_at = models.DateTimeField(_("时间"), auto_now_add=True)
+    actor_label = models.CharField(_("actor label"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
 
     class Meta:
-        verbose_name = _("订单日志")
-        verbose_name_plural = _("订单日志")
+        verbose_name = _("order event")
+        verbose_name_plural = _("order event")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["order", "created_at"], name="orderevent_order_time")]
