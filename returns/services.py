@@ -144,6 +144,10 @@ def _require_shipped(order: Order) -> None:
         )
 
 
+def _line_label(line: OrderLine) -> str:
+    return line.platform_sku
+
+
 def _normalize_lines(order: Order, lines) -> list[tuple[OrderLine, Decimal, Decimal]]:
     """Check (order line, quantity, amount) triples against the order; refuse bad input."""
     order_lines = {line.id: line for line in order.lines.all()}
@@ -165,16 +169,18 @@ def _normalize_lines(order: Order, lines) -> list[tuple[OrderLine, Decimal, Deci
             )
         if line_id in seen:
             raise ReturnError(
-                _("Order line %(line)s is listed twice.") % {"line": order_lines[line_id]}
+                _("Order line %(line)s is listed twice.")
+                % {"line": _line_label(order_lines[line_id])}
             )
         seen.add(line_id)
         line = order_lines[line_id]
-        quantity = _quantity(quantity, _("Quantity of %(line)s") % {"line": line})
+        quantity = _quantity(quantity, _("Quantity of %(line)s") % {"line": _line_label(line)})
         if quantity <= 0:
             raise ReturnError(
-                _("The quantity returned of %(line)s must be more than 0.") % {"line": line}
+                _("The quantity returned of %(line)s must be more than 0.")
+                % {"line": _line_label(line)}
             )
-        amount = _money(amount or 0, _("Amount of %(line)s") % {"line": line})
+        amount = _money(amount or 0, _("Amount of %(line)s") % {"line": _line_label(line)})
         out.append((line, quantity, amount))
     return out
 
@@ -191,7 +197,7 @@ def _check_returnable(order: Order, lines, *, exclude_return_id: int | None = No
                     "(shipped %(shipped)s, already returned %(taken)s)"
                 )
                 % {
-                    "line": line,
+                    "line": _line_label(line),
                     "quantity": quantity.normalize(),
                     "left": left.normalize(),
                     "shipped": line.quantity.normalize(),
@@ -517,7 +523,7 @@ def receive_return(
             if (order_line.id, product_id) not in components:
                 raise ReturnError(
                     _("Product %(product)s is not part of %(line)s.")
-                    % {"product": _product_label(product), "line": order_line}
+                    % {"product": _product_label(product), "line": _line_label(order_line)}
                 )
             main_qty = _quantity(main_qty or 0, _("The quantity for the main warehouse"))
             defective_qty = _quantity(
@@ -544,7 +550,7 @@ def receive_return(
                     _("%(product)s of %(line)s: %(asked)s asked, at most %(allowed)s more")
                     % {
                         "product": _product_label(product_id),
-                        "line": lines[line_id].order_line,
+                        "line": _line_label(lines[line_id].order_line),
                         "asked": (main_qty + defective_qty).normalize(),
                         "allowed": max(allowed, ZERO).normalize(),
                     }
