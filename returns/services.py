@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from inventory import services as stock
 from inventory.models import Product, StockMove, Warehouse
@@ -128,7 +129,7 @@ def _require_perm(actor, perm: str, action: str) -> None:
 def _require_status(ro: ReturnOrder, allowed: Iterable[str], action: str) -> None:
     if ro.status not in allowed:
         raise ReturnError(
-            _("Return order %(no)s is %(status)s: it cannot be %(action)s.")
+            _("Return order %(no)s is %(status)s: you cannot %(action)s it.")
             % {"no": ro.return_no, "status": ro.get_status_display(), "action": action}
         )
 
@@ -408,8 +409,8 @@ def approve_return(*, return_order: ReturnOrder, actor, note: str = "") -> Retur
     """The after-sales reviewer approves (审核). A refund without goods is then closed."""
     with transaction.atomic():
         ro = _lock(return_order)
-        _require_status(ro, [Status.SUBMITTED], _("approved"))
-        _require_reviewer(ro, actor, _("approve"))
+        _require_status(ro, [Status.SUBMITTED], pgettext("return action", "approve"))
+        _require_reviewer(ro, actor, pgettext("return action", "approve"))
         now = timezone.now()
         ro.status = Status.APPROVED
         ro.reviewed_by = actor
@@ -446,8 +447,8 @@ def reject_return(*, return_order: ReturnOrder, actor, reason: str) -> ReturnOrd
         raise ReturnError(_("Give the reason for the rejection."))
     with transaction.atomic():
         ro = _lock(return_order)
-        _require_status(ro, [Status.SUBMITTED], _("rejected"))
-        _require_reviewer(ro, actor, _("reject"))
+        _require_status(ro, [Status.SUBMITTED], pgettext("return action", "reject"))
+        _require_reviewer(ro, actor, pgettext("return action", "reject"))
         ro.status = Status.REJECTED
         ro.reviewed_by = actor
         ro.reviewed_at = timezone.now()
@@ -487,10 +488,10 @@ def receive_return(
         raise ReturnError(_("Nothing to receive: give at least one line with a quantity."))
     with transaction.atomic():
         ro = _lock(return_order)
-        _require_status(ro, [Status.APPROVED], _("received"))
+        _require_status(ro, [Status.APPROVED], pgettext("return action", "receive"))
         if ro.kind != Kind.RETURN_GOODS:
             raise ReturnError(_("A refund without goods has no goods to receive."))
-        _require_perm(actor, "returns.receive_returnorder", _("receive"))
+        _require_perm(actor, "returns.receive_returnorder", pgettext("return action", "receive"))
 
         lines = {line.id: line for line in ro.lines.select_related("order_line")}
         components: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
@@ -659,8 +660,8 @@ def close_return(*, return_order: ReturnOrder, actor, note: str = "") -> ReturnO
     note = (note or "").strip()
     with transaction.atomic():
         ro = _lock(return_order)
-        _require_status(ro, [Status.APPROVED, Status.RECEIVED], _("closed"))
-        _require_perm(actor, "returns.close_returnorder", _("close"))
+        _require_status(ro, [Status.APPROVED, Status.RECEIVED], pgettext("return action", "close"))
+        _require_perm(actor, "returns.close_returnorder", pgettext("return action", "close"))
         before = {"status": ro.status}
         now = timezone.now()
         fields = ["status", "closed_at", "updated_at"]

@@ -60,7 +60,7 @@ def render_return_receipt(return_order: ReturnOrder) -> bytes:
 
     story = [p(_("Return receipt"), title), Spacer(1, 3 * mm)]
     barcode = createBarcodeDrawing(
-        "Code128", value=ro.return_no, barHeight=10 * mm, barWidth=0.3 * mm, humanReadable=True
+        "Code128", value=ro.return_no, barHeight=10 * mm, barWidth=0.3 * mm, humanReadable=False
     )
     header = [
         [_("Return no."), ro.return_no, _("Status"), ro.get_status_display()],
@@ -146,12 +146,15 @@ def render_return_receipt(return_order: ReturnOrder) -> bytes:
             if r.received_by is not None
         }
     )
+    received_by = _("Received by")
+    checked_by = _("Checked by")
+    printed_at = _("Printed at")
     sign = Table(
         [
             [
-                p(f"{_('Received by')}: {', '.join(receivers) or '________'}"),
-                p(f"{_('Checked by')}: ________"),
-                p(f"{_('Printed at')}: {_when(timezone.now())}"),
+                p(f"{received_by}: {', '.join(receivers) or '________'}"),
+                p(f"{checked_by}: ________"),
+                p(f"{printed_at}: {_when(timezone.now())}"),
             ]
         ],
         colWidths=[60 * mm, 60 * mm, 60 * mm],

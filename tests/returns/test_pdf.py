@@ -56,7 +56,7 @@ def test_the_return_receipt_prints_in_chinese_with_what_came_back(received):
     for code in ("A001", "B001", "C001"):
         assert code in text
     assert "商品A001" in text  # the product name, in Chinese
-    assert "shouhou" in text  # who received it
+    assert "入库人: shouhou" in text  # who received it
 
 
 def test_the_return_receipt_embeds_its_cjk_font(received):

@@ -125,14 +125,14 @@ def test_a_system_actor_cannot_review(submitted):
 
 def test_a_return_is_reviewed_only_once(submitted, reviewer):
     approve_return(return_order=submitted, actor=reviewer)
-    with pytest.raises(ReturnError, match="cannot be approved"):
+    with pytest.raises(ReturnError, match="you cannot approve it"):
         approve_return(return_order=submitted, actor=reviewer)
-    with pytest.raises(ReturnError, match="cannot be rejected"):
+    with pytest.raises(ReturnError, match="you cannot reject it"):
         reject_return(return_order=submitted, actor=reviewer, reason="改主意")
     assert submitted.events.filter(kind="approved").count() == 1
 
 
 def test_a_rejected_return_cannot_be_approved(submitted, reviewer):
     reject_return(return_order=submitted, actor=reviewer, reason="不符合")
-    with pytest.raises(ReturnError, match="cannot be approved"):
+    with pytest.raises(ReturnError, match="you cannot approve it"):
         approve_return(return_order=submitted, actor=reviewer)
