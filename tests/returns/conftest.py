@@ -5,7 +5,7 @@ from itertools import count
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from channels.models import Platform, Shop, SkuComponent, SkuMapping
 from inventory import services as stock
@@ -14,6 +14,13 @@ from orders.models import Order, OrderComponent, OrderLine
 
 D = Decimal
 _numbers = count(1)
+
+
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Assertions read the English msgids; tests of the Chinese interface override this."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

@@ -19,8 +19,9 @@ def url(name, *args):
     return reverse(f"admin:returns_returnorder_{name}", args=args)
 
 
-def logged_in(client, user):
+def logged_in(client, user, language="en"):
     client.force_login(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
     return client
 
 
@@ -268,3 +269,18 @@ def test_the_return_receipt_pdf_is_served_from_the_return_page(client, simple_or
     response = logged_in(client, after_sales).get(url("receipt_pdf", ro.pk))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+
+
+def test_the_screens_speak_chinese_by_default(client, simple_order, after_sales):
+    c = logged_in(client, after_sales, language="zh-hans")
+    page = c.post(
+        url("create_from_order", simple_order.pk),
+        {
+            "kind": "return_goods",
+            "reason": "质量问题",
+            "refund_amount": "10",
+            f"qty_{simple_order.line_a.pk}": "5",
+        },
+    ).content.decode()
+    assert "退货数量超过了发货数量" in page and "最多还能退 3" in page
+    assert "可退数量" in page and "退货物流单号" in page

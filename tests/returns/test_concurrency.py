@@ -5,6 +5,7 @@ from decimal import Decimal as D
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from inventory.models import StockLevel, StockMove
 from inventory.selectors import ledger_mismatches
@@ -28,7 +29,8 @@ def run_together(*calls):
     def worker(call):
         try:
             barrier.wait()
-            results.append(call())
+            with translation.override("en"):
+                results.append(call())
         except Exception as exc:  # noqa: BLE001 - collected for the assertions
             errors.append(exc)
         finally:
