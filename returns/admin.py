@@ -402,8 +402,8 @@ class ReturnOrderAdmin(admin.ModelAdmin):
             object_id,
             allowed=self.has_close_permission(request),
             form_class=NoteForm,
-            title=gettext("Close"),
-            button=gettext("Close"),
+            title=gettext("Close return order"),
+            button=gettext("Close return order"),
             run=lambda ro, data: services.close_return(
                 return_order=ro, actor=request.user, note=data["note"]
             ),

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import MONEY, QTY
@@ -111,6 +112,9 @@ class ReturnLine(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="returnline_qty_gt_0")
         ]
 
+    def __str__(self):
+        return f"{self.order_line.platform_sku} × {self.quantity.normalize()}"
+
 
 class ReturnReceipt(models.Model):
     """Goods of a return line received into a warehouse (main: sellable again; defective)."""
@@ -182,4 +186,4 @@ class ReturnEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"

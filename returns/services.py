@@ -150,7 +150,10 @@ def _line_label(line: OrderLine) -> str:
 
 
 def _normalize_lines(order: Order, lines) -> list[tuple[OrderLine, Decimal, Decimal]]:
-    """Check (order line, quantity, amount) triples against the order; refuse bad input."""
+    """Check (order line, quantity, amount) triples against the order; refuse bad input.
+
+    The order line is an OrderLine, its id, or (from a connector) its platform line id.
+    """
     order_lines = {line.id: line for line in order.lines.all()}
     seen = set()
     out = []
@@ -163,6 +166,11 @@ def _normalize_lines(order: Order, lines) -> list[tuple[OrderLine, Decimal, Deci
                 % {"entry": entry}
             ) from None
         line_id = getattr(order_line, "pk", order_line)
+        if isinstance(line_id, str):  # a connector may name the line by the platform's id
+            by_platform_id = [
+                line for line in order_lines.values() if line.platform_line_id == line_id
+            ]
+            line_id = by_platform_id[0].id if len(by_platform_id) == 1 else line_id
         if line_id not in order_lines:
             raise ReturnError(
                 _("Order line %(line)s does not belong to order %(no)s.")

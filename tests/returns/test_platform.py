@@ -113,3 +113,12 @@ def test_the_same_refund_id_in_two_shops_is_two_returns(
     pull(simple_order, refund_id="RF7")
     pull(other, refund_id="RF7")
     assert ReturnOrder.objects.filter(platform_refund_id="RF7").count() == 2
+
+
+def test_a_connector_may_name_the_line_by_the_platforms_line_id(simple_order):
+    simple_order.line_bundle.platform_line_id = "OID-2"
+    simple_order.line_bundle.save()
+    ro, created = pull(simple_order, lines=[("OID-2", D("1"), D("50"))], amount="50")
+    assert created and ro.lines.get().order_line == simple_order.line_bundle
+    with pytest.raises(ReturnError, match="does not belong to order"):
+        pull(simple_order, refund_id="RF9", lines=[("OID-404", D("1"), D("1"))])
