@@ -74,14 +74,11 @@ class ReturnOrderAdmin(admin.ModelAdmin):
         "order_link",
         "platform_order_no",
         "shop",
-        "platform",
         "kind",
         "status",
         "refund_amount",
-        "reason",
         "return_tracking_no",
         "created_at",
-        "received_at",
     ]
     list_filter = [
         "status",
@@ -115,7 +112,8 @@ class ReturnOrderAdmin(admin.ModelAdmin):
                 "fields": [
                     ("return_no", "status"),
                     ("order_link", "platform_order_no"),
-                    ("shop", "source", "platform_refund_id", "platform_status"),
+                    ("shop", "platform"),
+                    ("source", "platform_refund_id", "platform_status"),
                     ("kind", "refund_amount"),
                     "reason",
                     "return_tracking_no",
@@ -141,6 +139,7 @@ class ReturnOrderAdmin(admin.ModelAdmin):
         "order_link",
         "platform_order_no",
         "shop",
+        "platform",
         "source",
         "platform_refund_id",
         "platform_status",

@@ -115,7 +115,13 @@ def _next_return_no() -> str:
 
 
 def _lock(return_order: ReturnOrder) -> ReturnOrder:
-    return ReturnOrder.objects.select_for_update().select_related("order").get(pk=return_order.pk)
+    """Lock the order, then the return order: the same order as creation and platform pulls
+    (order first), so that no two after-sales actions can deadlock."""
+    order_id = ReturnOrder.objects.values_list("order_id", flat=True).get(pk=return_order.pk)
+    order = Order.objects.select_for_update().get(pk=order_id)
+    ro = ReturnOrder.objects.select_for_update().get(pk=return_order.pk)
+    ro.order = order
+    return ro
 
 
 def _require_perm(actor, perm: str, action: str) -> None:
@@ -259,7 +265,9 @@ def create_return(
     refund_amount = _money(refund_amount, _("The refund amount"))
     with transaction.atomic():
         # The order row is the lock under which its returnable quantities are decided.
-        order = Order.objects.select_for_update().select_related("shop").get(pk=order.pk)
+        order = (
+            Order.objects.select_for_update(of=("self",)).select_related("shop").get(pk=order.pk)
+        )
         _require_shipped(order)
         lines = _normalize_lines(order, lines)
         _check_kind(kind, lines)
@@ -328,7 +336,9 @@ def upsert_platform_return(
     return_tracking_no = (return_tracking_no or "").strip()[:64]
     platform_status = (platform_status or "").strip()[:64]
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("shop").get(pk=order.pk)
+        order = (
+            Order.objects.select_for_update(of=("self",)).select_related("shop").get(pk=order.pk)
+        )
         ro = (
             ReturnOrder.objects.select_for_update()
             .filter(shop=shop, platform_refund_id=platform_refund_id)

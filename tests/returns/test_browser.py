@@ -89,6 +89,13 @@ def test_a_return_goes_from_the_order_to_the_warehouse_in_the_browser(
     assert StockMove.objects.filter(document=f"return:{ro.pk}").count() == 2
     assert "入库" in staff.content() and "shouhou" in staff.content()
 
+    staff.goto(live_server.url + reverse("admin:returns_returnorder_changelist"))
+    staff.fill("#searchbar", "SF-BROWSER-1")
+    staff.press("#searchbar", "Enter")
+    staff.wait_for_load_state()
+    staff.screenshot(path=str(tmp_path / "list.png"), full_page=True)
+    assert staff.locator(f"text={ro.return_no}").count() == 1
+
     with staff.expect_response("**/receipt.pdf") as pdf:
         staff.goto(live_server.url + reverse("admin:returns_returnorder_receipt_pdf", args=[ro.pk]))
     assert pdf.value.headers["content-type"] == "application/pdf"
