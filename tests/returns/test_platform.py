@@ -122,3 +122,14 @@ def test_a_connector_may_name_the_line_by_the_platforms_line_id(simple_order):
     assert created and ro.lines.get().order_line == simple_order.line_bundle
     with pytest.raises(ReturnError, match="does not belong to order"):
         pull(simple_order, refund_id="RF9", lines=[("OID-404", D("1"), D("1"))])
+
+
+def test_a_refund_id_already_used_for_another_order_is_refused(
+    simple_order, make_shipped_order, product
+):
+    other = make_shipped_order([("SKU-A", "1", "10", [(product("W1"), "1")])])
+    other.line_a = other.lines.get()
+    ro, _ = pull(simple_order, refund_id="RF-SAME")
+    with pytest.raises(ReturnError, match="belongs to order"):
+        pull(other, refund_id="RF-SAME")
+    assert ReturnOrder.objects.get().order == simple_order
