@@ -26,6 +26,13 @@ MASTER_DATA_VIEW = [
     "inventory.view_stocklevel",
 ]
 
+RETURNS_VIEW = [
+    "returns.view_returnorder",
+    "returns.view_returnline",
+    "returns.view_returnreceipt",
+    "returns.view_returnevent",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "warehouse": [
         *MASTER_DATA_VIEW,
@@ -47,8 +54,24 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.change_skucomponent",
         "channels.delete_skucomponent",
     ],
-    "after_sales": [*MASTER_DATA_VIEW, "orders.view_order", "orders.view_orderevent"],
-    "after_sales_reviewer": [*MASTER_DATA_VIEW, "orders.view_order", "orders.view_orderevent"],
+    # After-sales staff create return orders and receive their goods; reviewers approve or
+    # reject them (nobody reviews a return order they created: returns/services.py).
+    "after_sales": [
+        *MASTER_DATA_VIEW,
+        "orders.view_order",
+        "orders.view_orderevent",
+        *RETURNS_VIEW,
+        "returns.add_returnorder",
+        "returns.receive_returnorder",
+        "returns.close_returnorder",
+    ],
+    "after_sales_reviewer": [
+        *MASTER_DATA_VIEW,
+        "orders.view_order",
+        "orders.view_orderevent",
+        *RETURNS_VIEW,
+        "returns.review_returnorder",
+    ],
     # The auditor sees everything and changes nothing: every view_* permission, added below.
     "auditor": [],
 }
