@@ -48,9 +48,7 @@ def test_a_range_overlapping_the_pool_is_refused_so_no_number_can_come_twice(yto
     assert TrackingNumberRange.objects.filter(carrier=yto).count() == 1
 
 
-def test_an_exhausted_pool_stops_the_print_and_changes_nothing(
-    make_order, stocked_product, worker
-):
+def test_an_exhausted_pool_stops_the_print_and_changes_nothing(make_order, stocked_product, worker):
     tiny = Carrier.objects.create(code="ZTO", name="中通快递")
     svc.import_tracking_ranges(carrier=tiny, text="1,1", actor=worker)
     cup = stocked_product()
