@@ -9,7 +9,7 @@ from inventory.models import StockMove
 from orders.models import Order, TrackingNumber, WaveOrder
 from orders.services import fulfilment as svc
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reseeded")]
 
 
 def run_together(*calls):
