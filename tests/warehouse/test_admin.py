@@ -17,7 +17,7 @@ def staff(client, worker):
 
 
 def test_the_warehouse_imports_a_ranges_file_in_the_admin(staff, carrier):
-    upload = SimpleUploadedFile("sf.csv", "SF,2000000,2000099\n".encode())
+    upload = SimpleUploadedFile("sf.csv", b"SF,2000000,2000099\n")
 
     response = staff.post(
         reverse("admin:orders_trackingnumberrange_import"),
@@ -29,7 +29,7 @@ def test_the_warehouse_imports_a_ranges_file_in_the_admin(staff, carrier):
 
 
 def test_a_bad_ranges_file_shows_its_bad_lines_and_imports_nothing(staff, carrier):
-    upload = SimpleUploadedFile("sf.csv", "2000000,2000099\nnonsense\n".encode())
+    upload = SimpleUploadedFile("sf.csv", b"2000000,2000099\nnonsense\n")
 
     response = staff.post(
         reverse("admin:orders_trackingnumberrange_import"),
@@ -55,14 +55,10 @@ def test_a_wave_is_made_by_filter_and_its_waybills_and_pick_list_print_as_pdf(
     assert response.status_code == 302 and wave.items.count() == 2
 
     changelist = reverse("admin:orders_wave_changelist")
-    response = staff.post(
-        changelist, {"action": "print_waybills", "_selected_action": [wave.pk]}
-    )
+    response = staff.post(changelist, {"action": "print_waybills", "_selected_action": [wave.pk]})
     assert response["Content-Type"] == "application/pdf" and response.content[:5] == b"%PDF-"
     assert Order.objects.filter(status="printed").count() == 2
-    response = staff.post(
-        changelist, {"action": "print_pick_list", "_selected_action": [wave.pk]}
-    )
+    response = staff.post(changelist, {"action": "print_pick_list", "_selected_action": [wave.pk]})
     assert response.content[:5] == b"%PDF-"
     assert orders[2].pk not in wave.items.values_list("order_id", flat=True)
 
