@@ -25,7 +25,7 @@ from .common import (
     register_fonts,
 )
 
-CHUNK = 60  # rows per table: platypus splits long tables slowly, many short ones are fast
+CHUNK = 400  # rows per table: platypus splits very long tables slowly
 
 
 def _styles():

@@ -65,6 +65,16 @@ def is_held(order: Order) -> bool:
     return order.on_hold or order.holds.filter(released_at__isnull=True).exists()
 
 
+def held_ids(ids) -> set[int]:
+    """Of these orders, the ones held (flag set or an unreleased hold), in one query."""
+    ids = list(ids)
+    return set(
+        Order.objects.filter(pk__in=ids)
+        .filter(Q(on_hold=True) | Q(holds__released_at__isnull=True, holds__isnull=False))
+        .values_list("pk", flat=True)
+    )
+
+
 def _lock_orders(ids) -> list[Order]:
     return list(
         Order.objects.select_for_update(of=("self",))
@@ -277,6 +287,31 @@ def _assign(order: Order, number: str, source: str, actor) -> None:
             % {"number": number},
         ) from exc
     order.tracking_no = number
+
+
+def _assign_many(orders: list[Order], numbers: list[str], source: str, actor) -> None:
+    """Record new numbers for many orders in one statement (a number used before fails all)."""
+    try:
+        with transaction.atomic():
+            TrackingNumber.objects.bulk_create(
+                [
+                    TrackingNumber(
+                        carrier=o.carrier,
+                        number=n,
+                        source=source,
+                        order=o,
+                        assigned_by=_user(actor),
+                    )
+                    for o, n in zip(orders, numbers, strict=True)
+                ]
+            )
+    except IntegrityError as exc:
+        raise FulfilmentError(
+            "number_used",
+            _("A tracking number given out has been used already; nothing was printed."),
+        ) from exc
+    for order, number in zip(orders, numbers, strict=True):
+        order.tracking_no = number
 
 
 def _void_live_number(order: Order, actor, reason: str) -> str:
@@ -563,6 +598,7 @@ def print_waybills(*, actor, wave: Wave | None = None, orders=None) -> PrintOutc
         else:
             ids = [o.pk if isinstance(o, Order) else int(o) for o in orders or []]
         locked = {o.pk: o for o in _lock_orders(ids)}
+        held = held_ids(locked)
         todo, reprinted, skipped = [], set(), []
         fresh: list[Order] = []
         for pk in ids:
@@ -572,7 +608,7 @@ def print_waybills(*, actor, wave: Wave | None = None, orders=None) -> PrintOutc
             if order.status in (S.PRINTED, S.VERIFIED, S.SHIPPED):
                 todo.append(order)
                 reprinted.add(order.pk)
-            elif order.status == S.REVIEWED and not is_held(order):
+            elif order.status == S.REVIEWED and order.pk not in held:
                 todo.append(order)
                 fresh.append(order)
             elif order.status == S.REVIEWED:
@@ -608,8 +644,7 @@ def print_waybills(*, actor, wave: Wave | None = None, orders=None) -> PrintOutc
                 raise FulfilmentError(
                     "provider", _("The waybill service returned too few numbers.")
                 )
-            for order, number in zip(group, numbers, strict=True):
-                _assign(order, number, provider.source, actor)
+            _assign_many(group, numbers, provider.source, actor)
         for order in fresh:
             order.status = S.PRINTED
             order.printed_at = now
