@@ -197,12 +197,105 @@ class TrackingNumberRangeAdmin(admin.ModelAdmin):
         return _form_page(self, request, form, _("Import tracking-number ranges"), _("Import"))
 
 
+class TypedNumberForm(forms.Form):
+    order_no = forms.CharField(max_length=32, label=gettext_lazy("order no."))
+    carrier = forms.ModelChoiceField(
+        Carrier.objects.filter(active=True), label=gettext_lazy("carrier")
+    )
+    number = forms.CharField(max_length=64, label=gettext_lazy("tracking no."))
+
+
+class ShipmentFileForm(forms.Form):
+    shop = forms.ModelChoiceField(Shop.objects.all(), label=gettext_lazy("shop"))
+    shipped_from = forms.DateField(
+        required=False, label=gettext_lazy("shipped from (day)"), help_text="YYYY-MM-DD"
+    )
+    shipped_to = forms.DateField(
+        required=False, label=gettext_lazy("shipped until (day)"), help_text="YYYY-MM-DD"
+    )
+
+
 @admin.register(TrackingNumber)
 class TrackingNumberAdmin(admin.ModelAdmin):
     list_display = ["number", "carrier", "order", "source", "assigned_at", "voided_at"]
     list_filter = ["carrier", "source"]
     search_fields = ["number", "order__order_no"]
     list_select_related = ["carrier", "order"]
+    change_list_template = "admin/orders/trackingnumber/change_list.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "type-in/",
+                self.admin_site.admin_view(self.type_in_view),
+                name="orders_trackingnumber_type_in",
+            ),
+            path(
+                "shipment-file/",
+                self.admin_site.admin_view(self.shipment_file_view),
+                name="orders_trackingnumber_shipment_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def type_in_view(self, request):
+        """A pre-printed waybill: its number typed in for an order (used once, ever)."""
+        if not request.user.has_perm("orders.print_wave"):
+            raise PermissionDenied
+        from .models import Order
+
+        form = TypedNumberForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            order = Order.objects.filter(order_no=data["order_no"].strip()).first()
+            if order is None:
+                form.add_error("order_no", _("Order not found."))
+            else:
+                try:
+                    svc.set_tracking_number(
+                        order=order,
+                        number=data["number"],
+                        carrier=data["carrier"],
+                        actor=request.user,
+                    )
+                except svc.FulfilmentError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    self.message_user(
+                        request,
+                        _("%(order)s now has tracking number %(number)s.")
+                        % {"order": order.order_no, "number": data["number"].strip()},
+                        messages.SUCCESS,
+                    )
+                    return redirect("admin:orders_trackingnumber_changelist")
+        return _form_page(self, request, form, _("Type in a tracking number"), _("Save"))
+
+    def shipment_file_view(self, request):
+        """The shipped orders of a shop with their tracking numbers, for file-only platforms."""
+        if not request.user.has_perm("orders.view_order"):
+            raise PermissionDenied
+        from datetime import datetime, time, timedelta
+
+        form = ShipmentFileForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            zone = timezone.get_current_timezone()
+
+            def start_of(day):
+                return datetime.combine(day, time(), zone) if day else None
+
+            end = data["shipped_to"] and data["shipped_to"] + timedelta(days=1)
+            content = svc.shipment_file(
+                shop=data["shop"],
+                shipped_from=start_of(data["shipped_from"]),
+                shipped_to=start_of(end),
+            )
+            response = HttpResponse(content, content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = (
+                f'attachment; filename="shipments-{data["shop"].code}.csv"'
+            )
+            return response
+        return _form_page(self, request, form, _("Shipment file for a shop"), _("Download"))
 
     def has_add_permission(self, request):
         return False

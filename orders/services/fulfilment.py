@@ -1025,3 +1025,44 @@ def ship_handover_batch(*, batch: HandoverBatch, actor) -> HandoverOutcome:
         batch.shipped_by = _user(actor)
         batch.save(update_fields=["shipped_at", "shipped_by"])
     return HandoverOutcome(batch=batch, shipped=shipped, problems=problems)
+
+
+# --- shipment files for platforms without an API ---------------------------------------------
+
+SHIPMENT_FILE_COLUMNS = [
+    "platform_order_no",
+    "order_no",
+    "carrier_code",
+    "carrier_name",
+    "tracking_no",
+    "shipped_at",
+]
+
+
+def shipment_file(*, shop, shipped_from=None, shipped_to=None) -> bytes:
+    """The tracking numbers of a shop's shipped orders as a CSV file (UTF-8 with BOM, so Excel
+    opens it), for platforms that take shipments as an uploaded file. Times in Asia/Shanghai.
+    """
+    import csv
+    import io
+
+    qs = Order.objects.filter(shop=shop, status=S.SHIPPED).select_related("carrier")
+    if shipped_from is not None:
+        qs = qs.filter(shipped_at__gte=shipped_from)
+    if shipped_to is not None:
+        qs = qs.filter(shipped_at__lt=shipped_to)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(SHIPMENT_FILE_COLUMNS)
+    for order in qs.order_by("shipped_at", "pk").iterator():
+        writer.writerow(
+            [
+                order.platform_order_no,
+                order.order_no,
+                order.carrier.code if order.carrier_id else "",
+                order.carrier.name if order.carrier_id else "",
+                order.tracking_no,
+                timezone.localtime(order.shipped_at).isoformat(timespec="seconds"),
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

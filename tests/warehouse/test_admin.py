@@ -88,3 +88,25 @@ def test_number_ranges_cannot_be_deleted_so_used_numbers_stay_known(staff, carri
     response = staff.post(reverse("admin:orders_trackingnumberrange_delete", args=[rng.pk]))
     assert response.status_code == 403
     assert TrackingNumberRange.objects.filter(pk=rng.pk).exists()
+
+
+def test_a_typed_in_number_is_saved_from_the_admin_and_a_used_one_refused(
+    staff, carrier, make_order, stocked_product
+):
+    cup = stocked_product()
+    a, b = make_order([(cup, 1, "10")]), make_order([(cup, 1, "10")])
+    url = reverse("admin:orders_trackingnumber_type_in")
+
+    staff.post(url, {"order_no": a.order_no, "carrier": carrier.pk, "number": "SF777"})
+    response = staff.post(url, {"order_no": b.order_no, "carrier": carrier.pk, "number": "SF777"})
+
+    a.refresh_from_db()
+    b.refresh_from_db()
+    assert a.tracking_no == "SF777" and b.tracking_no == ""
+    assert response.status_code == 200 and "已使用过" in response.content.decode()
+
+
+def test_the_shipment_file_downloads_as_csv(staff, shop):
+    response = staff.post(reverse("admin:orders_trackingnumber_shipment_file"), {"shop": shop.pk})
+    assert response["Content-Type"].startswith("text/csv")
+    assert response.content.decode("utf-8-sig").startswith("platform_order_no,")

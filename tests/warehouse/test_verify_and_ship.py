@@ -205,3 +205,22 @@ def test_a_handover_batch_takes_only_verified_unheld_orders_of_its_carrier(
     assert err.value.code == "empty"
     with pytest.raises(svc.FulfilmentError):
         svc.create_handover_batch(carrier=carrier, actor=worker, orders=[printed_only])
+
+
+def test_file_platforms_get_a_csv_of_their_shipped_orders_tracking_numbers(
+    printed, worker, tmp_path
+):
+    from django.core.management import call_command
+
+    order, cup, tea = printed
+    scan_all(order, [cup.barcode, cup.barcode, tea.barcode], worker)
+    svc.ship_order(order=order, actor=worker)
+    out = tmp_path / "shipments.csv"
+
+    call_command("export_shipments", order.shop.code, "-o", str(out))
+
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "platform_order_no,order_no,carrier_code,carrier_name,tracking_no,shipped_at"
+    assert lines[1].startswith(f"{order.platform_order_no},{order.order_no},SF,顺丰速运,")
+    assert order.tracking_no in lines[1] and lines[1].endswith("+08:00")
+    assert len(lines) == 2
