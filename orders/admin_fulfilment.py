@@ -339,6 +339,10 @@ class WaveOrderInline(admin.TabularInline):
     def tracking_no(self, obj):
         return obj.order.tracking_no
 
+    def has_view_permission(self, request, obj=None):
+        # The rows are part of their parent: whoever may see it sees them.
+        return request.user.has_perm("orders.view_wave")
+
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -480,6 +484,10 @@ class HandoverItemInline(admin.TabularInline):
     @admin.display(description=gettext_lazy("tracking no."))
     def tracking_no(self, obj):
         return obj.order.tracking_no
+
+    def has_view_permission(self, request, obj=None):
+        # The rows are part of their parent: whoever may see it sees them.
+        return request.user.has_perm("orders.view_handoverbatch")
 
     def has_add_permission(self, request, obj=None):
         return False

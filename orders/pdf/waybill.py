@@ -26,7 +26,11 @@ MARGIN = 4 * mm
 
 
 def render_waybills(orders, *, reprint_ids=frozenset()) -> bytes:
-    """One page per order (in the given order); orders in ``reprint_ids`` are marked reprints."""
+    """One page per order (in the given order); orders in ``reprint_ids`` are marked reprints.
+
+    Each carrier's ``waybill_layout`` picks the drawing function from ``LAYOUTS`` (a carrier's
+    own pre-printed form can be added there); unknown layouts fall back to "standard".
+    """
     register_fonts()
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=PAGE, pageCompression=1)
@@ -34,7 +38,9 @@ def render_waybills(orders, *, reprint_ids=frozenset()) -> bytes:
     origin = get_sender()
     printed = local_now_text()
     for order in orders:
-        _draw_page(canvas, order, origin, printed, reprint=order.pk in reprint_ids)
+        layout = order.carrier.waybill_layout if order.carrier_id else "standard"
+        draw = LAYOUTS.get(layout, _draw_page)
+        draw(canvas, order, origin, printed, reprint=order.pk in reprint_ids)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -136,3 +142,6 @@ def _draw_page(canvas, order, origin: dict, printed: str, *, reprint: bool) -> N
     canvas.drawString(MARGIN + 1 * mm, MARGIN + 3 * mm, f"{T['Printed at']} {printed}")
     if reprint:
         canvas.drawRightString(width - MARGIN - 1 * mm, MARGIN + 3 * mm, _("REPRINT"))
+
+
+LAYOUTS = {"standard": _draw_page}

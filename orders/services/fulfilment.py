@@ -822,6 +822,14 @@ def scan_item(*, order: Order, scanned: dict, code: str, actor) -> dict:
     items = expected_items(order)
     tally = _clean_tally(items, scanned)
     entry = _match(items, code)
+    if entry is None and code.strip() and code.strip() != order.tracking_no:
+        other = Order.objects.filter(Q(tracking_no=code.strip()) | Q(order_no=code.strip()))
+        if other.exclude(pk=order.pk).exists():
+            raise ScanError(
+                "other_order",
+                _("%(code)s is another parcel's number: finish order %(o)s or press Esc.")
+                % {"code": code.strip(), "o": order.order_no},
+            )
     if entry is None:
         raise ScanError(
             "wrong_item",

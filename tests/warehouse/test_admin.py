@@ -110,3 +110,32 @@ def test_the_shipment_file_downloads_as_csv(staff, shop):
     response = staff.post(reverse("admin:orders_trackingnumber_shipment_file"), {"shop": shop.pk})
     assert response["Content-Type"].startswith("text/csv")
     assert response.content.decode("utf-8-sig").startswith("platform_order_no,")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "admin:orders_carrier_changelist",
+        "admin:orders_trackingnumberrange_changelist",
+        "admin:orders_trackingnumberrange_import",
+        "admin:orders_trackingnumber_changelist",
+        "admin:orders_trackingnumber_type_in",
+        "admin:orders_trackingnumber_shipment_file",
+        "admin:orders_wave_changelist",
+        "admin:orders_wave_create",
+        "admin:orders_printrecord_changelist",
+        "admin:orders_handoverbatch_changelist",
+        "admin:orders_handoverbatch_create",
+    ],
+)
+def test_the_warehouse_pages_of_the_admin_open_for_the_warehouse_group(staff, carrier, name):
+    response = staff.get(reverse(name))
+    assert response.status_code == 200
+
+
+def test_a_wave_page_lists_its_orders(staff, carrier, make_order, stocked_product, worker):
+    cup = stocked_product()
+    order = make_order([(cup, 1, "10")])
+    wave = svc.create_wave(orders=[order], actor=worker)
+    response = staff.get(reverse("admin:orders_wave_change", args=[wave.pk]))
+    assert response.status_code == 200 and order.order_no in response.content.decode()

@@ -224,3 +224,17 @@ def test_file_platforms_get_a_csv_of_their_shipped_orders_tracking_numbers(
     assert lines[1].startswith(f"{order.platform_order_no},{order.order_no},SF,顺丰速运,")
     assert order.tracking_no in lines[1] and lines[1].endswith("+08:00")
     assert len(lines) == 2
+
+
+def test_scanning_another_parcels_waybill_mid_order_says_so_and_changes_nothing(
+    printed, worker, make_order, stocked_product
+):
+    order, cup, _tea = printed
+    other = make_order([(cup, 1, "59.00")])
+    svc.print_waybills(orders=[other], actor=worker)
+    other.refresh_from_db()
+
+    with pytest.raises(svc.ScanError) as err:
+        svc.scan_item(order=order, scanned={cup.barcode: 1}, code=other.tracking_no, actor=worker)
+
+    assert err.value.code == "other_order" and "Esc" in err.value.message
