@@ -991,6 +991,14 @@ def create_handover_batch(*, carrier: Carrier, actor, orders=None) -> HandoverBa
         batch.number = _new_number("H", batch.pk)
         batch.save(update_fields=["number"])
         HandoverItem.objects.bulk_create([HandoverItem(batch=batch, order=o) for o in chosen])
+        for order in chosen:
+            record_event(
+                order=order,
+                kind="handover",
+                actor=actor,
+                message=_("Added to handover %(batch)s") % {"batch": batch.number},
+                after={"handover": batch.number},
+            )
     return batch
 
 

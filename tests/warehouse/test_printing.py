@@ -187,3 +187,17 @@ def test_a_wave_by_filter_takes_single_item_orders_first_up_to_the_limit(
     assert chosen == [single.pk, multi.pk]
     rest = svc.create_wave_by_filter(carrier=carrier, actor=worker)
     assert set(rest.items.values_list("order_id", flat=True)) == {two_of_one.pk, other_shop.pk}
+
+
+def test_an_unprinted_order_can_leave_its_wave_but_a_printed_one_stays(two_orders, worker):
+    first, second, *_ = two_orders
+    wave = svc.create_wave(orders=[first], actor=worker)
+    svc.remove_from_wave(order=first, actor=worker)
+    assert not wave.items.exists()
+    assert OrderEvent.objects.filter(order=first, kind="wave").count() == 2
+
+    wave = svc.create_wave(orders=[first, second], actor=worker)
+    svc.print_waybills(wave=wave, actor=worker)
+    with pytest.raises(svc.FulfilmentError):
+        svc.remove_from_wave(order=first, actor=worker)
+    assert wave.items.count() == 2
