@@ -363,7 +363,7 @@ class WaveAdmin(_PrintPermission, admin.ModelAdmin):
     ]
     fields = [*readonly_fields, "note"]
     inlines = [WaveOrderInline]
-    actions = ["print_waybills", "print_pick_list"]
+    actions = ["print_waybills", "print_pick_list", "print_delivery_notes", "print_invoices"]
     change_list_template = "admin/orders/wave/change_list.html"
 
     @admin.display(description=gettext_lazy("orders"))
@@ -406,6 +406,29 @@ class WaveAdmin(_PrintPermission, admin.ModelAdmin):
             self.message_user(request, exc.message, messages.ERROR)
             return None
         return pdf_response(outcome.pdf, f"picklist-{wave.number}")
+
+    def _print_wave_orders(self, request, queryset, kind, name):
+        wave = self._one(request, queryset)
+        if wave is None:
+            return None
+        ids = list(wave.items.order_by("position").values_list("order_id", flat=True))
+        try:
+            outcome = svc.print_order_documents(kind=kind, orders=ids, actor=request.user)
+        except svc.FulfilmentError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return None
+        _report_skipped(self, request, outcome)
+        return pdf_response(outcome.pdf, f"{name}-{wave.number}")
+
+    @admin.action(description=gettext_lazy("Print delivery notes"), permissions=["print_wave"])
+    def print_delivery_notes(self, request, queryset):
+        return self._print_wave_orders(
+            request, queryset, PrintRecord.Kind.DELIVERY_NOTE, "delivery-notes"
+        )
+
+    @admin.action(description=gettext_lazy("Print retail invoices"), permissions=["print_wave"])
+    def print_invoices(self, request, queryset):
+        return self._print_wave_orders(request, queryset, PrintRecord.Kind.INVOICE, "invoices")
 
     def get_urls(self):
         return [

@@ -208,6 +208,9 @@ class WaveOrder(models.Model):
         verbose_name_plural = _("wave orders")
         ordering = ["wave", "position"]
 
+    def __str__(self):
+        return f"{self.position}. {self.order}"
+
 
 class PrintRecord(models.Model):
     """One print run of one kind of document, for a wave or for single orders."""
@@ -297,3 +300,6 @@ class HandoverItem(models.Model):
     class Meta:
         verbose_name = _("handover item")
         verbose_name_plural = _("handover items")
+
+    def __str__(self):
+        return str(self.order)

@@ -60,6 +60,9 @@ def test_a_wave_is_made_by_filter_and_its_waybills_and_pick_list_print_as_pdf(
     assert Order.objects.filter(status="printed").count() == 2
     response = staff.post(changelist, {"action": "print_pick_list", "_selected_action": [wave.pk]})
     assert response.content[:5] == b"%PDF-"
+    for action in ("print_delivery_notes", "print_invoices"):
+        response = staff.post(changelist, {"action": action, "_selected_action": [wave.pk]})
+        assert response["Content-Type"] == "application/pdf"
     assert orders[2].pk not in wave.items.values_list("order_id", flat=True)
 
 
