@@ -199,3 +199,18 @@ def test_an_order_held_after_verification_cannot_ship_from_the_page(page, parcel
     order.refresh_from_db()
     assert order.status == Order.Status.VERIFIED
     assert not StockMove.objects.filter(document=order.document).exists()
+
+
+def test_codes_scanned_faster_than_the_server_answers_are_all_counted(page, parcel):
+    order, cup, tea = parcel
+    scanner(page, order.tracking_no)
+
+    # Three scans in a row without waiting for any answer.
+    for code in (cup.barcode, tea.barcode, cup.barcode):
+        page.keyboard.type(code)
+        page.keyboard.press("Enter")
+    page.wait_for_function("document.getElementById('status').dataset.status === 'verified'")
+
+    assert page.locator("#total-scanned").inner_text() == "3"
+    order.refresh_from_db()
+    assert order.status == Order.Status.VERIFIED

@@ -19,7 +19,13 @@
   const canShip = form.dataset.canShip === "1";
 
   let current = null; // {order, items, scanned, complete}
-  let busy = false;
+  // Scans are handled one after the other, in the order they were made: a fast scanner's
+  // second code waits for the answer to the first instead of being lost.
+  let queue = Promise.resolve();
+  function enqueue(task) {
+    queue = queue.then(task, task);
+    return queue;
+  }
 
   // --- sound -------------------------------------------------------------------------------
   window.tcSounds = []; // what was played, for tests and for people debugging a silent speaker
@@ -189,45 +195,39 @@
   }
 
   async function ship() {
-    if (!current || shipButton.disabled || busy) return;
-    busy = true;
-    try {
-      const data = await post(form.dataset.shipUrl, { order_id: current.order.id });
-      if (!data.ok) {
-        failed(data);
-        input.focus();
-        return;
-      }
-      show(data);
-      current = null;
-      say("ok", texts.shipped);
-      beep("done");
-      shipButton.disabled = true;
-      input.value = "";
+    if (!current || shipButton.disabled) return;
+    shipButton.disabled = true; // one click, one request
+    const data = await post(form.dataset.shipUrl, { order_id: current.order.id });
+    if (!data.ok) {
+      failed(data);
+      shipButton.disabled = !(current.order.status === "verified" && canShip);
       input.focus();
-    } finally {
-      busy = false;
+      return;
     }
+    show(data);
+    current = null;
+    say("ok", texts.shipped);
+    beep("done");
+    input.value = "";
+    input.focus();
   }
 
+
   // --- keyboard ----------------------------------------------------------------------------
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
     const code = input.value.trim();
     input.value = "";
-    if (!code || busy) return;
-    busy = true;
-    try {
+    if (!code) return;
+    enqueue(async () => {
       const collecting = current && current.order.status === "printed";
       if (collecting) await scanItem(code);
       else await openOrder(code);
-    } finally {
-      busy = false;
       if (document.activeElement !== shipButton) input.focus();
-    }
+    });
   });
 
-  shipButton.addEventListener("click", ship);
+  shipButton.addEventListener("click", () => enqueue(ship));
   resetButton.addEventListener("click", () => reset());
   document.addEventListener("keydown", (event) => {
     if (event.key === "Escape") {
