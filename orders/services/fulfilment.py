@@ -393,13 +393,14 @@ def cancel_waybill(*, order: Order, actor, reason: str = ""):
 def _wave_problems(orders: list[Order], carrier: Carrier | None) -> list[str]:
     problems = []
     in_wave = set(WaveOrder.objects.filter(order__in=orders).values_list("order_id", flat=True))
+    held = held_ids(o.pk for o in orders)
     for order in orders:
         if order.status != S.REVIEWED:
             problems.append(
                 _("%(order)s is %(status)s, not reviewed")
                 % {"order": order.order_no, "status": order.get_status_display()}
             )
-        elif is_held(order):
+        elif order.pk in held:
             problems.append(_("%(order)s is held") % {"order": order.order_no})
         elif order.pk in in_wave:
             problems.append(_("%(order)s is in another wave already") % {"order": order.order_no})
@@ -495,11 +496,13 @@ def create_wave_by_filter(
             o.pk: o
             for o in Order.objects.select_for_update(of=("self",), skip_locked=True)
             .filter(pk__in=ids, status=S.REVIEWED, on_hold=False, wave_item__isnull=True)
+            .filter(Q(carrier=carrier) | Q(carrier__isnull=True))
             .select_related("carrier")
             .order_by("pk")
         }
         ordered = [locked[i] for i in ids if i in locked]
-        ordered = [o for o in ordered if not _wave_problems([o], carrier)]
+        held = held_ids(locked)
+        ordered = [o for o in ordered if o.pk not in held]
         if not ordered:
             raise FulfilmentError("empty", _("No reviewed order matches."))
         return _make_wave(ordered, carrier, actor, note)
