@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Prefetch, Q, Sum, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -585,6 +585,27 @@ def _record(kind, orders, actor, *, wave=None, reprint=False, pages=0) -> PrintR
     return record
 
 
+def _mark_printed(orders: list[Order], now) -> None:
+    """status printed, printed_at, tracking_no, carrier of many orders in one statement."""
+    if not orders:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Order._meta.db_table} AS o SET status = %s, printed_at = %s, "
+            "updated_at = %s, tracking_no = v.t, carrier_id = v.c "
+            "FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) AS v(id, t, c) "
+            "WHERE o.id = v.id",
+            [
+                S.PRINTED.value,
+                now,
+                now,
+                [o.pk for o in orders],
+                [o.tracking_no for o in orders],
+                [o.carrier_id for o in orders],
+            ],
+        )
+
+
 def print_waybills(*, actor, wave: Wave | None = None, orders=None) -> PrintOutcome:
     """Print the express waybills of a wave (or of chosen orders).
 
@@ -651,9 +672,7 @@ def print_waybills(*, actor, wave: Wave | None = None, orders=None) -> PrintOutc
         for order in fresh:
             order.status = S.PRINTED
             order.printed_at = now
-        Order.objects.bulk_update(
-            fresh, ["status", "printed_at", "tracking_no", "carrier", "updated_at"]
-        )
+        _mark_printed(fresh, now)
         if wave is not None and wave.status != Wave.Status.PRINTED and fresh:
             wave.status = Wave.Status.PRINTED
             wave.printed_at = now
