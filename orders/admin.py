@@ -1,0 +1,1 @@
+from . import admin_fulfilment  # noqa: F401, E402
