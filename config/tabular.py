@@ -36,6 +36,8 @@ __all__ = [
     "RowError",
     "RowErrors",
     "Table",
+    "PlannedRow",
+    "ImportResult",
     "read_table",
     "parse_decimal",
     "parse_money",
@@ -378,3 +380,80 @@ def parse_datetime_shanghai(text: str) -> dt.datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=SHANGHAI)
     return value
+
+
+# --- what an import did (or, in a dry run, would do) ------------------------------------------
+
+
+@dataclass
+class PlannedRow:
+    """One object an import creates, updates or leaves unchanged (the admin preview shows it)."""
+
+    row: int  # the first spreadsheet row that describes the object
+    action: str  # "new", "update" or "skip" (unchanged)
+    label: str  # how a person names the object, e.g. "P-TEA-LJ" or "MGJ01 MGJ-GIFTBOX"
+    values: dict[str, str]  # column key -> value after the import, as text
+    changes: dict[str, tuple[str, str]]  # column key -> (before, after), for updates
+
+
+@dataclass
+class ImportResult:
+    rows: list[PlannedRow]
+    dry_run: bool = False
+
+    def count(self, action: str) -> int:
+        return sum(1 for r in self.rows if r.action == action)
+
+    @property
+    def created(self) -> int:
+        return self.count("new")
+
+    @property
+    def updated(self) -> int:
+        return self.count("update")
+
+    @property
+    def unchanged(self) -> int:
+        return self.count("skip")
+
+    def summary(self) -> str:
+        text = _("created %(created)d, updated %(updated)d, unchanged %(unchanged)d") % {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+        }
+        if self.dry_run:
+            text += " " + _("(dry run: nothing written)")
+        return text
+
+
+# --- the import commands ----------------------------------------------------------------------
+
+
+def run_import_command(command, import_function, *, path: str, dry_run: bool, actor=None):
+    """What every ``import_*`` command does (contracts/commands.md): print what was created,
+    updated and unchanged; on bad rows print each as ``row N: column: reason`` and exit 1
+    having written nothing; exit 2 with one line when the file cannot be read at all."""
+    try:
+        result = import_function(
+            source=Path(path), filename=Path(path).name, actor=actor, dry_run=dry_run
+        )
+    except FileUnreadable as exc:
+        command.stderr.write(f"{path}: {exc}")
+        raise SystemExit(2) from None
+    except RowErrors as exc:
+        for error in exc.errors:
+            command.stderr.write(str(error))
+        command.stderr.write(
+            _("%(count)d bad row(s): nothing imported")
+            % {"count": len({e.row for e in exc.errors})}
+        )
+        raise SystemExit(1) from None
+    for row in result.rows:
+        if row.action == "update":
+            changes = "; ".join(f"{k}: {a} → {b}" for k, (a, b) in row.changes.items())
+            command.stdout.write(f"updated {row.label}: {changes}")
+        elif row.action == "new":
+            command.stdout.write(f"created {row.label}")
+    command.stdout.write(result.summary())
+    return result
