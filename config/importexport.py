@@ -82,6 +82,9 @@ class UploadedTable:
 class TabularFile(base_formats.Format):
     """One import format for CSV (UTF-8/GB18030) and XLSX: the reader tells them apart."""
 
+    def __init__(self, encoding=None):
+        self.encoding = encoding
+
     def get_title(self):
         return "CSV / XLSX"
 
