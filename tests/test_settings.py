@@ -1,0 +1,76 @@
+"""Production settings pass `manage.py check --deploy` with the documented variables."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args, env):
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/tmp")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def production_env():
+    db = settings.DATABASES["default"]
+    return {
+        "DJANGO_ENV": "production",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_ALLOWED_HOSTS": "tongcang.example.com",
+        "DJANGO_CSRF_TRUSTED_ORIGINS": "https://tongcang.example.com",
+        "DATABASE_URL": os.environ.get(
+            "DATABASE_URL",
+            f"postgres://{db['USER']}@{db.get('HOST') or 'localhost'}/{db['NAME']}",
+        ),
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "TONGCANG_Q_WORKERS": "4",
+    }
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL"])
+def test_production_refuses_to_start_without_its_secret_or_database(missing):
+    env = production_env()
+    del env[missing]
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert missing in result.stderr
+
+
+def test_production_settings_use_redis_and_the_configured_workers():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DEBUG, s.Q_CLUSTER.get('redis'), s.Q_CLUSTER['workers'], s.SESSION_COOKIE_SECURE)"
+    )
+    result = run_manage("shell", "-c", code, env=production_env())
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "False",
+        "redis://127.0.0.1:6379/0",
+        "4",
+        "True",
+    ]
+
+
+def test_the_default_language_is_simplified_chinese_with_english_selectable():
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert [code for code, _name in settings.LANGUAGES] == ["zh-hans", "en"]
+    assert settings.TIME_ZONE == "Asia/Shanghai" and settings.USE_TZ
