@@ -34,10 +34,9 @@ def conninfo(settings_dict: dict, dbname: str) -> dict:
 def bench_database():
     setup_django()
     import psycopg
+    from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
-
-    from django.conf import settings
 
     # Measure as production runs: no query log kept in memory.
     settings.DEBUG = False
