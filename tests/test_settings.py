@@ -74,3 +74,25 @@ def test_the_default_language_is_simplified_chinese_with_english_selectable():
     assert settings.LANGUAGE_CODE == "zh-hans"
     assert [code for code, _name in settings.LANGUAGES] == ["zh-hans", "en"]
     assert settings.TIME_ZONE == "Asia/Shanghai" and settings.USE_TZ
+
+
+@pytest.mark.django_db
+def test_the_admin_speaks_chinese_by_default_and_english_when_chosen(client, admin_user):
+    client.force_login(admin_user)
+
+    chinese = client.get("/admin/").content.decode()
+    assert "统仓后台" in chinese and "商品" in chinese
+
+    client.post("/i18n/setlang/", {"language": "en", "next": "/admin/"})
+    english = client.get("/admin/").content.decode()
+    assert "tongcang back office" in english and "Stock ledger" in english
+
+
+def test_import_errors_are_translated_into_chinese():
+    from django.utils import translation
+
+    from config.tabular import parse_decimal
+
+    with translation.override("zh-hans"), pytest.raises(ValueError) as info:
+        parse_decimal("1.23456", 4)
+    assert str(info.value) == "1.23456 的小数超过 4 位"
