@@ -226,3 +226,45 @@ def test_an_adjustment_cannot_remove_reserved_stock(
     assert response.status_code == 200
     assert StockLevel.objects.get(product=product).on_hand == Decimal("5")
     assert Product.objects.filter(code="ADJ-2").exists()
+
+
+def test_the_auditor_sees_who_changed_a_product_when_and_what_before_and_after(
+    client, login, admin_user
+):
+    from inventory.imports import import_products
+
+    import_products(
+        source="商品编码,商品名称,条码,单位,零售价\nAUD-1,审计茶,690777,盒,18.00\n".encode(),
+        actor=admin_user,
+    )
+    import_products(
+        source="商品编码,商品名称,条码,单位,零售价\nAUD-1,审计茶,690777,盒,19.50\n".encode(),
+        filename="price-rise.csv",
+        actor=admin_user,
+    )
+    login("auditor")
+    product = Product.objects.get(code="AUD-1")
+
+    page = client.get(
+        reverse("admin:inventory_product_history", args=[product.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert admin_user.username in page
+    assert "18.00" in page and "19.50" in page and "&rarr;" in page
+    assert "price-rise.csv" in page
+
+
+def test_the_auditor_sees_every_change_to_sku_relation_components(client, login, mapping):
+    reviewer = User.objects.create_user(username="rev2", password="pw", is_staff=True)
+    reviewer.groups.add(Group.objects.get(name="reviewer"))
+    client.force_login(reviewer)
+    product = mapping.components.get().product
+    client.post(
+        reverse("admin:channels_skumapping_change", args=[mapping.pk]),
+        mapping_form(mapping, product, "4"),
+    )
+    login("auditor")
+
+    page = client.get(reverse("admin:channels_historicalskucomponent_changelist")).content.decode()
+
+    assert "rev2" in page and "4.0000" in page and "1.0000" in page
