@@ -268,3 +268,45 @@ def test_the_auditor_sees_every_change_to_sku_relation_components(client, login,
     page = client.get(reverse("admin:channels_historicalskucomponent_changelist")).content.decode()
 
     assert "rev2" in page and "4.0000" in page and "1.0000" in page
+
+
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_visitor_switches_the_login_page_to_english_and_signs_in(live_server):
+    from playwright.sync_api import sync_playwright
+
+    User.objects.create_user(username="auditor1", password="pw-123456", is_staff=True).groups.add(
+        Group.objects.get(name="auditor")
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(locale="zh-CN")
+            page.goto(f"{live_server.url}/admin/inventory/product/")
+            assert "/admin/login/" in page.url
+            assert "统仓后台" in page.content()
+
+            with page.expect_navigation():
+                page.select_option("#language-select", "en")
+            assert "tongcang back office" in page.content()
+
+            page.fill("#id_username", "auditor1")
+            page.fill("#id_password", "pw-123456")
+            page.click("input[type=submit]")
+            page.wait_for_url("**/admin/inventory/product/")
+            assert "Select product to view" in page.content()
+            assert page.locator("#language-select").input_value() == "en"
+        finally:
+            browser.close()
