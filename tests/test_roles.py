@@ -310,3 +310,24 @@ def test_a_visitor_switches_the_login_page_to_english_and_signs_in(live_server):
             assert page.locator("#language-select").input_value() == "en"
         finally:
             browser.close()
+
+
+def test_the_auditor_sees_that_shop_credentials_changed_but_never_the_secret(
+    client, login, make_shop
+):
+    shop = make_shop(code="JD01", platform="jd", credentials={"app_secret": "old-SECRET-1"})
+    shop.credentials = {"app_secret": "new-SECRET-2"}
+    shop.save()
+    login("auditor")
+
+    history = client.get(reverse("admin:channels_shop_history", args=[shop.pk])).content.decode()
+    change = client.get(reverse("admin:channels_shop_change", args=[shop.pk])).content.decode()
+
+    versions = [
+        client.get(reverse("admin:channels_shop_simple_history", args=[shop.pk, record.pk]))
+        for record in shop.history.all()
+    ]
+
+    assert "******" in history
+    assert "SECRET" not in history and "SECRET" not in change
+    assert all(v.status_code == 200 and b"SECRET" not in v.content for v in versions)
