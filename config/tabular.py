@@ -129,6 +129,11 @@ def _read_bytes(source) -> tuple[bytes, str | None]:
 
 
 def _decode(data: bytes) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" (UTF-16)
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     if b"\x00" in data:
         raise FileUnreadable(_("the file is neither a CSV text file nor an XLSX workbook"))
     for encoding in ("utf-8-sig", "gb18030"):

@@ -207,3 +207,11 @@ def test_parse_datetime_reads_shanghai_time_unless_an_offset_is_given():
     for bad in ("yesterday", "2026-13-01 00:00:00", ""):
         with pytest.raises(ValueError):
             parse_datetime_shanghai(bad)
+
+
+def test_excel_unicode_text_utf16_with_tabs_reads():
+    text = "店铺\t平台商品编码\t商品编码\t数量\r\nTM01\tA\tP1\t1\r\n"
+    rows = read_table(text.encode("utf-16"), columns=RELATION_COLUMNS)
+    assert rows == [
+        (2, {"shop": "TM01", "platform_sku": "A", "product_code": "P1", "quantity": "1"})
+    ]
