@@ -100,3 +100,58 @@ def test_a_deadlock_reported_by_postgres_is_retried_inside_reserve(monkeypatch):
 
     assert calls["n"] == 2
     assert StockLevel.objects.get(product=product, warehouse=main).reserved == Decimal("2")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_reserving_releasing_shipping_and_receiving_at_once_keep_levels_true_to_their_ledger():
+    from inventory.selectors import ledger_mismatches
+
+    main = Warehouse.main()
+    products = [Product.objects.create(code=f"MIX-{i}", name=f"混合商品{i}") for i in range(5)]
+    ids = [p.id for p in products]
+    for pid in ids:
+        services.adjust(warehouse_id=main.id, product_id=pid, quantity=Decimal(30), actor=None)
+    start = threading.Barrier(8)
+    unexpected: list[BaseException] = []
+
+    def worker(n):
+        rng = random.Random(100 + n)
+        held: list[str] = []
+        try:
+            start.wait()
+            for k in range(30):
+                action = rng.random()
+                if action < 0.5 or not held:
+                    document = f"order:mix-{n}-{k}"
+                    items = [(pid, Decimal(rng.randint(1, 2))) for pid in rng.sample(ids, 2)]
+                    try:
+                        services.reserve(document=document, items=items)
+                        held.append(document)
+                    except services.InsufficientStock:
+                        pass
+                elif action < 0.7:
+                    services.release(document=held.pop(rng.randrange(len(held))))
+                elif action < 0.9:
+                    services.ship(document=held.pop(rng.randrange(len(held))), actor=None)
+                else:
+                    services.receive(
+                        warehouse_id=main.id,
+                        items=[(rng.choice(ids), Decimal(3))],
+                        actor=None,
+                        document=f"po:{n}-{k}",
+                    )
+        except BaseException as exc:
+            unexpected.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert unexpected == []
+    assert ledger_mismatches() == [] and reservation_mismatches() == []
+    for level in StockLevel.objects.filter(warehouse=main, product_id__in=ids):
+        assert 0 <= level.reserved <= level.on_hand
