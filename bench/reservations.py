@@ -141,6 +141,7 @@ def main(argv=None) -> dict:
         per_round = max(1, args.orders // args.rounds)
         samples: dict[tuple[str, int], list[float]] = {}
         for round_no in range(args.rounds):
+            print(f"round {round_no + 1} of {args.rounds}…", flush=True)
             for label, target, extra, worker_counts in variants:
                 for workers in worker_counts:
                     orders = make_orders(f"{label}-{workers}-{round_no}", per_round, ids, round_no)

@@ -37,6 +37,7 @@ def main(argv=None) -> dict:
 
         main_id = services.main_warehouse_id()
         rows = []
+        print(f"setting up {args.mappings} SKU mappings over {args.shops} shops…", flush=True)
         started = time.perf_counter()
         with connection.cursor() as cur:
             cur.execute(
@@ -85,6 +86,7 @@ def main(argv=None) -> dict:
             mappings = cur.fetchone()[0]
         rows.append(("set-up (SQL)", mappings, time.perf_counter() - started))
 
+        print("computing every sellable quantity, changing stock, recomputing…", flush=True)
         started = time.perf_counter()
         changed_all = recompute_sellable(None)
         rows.append(
