@@ -25,16 +25,14 @@ def run_manage(*args, env):
 
 
 def production_env():
-    db = settings.DATABASES["default"]
+    # The checks do not connect: any PostgreSQL URL will do (the embedded server's socket
+    # path would not fit in a URL).
     return {
         "DJANGO_ENV": "production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
         "DJANGO_ALLOWED_HOSTS": "tongcang.example.com",
         "DJANGO_CSRF_TRUSTED_ORIGINS": "https://tongcang.example.com",
-        "DATABASE_URL": os.environ.get(
-            "DATABASE_URL",
-            f"postgres://{db['USER']}@{db.get('HOST') or 'localhost'}/{db['NAME']}",
-        ),
+        "DATABASE_URL": "postgres://tongcang@db.example.com:5432/tongcang",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "TONGCANG_Q_WORKERS": "4",
     }
