@@ -224,7 +224,8 @@ def read_table(
     name = (filename or source_name or "").lower()
     if not data.strip():
         raise FileUnreadable(_("the file is empty: it has no header row"))
-    if data[:4] == _OLE_MAGIC or name.endswith(".xls"):
+    # By content, not by name: platforms often export text files named .xls.
+    if data[:4] == _OLE_MAGIC:
         raise FileUnreadable(_("old Excel .xls files cannot be read: save the file as XLSX or CSV"))
     if data[:4] == _XLSX_MAGIC:
         rows = _xlsx_rows(data)

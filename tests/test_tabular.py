@@ -215,3 +215,9 @@ def test_excel_unicode_text_utf16_with_tabs_reads():
     assert rows == [
         (2, {"shop": "TM01", "platform_sku": "A", "product_code": "P1", "quantity": "1"})
     ]
+
+
+def test_a_text_file_named_xls_as_platforms_export_them_reads_as_csv():
+    text = "店铺\t平台商品编码\t商品编码\t数量\nTM01\tA\tP1\t2\n"
+    rows = read_table(text.encode("gb18030"), columns=RELATION_COLUMNS, filename="export.xls")
+    assert rows[0][1]["quantity"] == "2"
