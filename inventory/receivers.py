@@ -16,9 +16,9 @@ def recompute_after_stock_change(sender, product_ids, warehouse_ids, grew, **kwa
 def forget_main_warehouse(**kwargs):
     """The main warehouse id is cached; forget it whenever warehouses may have changed (a
     warehouse saved or deleted, the database flushed and migrated again)."""
-    from .services import _MAIN_WAREHOUSE
+    from .services import forget_main_warehouse as forget
 
-    _MAIN_WAREHOUSE.clear()
+    forget()
 
 
 post_save.connect(forget_main_warehouse, sender=Warehouse, dispatch_uid="inventory_wh_saved")

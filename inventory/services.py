@@ -128,14 +128,33 @@ def _notify(product_ids: Iterable[int], warehouse_ids: Iterable[int], grew: bool
 
 
 _MAIN_WAREHOUSE: dict[str, int] = {}
+# Set while a transaction that changed warehouses is open (or was rolled back): the id is then
+# looked up every time, so a rolled-back change can never leave a wrong id in the cache.
+_MAIN_WAREHOUSE_SUSPENDED = {"value": False}
 
 
 def main_warehouse_id() -> int:
     """The id of the main warehouse (looked up once per database: it never changes)."""
     key = connection.settings_dict["NAME"]
+    if _MAIN_WAREHOUSE_SUSPENDED["value"]:
+        return Warehouse.objects.only("id").get(kind=Warehouse.Kind.MAIN).id
     if key not in _MAIN_WAREHOUSE:
         _MAIN_WAREHOUSE[key] = Warehouse.objects.only("id").get(kind=Warehouse.Kind.MAIN).id
     return _MAIN_WAREHOUSE[key]
+
+
+def forget_main_warehouse() -> None:
+    """Warehouses changed: drop the cached id (until the change commits, when inside a
+    transaction)."""
+    _MAIN_WAREHOUSE.clear()
+    if connection.in_atomic_block:
+        _MAIN_WAREHOUSE_SUSPENDED["value"] = True
+
+        def resume():
+            _MAIN_WAREHOUSE.clear()
+            _MAIN_WAREHOUSE_SUSPENDED["value"] = False
+
+        transaction.on_commit(resume)
 
 
 # PostgreSQL errors after which the whole transaction may simply be run again.

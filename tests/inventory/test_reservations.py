@@ -73,3 +73,20 @@ def test_a_recreated_main_warehouse_is_used_by_reservations(main_warehouse, make
     services.reserve(document="order:9", items=[(a.id, Decimal("1"))])
 
     assert level(new_main, a).reserved == Decimal("1")
+
+
+def test_a_rolled_back_warehouse_change_leaves_no_wrong_id_behind(main_warehouse):
+    from django.db import transaction
+
+    from inventory.models import Warehouse
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        main_warehouse.delete()
+        Warehouse.objects.create(code="TEMP", name="临时总仓", kind="main")
+        services.main_warehouse_id()
+        raise Undo
+
+    assert services.main_warehouse_id() == main_warehouse.id
