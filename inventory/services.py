@@ -11,12 +11,14 @@ Rules (design.md, Stock):
 
 from __future__ import annotations
 
+import random
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from .models import Reservation, StockLevel, StockMove, Warehouse
 from .signals import stock_changed
@@ -125,11 +127,85 @@ def _notify(product_ids: Iterable[int], warehouse_ids: Iterable[int], grew: bool
     )
 
 
+_MAIN_WAREHOUSE: dict[str, int] = {}
+# Set while a transaction that changed warehouses is open (or was rolled back): the id is then
+# looked up every time, so a rolled-back change can never leave a wrong id in the cache.
+_MAIN_WAREHOUSE_SUSPENDED = {"value": False}
+
+
 def main_warehouse_id() -> int:
-    return Warehouse.objects.only("id").get(kind=Warehouse.Kind.MAIN).id
+    """The id of the main warehouse (looked up once per database: it never changes)."""
+    key = connection.settings_dict["NAME"]
+    if _MAIN_WAREHOUSE_SUSPENDED["value"]:
+        return Warehouse.objects.only("id").get(kind=Warehouse.Kind.MAIN).id
+    if key not in _MAIN_WAREHOUSE:
+        _MAIN_WAREHOUSE[key] = Warehouse.objects.only("id").get(kind=Warehouse.Kind.MAIN).id
+    return _MAIN_WAREHOUSE[key]
+
+
+def forget_main_warehouse() -> None:
+    """Warehouses changed: drop the cached id (until the change commits, when inside a
+    transaction)."""
+    _MAIN_WAREHOUSE.clear()
+    if connection.in_atomic_block:
+        _MAIN_WAREHOUSE_SUSPENDED["value"] = True
+
+        def resume():
+            _MAIN_WAREHOUSE.clear()
+            _MAIN_WAREHOUSE_SUSPENDED["value"] = False
+
+        transaction.on_commit(resume)
+
+
+# PostgreSQL errors after which the whole transaction may simply be run again.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+RESERVE_ATTEMPTS = 5
+
+
+def _is_retryable(exc: Exception) -> bool:
+    cause = exc.__cause__ or exc
+    return getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 # --- reservations ---------------------------------------------------------------------------
+
+
+# Reserving is one statement: lock the levels in product-id order, check that each has enough
+# available, and only when all do, raise their reserved and write the document's reservation
+# rows. It returns the products that are short (none when the reservation was made).
+#
+# Why one statement is safe under READ COMMITTED: the FOR UPDATE of ``locked`` waits for any
+# concurrent reservation of the same rows and then reads their latest committed version; the
+# shortage check (``short``, an init-plan evaluated before anything is written) reads the whole
+# of ``locked``, so every lock is held before the first update; the UPDATE re-reads each locked
+# row's latest version (EvalPlanQual) before adding to it. Locks are taken in product-id order,
+# so two reservations cannot deadlock.
+RESERVE_SQL = """
+WITH req AS (
+    SELECT * FROM unnest(%(products)s::bigint[], %(quantities)s::numeric[]) AS r(product_id, q)
+), locked AS (
+    SELECT l.id, l.product_id, l.on_hand - l.reserved AS available
+    FROM inventory_stocklevel l
+    WHERE l.warehouse_id = %(warehouse)s AND l.product_id = ANY(%(products)s::bigint[])
+    ORDER BY l.product_id
+    FOR UPDATE
+), short AS (
+    SELECT r.product_id, r.q, COALESCE(k.available, 0) AS available
+    FROM req r LEFT JOIN locked k ON k.product_id = r.product_id
+    WHERE COALESCE(k.available, 0) < r.q
+), up AS (
+    UPDATE inventory_stocklevel l SET reserved = l.reserved + r.q, updated_at = now()
+    FROM locked k JOIN req r ON r.product_id = k.product_id
+    WHERE l.id = k.id AND NOT EXISTS (SELECT 1 FROM short)
+), ins AS (
+    INSERT INTO inventory_reservation (document, warehouse_id, product_id, quantity, created_at)
+    SELECT %(document)s, %(warehouse)s, r.product_id, r.q, now() FROM req r
+    WHERE NOT EXISTS (SELECT 1 FROM short)
+    ON CONFLICT (document, warehouse_id, product_id)
+    DO UPDATE SET quantity = inventory_reservation.quantity + EXCLUDED.quantity
+)
+SELECT product_id, q, available FROM short ORDER BY product_id
+"""
 
 
 def reserve(
@@ -138,7 +214,12 @@ def reserve(
     """Reserve every (product, quantity) for the document, or nothing.
 
     Raises InsufficientStock (and changes nothing) when any product lacks available stock.
-    Reserving again for the same document adds to its reservation.
+    Reserving again for the same document adds to its reservation. The levels are locked in
+    product-id order (see RESERVE_SQL), so concurrent reservations cannot oversell nor
+    deadlock each other; should PostgreSQL still report a deadlock or a serialization failure
+    (another code path locking in another order), the reservation is run again here when it is
+    its own transaction, so the caller never sees it. Inside the caller's transaction it runs in
+    a savepoint and such an error is the caller's to retry.
     """
     totals = _sum_items(items)
     if not totals:
@@ -146,27 +227,37 @@ def reserve(
     if any(q <= 0 for q in totals.values()):
         raise StockError("reservation quantities must be positive")
     warehouse_id = warehouse_id or main_warehouse_id()
-    with transaction.atomic():
-        levels = _lock_levels(warehouse_id, list(totals))
-        shortages = [
-            Shortage(pid, q, levels[pid][1] - levels[pid][2])
-            for pid, q in sorted(totals.items())
-            if levels[pid][1] - levels[pid][2] < q
-        ]
-        if shortages:
-            raise InsufficientStock(shortages)
-        _update_levels([(levels[pid][0], Decimal(0), q) for pid, q in totals.items()])
-        pids = list(totals)
-        with connection.cursor() as cur:
-            cur.execute(
-                "INSERT INTO inventory_reservation (document, warehouse_id, product_id, quantity, "
-                "created_at) SELECT %s, %s, p, q, now() "
-                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(p, q) "
-                "ON CONFLICT (document, warehouse_id, product_id) "
-                "DO UPDATE SET quantity = inventory_reservation.quantity + EXCLUDED.quantity",
-                [document, warehouse_id, pids, [totals[p] for p in pids]],
-            )
-        _notify(pids, [warehouse_id], grew=False)
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            _reserve_locked(document, warehouse_id, totals)
+        return
+    for attempt in range(1, RESERVE_ATTEMPTS + 1):
+        try:
+            # One statement in autocommit: a transaction of its own, one round trip.
+            _reserve_locked(document, warehouse_id, totals)
+            return
+        except OperationalError as exc:
+            if attempt == RESERVE_ATTEMPTS or not _is_retryable(exc):
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * attempt)
+
+
+def _reserve_locked(document: str, warehouse_id: int, totals: dict[int, Decimal]) -> None:
+    pids = sorted(totals)
+    with connection.cursor() as cur:
+        cur.execute(
+            RESERVE_SQL,
+            {
+                "products": pids,
+                "quantities": [totals[p] for p in pids],
+                "warehouse": warehouse_id,
+                "document": document,
+            },
+        )
+        short = cur.fetchall()
+    if short:
+        raise InsufficientStock([Shortage(p, q, available) for p, q, available in short])
+    _notify(pids, [warehouse_id], grew=False)
 
 
 def reserved_for(document: str) -> dict[tuple[int, int], Decimal]:
