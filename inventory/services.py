@@ -360,3 +360,54 @@ def ship(*, document: str, actor, note: str = ""):
             for r in held
         ]
         return apply_moves(moves, actor=actor, consume_reservation=document)
+
+
+# --- bulk path (large ERP snapshots) -------------------------------------------------------
+
+
+def lock_levels(*, warehouse_id: int, product_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Lock (creating when missing) the levels of these products; {product_id: on_hand}.
+
+    Call inside a transaction before reading anything the new levels depend on.
+    """
+    return {pid: row[1] for pid, row in _lock_levels(warehouse_id, list(product_ids)).items()}
+
+
+def apply_deltas(
+    *,
+    warehouse_id: int,
+    deltas: dict[int, Decimal],
+    reason: str,
+    actor=None,
+    document: str = "",
+    note: str = "",
+) -> int:
+    """``apply_moves`` for many products of one warehouse at once, in set-based SQL.
+
+    Same rules (a ledger row per change, levels locked in product-id order, ``stock_changed``
+    on commit), without reservation consumption. Returns the number of ledger rows written.
+    """
+    deltas = {int(p): qty(d) for p, d in deltas.items()}
+    deltas = {p: d for p, d in deltas.items() if d != 0}
+    if not deltas:
+        return 0
+    pids = sorted(deltas)
+    amounts = [deltas[p] for p in pids]
+    with transaction.atomic():
+        _lock_levels(warehouse_id, pids)
+        with connection.cursor() as cur:
+            cur.execute(
+                "UPDATE inventory_stocklevel AS l SET on_hand = l.on_hand + v.d, updated_at = now() "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(p, d) "
+                "WHERE l.warehouse_id = %s AND l.product_id = v.p",
+                [pids, amounts, warehouse_id],
+            )
+            cur.execute(
+                "INSERT INTO inventory_stockmove (warehouse_id, product_id, quantity, reason, "
+                "document, note, actor_id, created_at) "
+                "SELECT %s, v.p, v.d, %s, %s, %s, %s, now() "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(p, d)",
+                [warehouse_id, reason, document[:64], note[:255], _actor_id(actor), pids, amounts],
+            )
+        _notify(pids, [warehouse_id], grew=any(d > 0 for d in amounts))
+    return len(pids)
