@@ -43,9 +43,7 @@ def decode_cursor(cursor: str, size: int) -> list:
 def _stock_items(products: list[Product]) -> list[dict]:
     warehouses = {
         w.id: w.kind
-        for w in Warehouse.objects.filter(
-            kind__in=[Warehouse.Kind.MAIN, Warehouse.Kind.DEFECTIVE]
-        )
+        for w in Warehouse.objects.filter(kind__in=[Warehouse.Kind.MAIN, Warehouse.Kind.DEFECTIVE])
     }
     levels = {
         (lv.product_id, warehouses[lv.warehouse_id]): lv

@@ -27,7 +27,6 @@ from inventory.models import StockMove, Warehouse
 from . import auth
 from .models import (
     ErpClient,
-    ErpStock,
     MessageLog,
     RecordKind,
     RetailBatch,
@@ -164,11 +163,12 @@ def parse_stock_message(data) -> StockMessageIn:
             raise invalid(_("item %(n)s: product_code is required") % {"n": n})
         if type(quantity) is not str or not match(quantity):
             raise invalid(
-                _("item %(n)s: quantity must be a string like \"12.5000\", not negative")
-                % {"n": n}
+                _('item %(n)s: quantity must be a string like "12.5000", not negative') % {"n": n}
             )
         if code in seen:
-            raise invalid(_("item %(n)s: product %(code)s is listed twice") % {"n": n, "code": code})
+            raise invalid(
+                _("item %(n)s: product %(code)s is listed twice") % {"n": n, "code": code}
+            )
         seen.add(code)
         codes.append(code)
         quantities.append(Decimal(quantity))
@@ -263,7 +263,9 @@ def apply_stock_message(
             ids = dict(cur.fetchall())
             unknown = [c for c in message.codes if c not in ids]
             wanted: dict[int, Decimal] = {
-                ids[c]: q for c, q in zip(message.codes, message.quantities, strict=True) if c in ids
+                ids[c]: q
+                for c, q in zip(message.codes, message.quantities, strict=True)
+                if c in ids
             }
             main_id = stock.main_warehouse_id()
             if full:
@@ -359,9 +361,7 @@ def accept_refused_snapshot(*, log: MessageLog, actor) -> dict:
         kind=log.kind, message=message, client=log.client, log=log, force=True, actor=actor
     )
     if answer["status"] == "duplicate":
-        raise ValueError(
-            _("message %(id)s has been applied already") % {"id": message.message_id}
-        )
+        raise ValueError(_("message %(id)s has been applied already") % {"id": message.message_id})
     MessageLog.objects.filter(pk=log.pk).update(
         result=MessageLog.Result.ACCEPTED, accepted_by=actor, accepted_at=timezone.now()
     )

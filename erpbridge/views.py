@@ -108,9 +108,7 @@ def erp_endpoint(kind: str, direction: str, methods: tuple[str, ...]):
                 duration_ms=int((time.monotonic() - started) * 1000),
             )
             if result == Result.APPLIED:
-                StockMessage.objects.filter(message_id=ctx["message_id"], log=None).update(
-                    log=log
-                )
+                StockMessage.objects.filter(message_id=ctx["message_id"], log=None).update(log=log)
             return HttpResponse(text, status=status, content_type="application/json")
 
         return view
