@@ -1,0 +1,60 @@
+"""Through a real socket: the ERP simulator talks to a live tongcang with `requests`."""
+
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+import requests
+from django.core.management import call_command
+
+from erpbridge import auth
+from erpbridge.models import MessageLog, RetailRecord
+
+from .conftest import on_hand
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def test_a_signed_request_over_a_real_socket_is_answered_and_a_bad_one_refused(
+    live_server, erp_client, make_product
+):
+    make_product("A")
+    path = "/api/erp/v1/stock?codes=A"
+    headers = auth.signed_headers(
+        key_id=erp_client.key_id, secret=erp_client.secret, method="GET", path=path
+    )
+    good = requests.get(live_server.url + path, headers=headers, timeout=10)
+    assert good.status_code == 200 and good.json()["items"][0]["product_code"] == "A"
+    replay = requests.get(live_server.url + path, headers=headers, timeout=10)
+    assert replay.status_code == 401 and replay.json()["error"]["code"] == "unauthorized"
+
+
+def test_the_simulator_extracts_acknowledges_and_sends_stock_over_http(
+    live_server, erp_client, shop, make_product, stock_in, make_shipped_order
+):
+    a, b = make_product("A"), make_product("B")
+    stock_in(a, 10)
+    stock_in(b, 5)
+    orders = [make_shipped_order(shop, [("A", 2, "20.00", [(a, 1)])]) for _ in range(3)]
+    out = StringIO()
+
+    call_command(
+        "erp_simulator",
+        "--once",
+        "--full",
+        "--restock=0",
+        f"--url={live_server.url}",
+        f"--key={erp_client.key_id}",
+        f"--secret={erp_client.secret}",
+        "--unit-codes=TM01",
+        stdout=out,
+    )
+
+    text = out.getvalue()
+    assert "TM01 sales: batch" in text and "3 records extracted" in text
+    assert "stock full" in text and "erp_simulator: 1 cycle(s) done" in text
+    assert RetailRecord.objects.filter(order__in=orders, acked_at__isnull=False).count() == 3
+    # The ERP's book now matches tongcang: the snapshot changes nothing.
+    assert (on_hand(a), on_hand(b)) == (Decimal("4"), Decimal("5"))
+    kinds = set(MessageLog.objects.values_list("kind", flat=True))
+    assert {"retail_batch", "retail_ack", "stock_full", "stock_query"} <= kinds
