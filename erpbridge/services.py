@@ -188,45 +188,55 @@ class SuspiciousSnapshot(ErpError):
         )
 
 
-_UNEXTRACTED_SHIPPED = """
-    SELECT oc.product_id, SUM(oc.quantity)
+# Per product of %(pids)s, in ONE statement (one snapshot): on hand in the main warehouse, and
+# what the ERP had not extracted as of %(as_of)s: − shipped + returned into the main warehouse.
+_CURRENT = """
+WITH v AS (SELECT DISTINCT unnest(%(pids)s::bigint[]) AS p),
+shipped AS (
+    SELECT oc.product_id AS p, SUM(oc.quantity) AS q
     FROM orders_ordercomponent oc
+    JOIN v ON v.p = oc.product_id
     JOIN orders_orderline ol ON ol.id = oc.line_id
     JOIN orders_order o ON o.id = ol.order_id
     LEFT JOIN erpbridge_retailrecord rr ON rr.order_id = o.id
-    WHERE o.status = 'shipped' AND (rr.acked_at IS NULL OR rr.acked_at > %(as_of)s) {products}
+    WHERE o.status = 'shipped' AND (rr.acked_at IS NULL OR rr.acked_at > %(as_of)s)
     GROUP BY oc.product_id
-"""
-_UNEXTRACTED_RETURNED = """
-    SELECT rc.product_id, SUM(rc.quantity)
+),
+returned AS (
+    SELECT rc.product_id AS p, SUM(rc.quantity) AS q
     FROM returns_returnreceipt rc
+    JOIN v ON v.p = rc.product_id
     JOIN returns_returnline rl ON rl.id = rc.line_id
     LEFT JOIN erpbridge_retailrecord rr ON rr.return_order_id = rl.return_order_id
     WHERE rc.warehouse_id = %(main)s AND (rr.acked_at IS NULL OR rr.acked_at > %(as_of)s)
-      {products}
     GROUP BY rc.product_id
+)
+SELECT v.p, COALESCE(l.on_hand, 0), COALESCE(returned.q, 0) - COALESCE(shipped.q, 0)
+FROM v
+LEFT JOIN inventory_stocklevel l ON l.product_id = v.p AND l.warehouse_id = %(main)s
+LEFT JOIN shipped ON shipped.p = v.p
+LEFT JOIN returned ON returned.p = v.p
 """
 
 
-def unextracted_adjustments(
-    *, as_of: datetime, main_id: int, product_ids: list[int] | None
+def reconciled_deltas(
+    *, targets: dict[int, Decimal], as_of: datetime, main_id: int
 ) -> dict[int, Decimal]:
-    """Per product: − shipped + returned-into-main, of what the ERP had not extracted at as_of."""
-    params = {"as_of": as_of, "main": main_id, "pids": product_ids}
-    products = "" if product_ids is None else "AND {col} = ANY(%(pids)s)"
-    out: dict[int, Decimal] = {}
+    """The change of on hand that makes each product's level
+    Q − (shipped, not extracted as of as_of) + (returned into main, not extracted); non-zero only.
+    """
+    if not targets:
+        return {}
+    params = {"pids": stock._int_array(targets), "as_of": as_of, "main": main_id}
     with connection.cursor() as cur:
-        cur.execute(
-            _UNEXTRACTED_SHIPPED.format(products=products.format(col="oc.product_id")), params
-        )
-        for pid, q in cur.fetchall():
-            out[pid] = out.get(pid, ZERO) - q
-        cur.execute(
-            _UNEXTRACTED_RETURNED.format(products=products.format(col="rc.product_id")), params
-        )
-        for pid, q in cur.fetchall():
-            out[pid] = out.get(pid, ZERO) + q
-    return out
+        cur.execute(_CURRENT, params)
+        rows = cur.fetchall()
+    deltas = {}
+    for pid, on_hand, adjust in rows:
+        delta = targets[pid] + adjust - on_hand
+        if delta:
+            deltas[pid] = delta
+    return deltas
 
 
 def apply_stock_message(
@@ -280,8 +290,9 @@ def apply_stock_message(
             cur.execute(
                 "SELECT s.product_id, p.code FROM erpbridge_erpstock s "
                 "JOIN inventory_product p ON p.id = s.product_id "
-                "WHERE s.as_of > %s AND s.product_id = ANY(%s) ORDER BY p.code",
-                [message.as_of, pids],
+                "JOIN unnest(%s::bigint[]) AS v(p) ON v.p = s.product_id "
+                "WHERE s.as_of > %s ORDER BY p.code",
+                [stock._int_array(pids), message.as_of],
             )
             stale_rows = cur.fetchall()
             stale_ids = {r[0] for r in stale_rows}
@@ -299,25 +310,30 @@ def apply_stock_message(
                 if stocked and zeroed > share * len(stocked):
                     raise SuspiciousSnapshot(zeroed, len(stocked), share)
 
-            # Lock the levels first, then read what the target depends on: a shipment or
-            # receipt committing meanwhile is a delta applied after ours, so nothing is lost.
+            # First pass without locks, in one snapshot: most products of a snapshot are
+            # already right. Only those to change are locked, then computed again under the
+            # lock (a shipment or receipt committing meanwhile is a delta applied after ours;
+            # one committing before is seen). A product found right in the first pass may be
+            # moved by such a delta afterwards, which keeps it right.
             target_ids = sorted(targets)
-            on_hand = stock.lock_levels(warehouse_id=main_id, product_ids=target_ids)
-            adjust = unextracted_adjustments(
-                as_of=message.as_of, main_id=main_id, product_ids=None if full else target_ids
-            )
-            deltas = {
-                p: targets[p] + adjust.get(p, ZERO) - on_hand.get(p, ZERO) for p in target_ids
-            }
-            stock.apply_deltas(
-                warehouse_id=main_id,
-                deltas=deltas,
-                reason=StockMove.Reason.ERP_SYNC,
-                actor=actor,
-                document=f"erp:{message.message_id}",
-                note=f"{kind} as of {message.as_of.isoformat()}"
-                + (f" ({client.name})" if client else ""),
-            )
+            candidates = reconciled_deltas(targets=targets, as_of=message.as_of, main_id=main_id)
+            if candidates:
+                stock.lock_levels(warehouse_id=main_id, product_ids=candidates)
+                deltas = reconciled_deltas(
+                    targets={p: targets[p] for p in candidates},
+                    as_of=message.as_of,
+                    main_id=main_id,
+                )
+                stock.apply_deltas(
+                    warehouse_id=main_id,
+                    deltas=deltas,
+                    reason=StockMove.Reason.ERP_SYNC,
+                    actor=actor,
+                    document=f"erp:{message.message_id}",
+                    note=f"{kind} as of {message.as_of.isoformat()}"
+                    + (f" ({client.name})" if client else ""),
+                    levels_locked=True,
+                )
             if target_ids:
                 cur.execute(
                     "INSERT INTO erpbridge_erpstock AS s (product_id, quantity, as_of, message_id, "
@@ -329,8 +345,8 @@ def apply_stock_message(
                     [
                         message.as_of,
                         message.message_id,
-                        target_ids,
-                        [targets[p] for p in target_ids],
+                        stock._int_array(target_ids),
+                        "{" + ",".join(str(targets[p]) for p in target_ids) + "}",
                     ],
                 )
         answer = {

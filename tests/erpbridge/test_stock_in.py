@@ -317,3 +317,21 @@ def test_stock_out_refuses_more_than_1000_codes_and_a_forged_cursor(api):
     codes = ",".join(f"P{i}" for i in range(1001))
     assert api.get(f"stock?codes={codes}").json()["error"]["code"] == "invalid_request"
     assert api.get("stock?cursor=garbage").status_code == 400
+
+
+def test_a_snapshot_that_agrees_with_tongcang_writes_nothing_to_the_ledger(
+    api, make_product, stock_in, shop, make_shipped_order
+):
+    a, b = make_product("A"), make_product("B")
+    stock_in(a, 10)
+    stock_in(b, 4)
+    make_shipped_order(shop, [("A", 3, "3.00", [(a, 1)])])
+    moves = StockMove.objects.count()
+
+    # The ERP still counts the 3 shipped but not extracted: 10 for A, and 4 for B.
+    answer = api.post("stock/full", message("F1", [("A", "10"), ("B", "4")])).json()
+
+    assert answer["applied"] == 2
+    assert StockMove.objects.count() == moves
+    assert (on_hand(a), on_hand(b)) == (7, 4)
+    assert ErpStock.objects.get(product=a).quantity == 10
