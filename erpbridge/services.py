@@ -40,7 +40,7 @@ ZERO = Decimal("0")
 MAX_BATCH = 500
 MAX_MESSAGE_ID = 60
 FUTURE_TOLERANCE = timedelta(seconds=auth.WINDOW_SECONDS)
-_QTY_RE = re.compile(r"^\d{1,14}(\.\d{1,4})?$")
+_QTY_RE = re.compile(r"^-?\d{1,14}(\.\d{1,4})?$")
 _STOCK_LOCK = 0x45525053  # "ERPS": stock messages are applied one at a time
 
 
@@ -162,9 +162,7 @@ def parse_stock_message(data) -> StockMessageIn:
         if type(code) is not str or not code or len(code) > 64:
             raise invalid(_("item %(n)s: product_code is required") % {"n": n})
         if type(quantity) is not str or not match(quantity):
-            raise invalid(
-                _('item %(n)s: quantity must be a string like "12.5000", not negative') % {"n": n}
-            )
+            raise invalid(_('item %(n)s: quantity must be a string like "12.5000"') % {"n": n})
         if code in seen:
             raise invalid(
                 _("item %(n)s: product %(code)s is listed twice") % {"n": n, "code": code}

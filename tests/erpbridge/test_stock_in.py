@@ -228,7 +228,7 @@ def test_an_auditor_sees_and_searches_the_message_log_but_cannot_accept(
             "invalid_request",
         ),
         (
-            b'{"message_id": "X", "as_of": "2026-11-24T09:15:00+08:00", "items": [{"product_code": "A", "quantity": "-1"}]}',
+            b'{"message_id": "X", "as_of": "2026-11-24T09:15:00+08:00", "items": [{"product_code": "A", "quantity": "1e3"}]}',
             "invalid_request",
         ),
         (
@@ -335,3 +335,9 @@ def test_a_snapshot_that_agrees_with_tongcang_writes_nothing_to_the_ledger(
     assert StockMove.objects.count() == moves
     assert (on_hand(a), on_hand(b)) == (7, 4)
     assert ErpStock.objects.get(product=a).quantity == 10
+
+
+def test_a_negative_erp_quantity_is_applied_as_it_is(api, make_product):
+    a = make_product("A")
+    api.post("stock/incremental", message("M1", [("A", "-2.5000")]))
+    assert on_hand(a) == Decimal("-2.5")
