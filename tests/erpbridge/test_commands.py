@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from erpbridge import auth
 from erpbridge.models import ErpClient
@@ -13,7 +14,8 @@ pytestmark = pytest.mark.django_db
 
 def run(*args):
     out = StringIO()
-    call_command("erp_client", *args, stdout=out)
+    with translation.override("en"):
+        call_command("erp_client", *args, stdout=out)
     return out.getvalue()
 
 

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from erpbridge import services
 from erpbridge.models import ErpClient
@@ -33,14 +34,17 @@ class Command(BaseCommand):
             clients = list(ErpClient.objects.order_by("name"))
             for c in clients:
                 last = timezone.localtime(c.last_used_at).isoformat() if c.last_used_at else "-"
+                state = _("enabled") if c.enabled else _("disabled")
                 self.stdout.write(
-                    f"{c.name}\t{c.key_id}\t{'enabled' if c.enabled else 'disabled'}\t"
-                    f"unit codes: {c.unit_codes or '*'}\tlast used: {last}"
+                    f"{c.name}\t{c.key_id}\t{state}\t"
+                    + _("unit codes: %(codes)s") % {"codes": c.unit_codes or "*"}
+                    + "\t"
+                    + _("last used: %(when)s") % {"when": last}
                 )
-            self.stdout.write(f"erp_client: {len(clients)} client(s)")
+            self.stdout.write(_("erp_client: %(n)s client(s)") % {"n": len(clients)})
         else:
             client = ErpClient.objects.filter(name=options["name"]).first()
             if client is None:
-                raise CommandError(f"no ERP client named {options['name']}")
+                raise CommandError(_("no ERP client named %(name)s") % {"name": options["name"]})
             services.disable_client(client=client)
-            self.stdout.write(f"erp_client: {client.name} disabled")
+            self.stdout.write(_("erp_client: %(name)s disabled") % {"name": client.name})
