@@ -140,3 +140,33 @@ def test_a_batch_of_another_unit_code_cannot_be_acknowledged_by_a_limited_key(
     response = ErpApi(client, limited.key_id, secret).post(f"retail-batches/{batch.batch_id}/ack")
     assert response.status_code == 403
     assert RetailBatch.objects.get(pk=batch.pk).acked_at is None
+
+
+def test_nonces_older_than_the_replay_window_are_pruned(api, erp_client, monkeypatch):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from erpbridge import auth
+
+    old = ErpNonce.objects.create(client=erp_client, nonce="o" * 20)
+    ErpNonce.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - timedelta(seconds=auth.NONCE_KEEP_SECONDS + 1)
+    )
+    recent = ErpNonce.objects.create(client=erp_client, nonce="r" * 20)
+    monkeypatch.setattr(auth, "_last_prune", 0.0)
+
+    assert api.get("stock?codes=P1").status_code == 200
+
+    assert not ErpNonce.objects.filter(pk=old.pk).exists()
+    assert ErpNonce.objects.filter(pk=recent.pk).exists()
+
+
+def test_a_body_over_the_upload_limit_gets_413_and_changes_nothing(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 100
+    response = api.post(
+        "stock/incremental", MESSAGE | {"items": [{"product_code": "A" * 60, "quantity": "1"}] * 3}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+    assert not StockMessage.objects.exists()

@@ -58,3 +58,32 @@ def test_the_simulator_extracts_acknowledges_and_sends_stock_over_http(
     assert (on_hand(a), on_hand(b)) == (Decimal("4"), Decimal("5"))
     kinds = set(MessageLog.objects.values_list("kind", flat=True))
     assert {"retail_batch", "retail_ack", "stock_full", "stock_query"} <= kinds
+
+
+def test_the_simulator_books_what_it_extracts_and_sends_only_what_changed(
+    live_server, erp_client, shop, make_product, stock_in, make_shipped_order
+):
+    from erpbridge.models import ErpStock
+    from erpbridge.simulator import ErpSimulator
+
+    a, b = make_product("A"), make_product("B")
+    stock_in(a, 10)
+    stock_in(b, 5)
+    lines = []
+    sim = ErpSimulator(
+        url=live_server.url,
+        key_id=erp_client.key_id,
+        secret=erp_client.secret,
+        unit_codes=["TM01"],
+        out=lines.append,
+        restock=0,
+    )
+    sim.cycle(full=True)
+    make_shipped_order(shop, [("A", 3, "30.00", [(a, 1)])])
+
+    sim.cycle()
+
+    assert any("stock incremental" in line and "1 sent" in line for line in lines)
+    assert sim.book["A"] == Decimal("7") and on_hand(a) == Decimal("7")
+    assert ErpStock.objects.get(product=a).quantity == Decimal("7")
+    assert on_hand(b) == Decimal("5")
