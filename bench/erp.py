@@ -195,6 +195,8 @@ def _seed(products: int, orders: int, shops: int, out) -> None:
     from inventory.sellable import recompute_sellable
 
     recompute_sellable(None)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")  # as a database in use would have its statistics
     out(
         f"  seeded {products} products with stock and {shops} shops' SKU relations "
         f"in {time.perf_counter() - t0:.1f} s"

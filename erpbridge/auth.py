@@ -20,7 +20,7 @@ from datetime import timedelta
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 
@@ -101,7 +101,7 @@ def request_path(request) -> str:
 
 def authenticate(request, body: bytes):
     """The ErpClient of a correctly signed request, or Unauthorized. Records the nonce."""
-    from .models import ErpClient, ErpNonce
+    from .models import ErpClient
 
     meta = request.META
     key_id = meta.get("HTTP_X_ERP_KEY", "")
@@ -125,12 +125,17 @@ def authenticate(request, body: bytes):
     if not hmac.compare_digest(expected, sent.strip()):
         raise Unauthorized("wrong signature")
     _prune_nonces()
-    try:
-        with transaction.atomic():
-            ErpNonce.objects.create(client=client, nonce=nonce)
-    except IntegrityError as exc:
-        raise Unauthorized("nonce reused") from exc
-    ErpClient.objects.filter(pk=client.pk).update(last_used_at=timezone.now())
+    # One statement, one commit: the nonce is recorded (or found used) and the key's last use.
+    with connection.cursor() as cur:
+        cur.execute(
+            "WITH n AS (INSERT INTO erpbridge_erpnonce (client_id, nonce, created_at) "
+            "VALUES (%s, %s, now()) ON CONFLICT (client_id, nonce) DO NOTHING RETURNING 1) "
+            "UPDATE erpbridge_erpclient SET last_used_at = now() "
+            "WHERE id = %s AND EXISTS (SELECT 1 FROM n) RETURNING 1",
+            [client.pk, nonce, client.pk],
+        )
+        if cur.fetchone() is None:
+            raise Unauthorized("nonce reused")
     return client
 
 

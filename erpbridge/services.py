@@ -308,20 +308,15 @@ def apply_stock_message(
                 if stocked and zeroed > share * len(stocked):
                     raise SuspiciousSnapshot(zeroed, len(stocked), share)
 
-            # First pass without locks, in one snapshot: most products of a snapshot are
-            # already right. Only those to change are locked, then computed again under the
-            # lock (a shipment or receipt committing meanwhile is a delta applied after ours;
-            # one committing before is seen). A product found right in the first pass may be
-            # moved by such a delta afterwards, which keeps it right.
+            # The changes are computed in ONE statement (one snapshot), then the levels to
+            # change are locked in product order and moved by those deltas. A shipment or
+            # receipt committing in between moves on hand and the unextracted quantities
+            # alike, so the sum stays right (a delta, never an overwrite); most products of a
+            # nightly snapshot are right already and are neither locked nor written.
             target_ids = sorted(targets)
-            candidates = reconciled_deltas(targets=targets, as_of=message.as_of, main_id=main_id)
-            if candidates:
-                stock.lock_levels(warehouse_id=main_id, product_ids=candidates)
-                deltas = reconciled_deltas(
-                    targets={p: targets[p] for p in candidates},
-                    as_of=message.as_of,
-                    main_id=main_id,
-                )
+            deltas = reconciled_deltas(targets=targets, as_of=message.as_of, main_id=main_id)
+            if deltas:
+                stock.lock_levels(warehouse_id=main_id, product_ids=deltas)
                 stock.apply_deltas(
                     warehouse_id=main_id,
                     deltas=deltas,

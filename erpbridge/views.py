@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from channels.models import Shop
 
 from . import auth, selectors, services
-from .models import MessageLog, RecordKind, RetailBatch, StockMessage
+from .models import MessageLog, RecordKind, RetailBatch
 from .services import ErpError, invalid
 
 logger = logging.getLogger(__name__)
@@ -90,7 +90,7 @@ def erp_endpoint(kind: str, direction: str, methods: tuple[str, ...]):
             raw = body.decode("utf-8", errors="replace")
             if client is None:
                 raw = raw[:_LOGGED_BODY_UNAUTHENTICATED]
-            log = services.log_message(
+            services.log_message(
                 client=client,
                 direction=direction,
                 kind=kind,
@@ -107,8 +107,6 @@ def erp_endpoint(kind: str, direction: str, methods: tuple[str, ...]):
                 response_body=text,
                 duration_ms=int((time.monotonic() - started) * 1000),
             )
-            if result == Result.APPLIED:
-                StockMessage.objects.filter(message_id=ctx["message_id"], log=None).update(log=log)
             return HttpResponse(text, status=status, content_type="application/json")
 
         return view
