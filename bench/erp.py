@@ -195,8 +195,6 @@ def _seed(products: int, orders: int, shops: int, out) -> None:
     from inventory.sellable import recompute_sellable
 
     recompute_sellable(None)
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE")  # as a database in use would have its statistics
     out(
         f"  seeded {products} products with stock and {shops} shops' SKU relations "
         f"in {time.perf_counter() - t0:.1f} s"
@@ -241,6 +239,8 @@ def _seed(products: int, orders: int, shops: int, out) -> None:
         [OrderComponent(line=line, product_id=pid, quantity=Decimal(2)) for line, pid in comps],
         batch_size=5000,
     )
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")  # as a database in use would have its statistics
     out(
         f"  seeded {orders} shipped orders ({len(comps)} components) "
         f"in {time.perf_counter() - t0:.1f} s"

@@ -211,10 +211,19 @@ returned AS (
 )
 SELECT v.p, COALESCE(l.on_hand, 0), COALESCE(returned.q, 0) - COALESCE(shipped.q, 0)
 FROM v
-LEFT JOIN inventory_stocklevel l ON l.product_id = v.p AND l.warehouse_id = %(main)s
+{levels}
 LEFT JOIN shipped ON shipped.p = v.p
 LEFT JOIN returned ON returned.p = v.p
 """
+
+
+_LEVELS_JOIN = (
+    "LEFT JOIN inventory_stocklevel l ON l.product_id = v.p AND l.warehouse_id = %(main)s"
+)
+_LEVELS_LOOKUP = (
+    "LEFT JOIN LATERAL (SELECT on_hand FROM inventory_stocklevel "
+    "WHERE product_id = v.p AND warehouse_id = %(main)s) l ON TRUE"
+)
 
 
 def reconciled_deltas(
@@ -226,8 +235,12 @@ def reconciled_deltas(
     if not targets:
         return {}
     params = {"pids": stock._int_array(targets), "as_of": as_of, "main": main_id}
+    if len(targets) < 5000:  # a few products: one index lookup each beats hashing them all
+        levels = _LEVELS_LOOKUP
+    else:
+        levels = _LEVELS_JOIN
     with connection.cursor() as cur:
-        cur.execute(_CURRENT, params)
+        cur.execute(_CURRENT.format(levels=levels), params)
         rows = cur.fetchall()
     deltas = {}
     for pid, on_hand, adjust in rows:

@@ -87,6 +87,16 @@ def erp_endpoint(kind: str, direction: str, methods: tuple[str, ...]):
             if result is None:
                 result = Result.REJECTED
             text = json.dumps(payload, ensure_ascii=False)
+            logged = text
+            if request.method == "GET" and status < 400:
+                # Queries are not messages: keep what was asked and how much was answered.
+                logged = json.dumps(
+                    {
+                        "items": len(payload.get("items", payload.get("orders", []))),
+                        "unknown_products": len(payload.get("unknown_products", [])),
+                        "next_cursor": payload.get("next_cursor"),
+                    }
+                )
             raw = body.decode("utf-8", errors="replace")
             if client is None:
                 raw = raw[:_LOGGED_BODY_UNAUTHENTICATED]
@@ -104,7 +114,7 @@ def erp_endpoint(kind: str, direction: str, methods: tuple[str, ...]):
                 result=result,
                 error_code=payload["error"]["code"] if status >= 400 else "",
                 note=note[:255],
-                response_body=text,
+                response_body=logged,
                 duration_ms=int((time.monotonic() - started) * 1000),
             )
             return HttpResponse(text, status=status, content_type="application/json")

@@ -383,18 +383,22 @@ def lock_levels(*, warehouse_id: int, product_ids: Iterable[int]) -> dict[int, D
     Call inside a transaction before reading anything the new levels depend on. Joins the ids
     instead of ``= ANY(array)``, which PostgreSQL may evaluate row × array for big arrays.
     """
-    ids = _int_array(sorted({int(p) for p in product_ids}))
+    wanted = sorted({int(p) for p in product_ids})
+    ids = _int_array(wanted)
     with connection.cursor() as cur:
-        cur.execute(
-            "INSERT INTO inventory_stocklevel (warehouse_id, product_id, on_hand, reserved, "
-            "updated_at) SELECT %s, v.p, 0, 0, now() FROM unnest(%s::bigint[]) AS v(p) "
-            "WHERE NOT EXISTS (SELECT 1 FROM inventory_stocklevel l "
-            "WHERE l.warehouse_id = %s AND l.product_id = v.p) "
-            "ORDER BY v.p ON CONFLICT (warehouse_id, product_id) DO NOTHING",
-            [warehouse_id, ids, warehouse_id],
-        )
         cur.execute(_LOCK_BULK, [ids, warehouse_id])
-        return dict(cur.fetchall())
+        levels = dict(cur.fetchall())
+        missing = [p for p in wanted if p not in levels]
+        if missing:
+            cur.execute(
+                "INSERT INTO inventory_stocklevel (warehouse_id, product_id, on_hand, reserved, "
+                "updated_at) SELECT %s, v.p, 0, 0, now() FROM unnest(%s::bigint[]) AS v(p) "
+                "ORDER BY v.p ON CONFLICT (warehouse_id, product_id) DO NOTHING",
+                [warehouse_id, _int_array(missing)],
+            )
+            cur.execute(_LOCK_BULK, [_int_array(missing), warehouse_id])
+            levels.update(cur.fetchall())
+        return levels
 
 
 def apply_deltas(
