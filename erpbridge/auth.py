@@ -93,7 +93,11 @@ def signed_headers(
 
 
 def request_path(request) -> str:
-    """The path and query string as the client sent them."""
+    """The path and query string as the client sent them (the raw request line when the
+    server gives it, as gunicorn does; else rebuilt from the decoded path)."""
+    raw = request.META.get("RAW_URI") or request.META.get("REQUEST_URI")
+    if raw and raw.startswith("/"):
+        return raw
     path = escape_uri_path(request.path)
     query = request.META.get("QUERY_STRING", "")
     return f"{path}?{query}" if query else path
