@@ -87,3 +87,18 @@ def test_the_simulator_books_what_it_extracts_and_sends_only_what_changed(
     assert sim.book["A"] == Decimal("7") and on_hand(a) == Decimal("7")
     assert ErpStock.objects.get(product=a).quantity == Decimal("7")
     assert on_hand(b) == Decimal("5")
+
+
+def test_the_simulator_uses_its_own_client_when_given_no_key(live_server, shop, monkeypatch):
+    from erpbridge.models import ErpClient
+
+    monkeypatch.delenv("TONGCANG_ERP_KEY", raising=False)
+    monkeypatch.delenv("TONGCANG_ERP_SECRET", raising=False)
+    for _ in range(2):
+        out = StringIO()
+        call_command(
+            "erp_simulator", "--once", f"--url={live_server.url}", "--unit-codes=TM01", stdout=out
+        )
+        assert "1 cycle(s) done" in out.getvalue()
+    client = ErpClient.objects.get(name="erp-simulator")
+    assert MessageLog.objects.filter(client=client, status_code__lt=300).count() == 6
