@@ -341,3 +341,26 @@ def test_a_negative_erp_quantity_is_applied_as_it_is(api, make_product):
     a = make_product("A")
     api.post("stock/incremental", message("M1", [("A", "-2.5000")]))
     assert on_hand(a) == Decimal("-2.5")
+
+
+def test_more_stock_from_the_erp_signals_that_held_orders_may_now_be_allocated(
+    api, make_product, stock_in, django_capture_on_commit_callbacks
+):
+    from inventory.signals import stock_changed
+
+    a, b = make_product("A"), make_product("B")
+    stock_in(a, 1)
+    stock_in(b, 1)
+    received = []
+
+    def listener(sender, product_ids, warehouse_ids, grew, **kwargs):
+        received.append((set(product_ids), grew))
+
+    stock_changed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            api.post("stock/incremental", message("M1", [("A", "6"), ("B", "1")]))
+    finally:
+        stock_changed.disconnect(listener)
+
+    assert received == [({a.id}, True)]
