@@ -55,8 +55,9 @@ class ErpClientAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.unit_codes = services._clean_unit_codes(obj.unit_codes)
-            super().save_model(request, obj, form, change)
+            services.set_client_unit_codes(
+                client=obj, unit_codes=obj.unit_codes, actor=request.user
+            )
             return
         client, secret = services.create_client(
             name=obj.name, unit_codes=obj.unit_codes, actor=request.user
@@ -123,9 +124,10 @@ class MessageLogAdmin(ReadOnlyAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         """Also finds a product code or any text inside the raw bodies."""
+        filtered = queryset
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         if search_term:
-            queryset |= self.model.objects.filter(request_body__contains=search_term)
+            queryset |= filtered.filter(request_body__contains=search_term)
         return queryset, may_have_duplicates
 
     @staticmethod

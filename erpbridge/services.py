@@ -93,6 +93,14 @@ def create_client(*, name: str, unit_codes=(), actor=None) -> tuple[ErpClient, s
 
 
 @transaction.atomic
+def set_client_unit_codes(*, client: ErpClient, unit_codes, actor=None) -> ErpClient:
+    """Limit a client to these unit codes (empty: every unit code)."""
+    client.unit_codes = _clean_unit_codes(unit_codes)
+    ErpClient.objects.filter(pk=client.pk).update(unit_codes=client.unit_codes)
+    return client
+
+
+@transaction.atomic
 def disable_client(*, client: ErpClient, actor=None) -> ErpClient:
     client = ErpClient.objects.select_for_update().get(pk=client.pk)
     if client.enabled:

@@ -40,3 +40,31 @@ def test_every_erp_admin_page_opens_and_shows_the_exchange(
         assert response.status_code == 200, url
         assert text in response.content.decode(), url
     assert RetailBatch.objects.count() == 1
+
+
+def test_a_search_in_the_message_log_keeps_the_filters(admin_client, api, make_product):
+    make_product("A")
+    body = {
+        "message_id": "M1",
+        "as_of": "2026-11-24T09:15:00+08:00",
+        "items": [{"product_code": "A", "quantity": "3"}],
+    }
+    api.post("stock/incremental", body)
+    api.post("stock/incremental", body)  # duplicate
+
+    response = admin_client.get(
+        "/admin/erpbridge/messagelog/", {"q": '"A"', "result__exact": "duplicate"}
+    )
+
+    found = list(response.context["cl"].result_list)
+    assert [log.result for log in found] == ["duplicate"]
+
+
+def test_an_administrator_limits_a_client_to_unit_codes(admin_client, erp_client):
+    response = admin_client.post(
+        f"/admin/erpbridge/erpclient/{erp_client.pk}/change/",
+        {"unit_codes": " TM01, JD01 ,TM01"},
+    )
+    assert response.status_code == 302
+    erp_client.refresh_from_db()
+    assert erp_client.unit_codes == "JD01,TM01"
