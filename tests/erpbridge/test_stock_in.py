@@ -364,3 +364,12 @@ def test_more_stock_from_the_erp_signals_that_held_orders_may_now_be_allocated(
         stock_changed.disconnect(listener)
 
     assert received == [({a.id}, True)]
+
+
+def test_error_messages_are_chinese_by_default_and_english_on_request(api):
+    chinese = api.post("stock/incremental", b"[]").json()["error"]["message"]
+    english = api.post("stock/incremental", b"[]", headers={"Accept-Language": "en"}).json()[
+        "error"
+    ]["message"]
+    assert chinese == "请求内容必须是JSON对象"
+    assert english == "the body must be a JSON object"
