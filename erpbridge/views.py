@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from functools import wraps
 
@@ -21,6 +22,7 @@ from .services import ErpError, invalid
 
 logger = logging.getLogger(__name__)
 MAX_CODES = 1000
+_OFFSET_AS_SPACE = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
 _LOGGED_BODY_UNAUTHENTICATED = 2000
 
 Kind = MessageLog.Kind
@@ -171,6 +173,9 @@ def orders(request, body, client, ctx):
             _("status must be one of %(values)s") % {"values": ", ".join(Order.Status.values)}
         )
     since = request.GET.get("updated_since")
+    if since:
+        # An unencoded "+08:00" arrives as " 08:00" (a plus is a space in a query string).
+        since = _OFFSET_AS_SPACE.sub(r"\1+\2", since)
     updated_since = services.parse_time(since, "updated_since") if since else None
     _check_unit_code(client, unit_code)
     try:

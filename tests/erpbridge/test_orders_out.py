@@ -64,6 +64,11 @@ def test_orders_are_filtered_by_status_and_change_time(
     assert [o["order_no"] for o in body["orders"]] == [new.order_no]
 
 
+def test_an_offset_sent_with_an_unencoded_plus_is_understood(api, shop):
+    response = api.get("orders?unit_code=TM01&updated_since=2026-11-24T09:15:00+08:00")
+    assert response.status_code == 200
+
+
 def test_orders_come_500_a_page_newest_change_last(api, shop):
     base = timezone.now() - timedelta(hours=1)
     Order.objects.bulk_create(
