@@ -1,7 +1,7 @@
 """A stand-in for the offline ERP (Yonyou) for the demo: it keeps its own stock book and talks
 to a running tongcang over HTTP exactly as the real ERP would (contracts/erp-bridge-api.md).
 
-Each cycle: extract and acknowledge the retail batches (sales, returns) of every unit code and
+Each cycle: look at the orders that changed per unit code; extract and acknowledge the retail batches (sales, returns) of every unit code and
 book them; now and then receive some goods (a purchase); send the quantities that changed
 (incremental). Once a day at 03:00 Asia/Shanghai, and on the first cycle, the whole book (full).
 """
@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import requests
@@ -51,6 +52,7 @@ class ErpSimulator:
         self.changed: set[str] = set()
         self.sequence = 0
         self.last_full_day = None
+        self.orders_seen_at: dict[str, str] = {}
 
     # --- HTTP ------------------------------------------------------------------------------
 
@@ -96,6 +98,34 @@ class ErpSimulator:
         return f"ERP-{local:%Y%m%d-%H%M}-{self.sequence:04d}-{secrets.token_hex(2)}"
 
     # --- the exchanges ----------------------------------------------------------------------
+
+    def watch_orders(self) -> None:
+        """Ask which orders of each unit code changed since the last cycle, and in which state."""
+        for unit_code in self.unit_codes:
+            since = self.orders_seen_at.get(unit_code)
+            counts: dict[str, int] = {}
+            cursor, pages = None, 0
+            while True:
+                query = {"unit_code": unit_code}
+                if since:
+                    query["updated_since"] = since
+                if cursor:
+                    query["cursor"] = cursor
+                status, page = self.call("GET", "orders?" + urlencode(query))
+                if status != 200:
+                    self.out(f"erp: {unit_code} orders: {status} {page['error']['code']}")
+                    return
+                pages += 1
+                for order in page["orders"]:
+                    if order["updated_at"] == since:  # seen last time (updated_since is ≥)
+                        continue
+                    counts[order["status"]] = counts.get(order["status"], 0) + 1
+                    self.orders_seen_at[unit_code] = order["updated_at"]
+                cursor = page["next_cursor"]
+                if not cursor:
+                    break
+            summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "none"
+            self.out(f"erp: {unit_code} orders changed since {since or 'the start'}: {summary}")
 
     def extract(self) -> dict[str, int]:
         """Extract and acknowledge every batch of every unit code; book what they say."""
@@ -170,6 +200,7 @@ class ErpSimulator:
 
     def cycle(self, *, full: bool = False, rng: random.Random | None = None):
         """One round of the ERP's work (every 15 minutes)."""
+        self.watch_orders()
         counts = self.extract()
         if self.book is None:
             # After a first extraction everything shipped is booked, so tongcang's on hand

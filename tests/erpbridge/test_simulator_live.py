@@ -51,6 +51,7 @@ def test_the_simulator_extracts_acknowledges_and_sends_stock_over_http(
     )
 
     text = out.getvalue()
+    assert "TM01 orders changed since the start: 3 shipped" in text
     assert "TM01 sales: batch" in text and "3 records extracted" in text
     assert "stock full" in text and "erp_simulator: 1 cycle(s) done" in text
     assert RetailRecord.objects.filter(order__in=orders, acked_at__isnull=False).count() == 3
@@ -101,4 +102,4 @@ def test_the_simulator_uses_its_own_client_when_given_no_key(live_server, shop, 
         )
         assert "1 cycle(s) done" in out.getvalue()
     client = ErpClient.objects.get(name="erp-simulator")
-    assert MessageLog.objects.filter(client=client, status_code__lt=300).count() == 6
+    assert MessageLog.objects.filter(client=client, status_code__lt=300).count() == 8
