@@ -451,3 +451,95 @@ def ship(*, document: str, actor, note: str = ""):
             for r in held
         ]
         return apply_moves(moves, actor=actor, consume_reservation=document)
+
+
+# --- bulk path (large ERP snapshots) -------------------------------------------------------
+
+
+def _int_array(values) -> str:
+    """A PostgreSQL array literal of integers (adapting 100,000 Python ints one by one is slow)."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
+
+
+_LOCK_BULK = (
+    "SELECT l.product_id, l.on_hand FROM inventory_stocklevel l "
+    "JOIN unnest(%s::bigint[]) AS v(p) ON l.product_id = v.p "
+    "WHERE l.warehouse_id = %s ORDER BY l.product_id FOR UPDATE OF l"
+)
+
+
+def lock_levels(*, warehouse_id: int, product_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Lock (creating when missing) the levels of these products; {product_id: on_hand}.
+
+    Call inside a transaction before reading anything the new levels depend on. Joins the ids
+    instead of ``= ANY(array)``, which PostgreSQL may evaluate row × array for big arrays.
+    """
+    wanted = sorted({int(p) for p in product_ids})
+    ids = _int_array(wanted)
+    with connection.cursor() as cur:
+        cur.execute(_LOCK_BULK, [ids, warehouse_id])
+        levels = dict(cur.fetchall())
+        missing = [p for p in wanted if p not in levels]
+        if missing:
+            cur.execute(
+                "INSERT INTO inventory_stocklevel (warehouse_id, product_id, on_hand, reserved, "
+                "updated_at) SELECT %s, v.p, 0, 0, now() FROM unnest(%s::bigint[]) AS v(p) "
+                "ORDER BY v.p ON CONFLICT (warehouse_id, product_id) DO NOTHING",
+                [warehouse_id, _int_array(missing)],
+            )
+            cur.execute(_LOCK_BULK, [_int_array(missing), warehouse_id])
+            levels.update(cur.fetchall())
+        return levels
+
+
+def apply_deltas(
+    *,
+    warehouse_id: int,
+    deltas: dict[int, Decimal],
+    reason: str,
+    actor=None,
+    document: str = "",
+    note: str = "",
+    levels_locked: bool = False,
+) -> int:
+    """``apply_moves`` for many products of one warehouse at once, in set-based SQL.
+
+    Same rules (a ledger row per change, levels locked in product-id order, ``stock_changed``
+    on commit), without reservation consumption. Returns the number of ledger rows written.
+    ``levels_locked``: the caller holds the locks already (``lock_levels`` in this transaction).
+    """
+    deltas = {int(p): qty(d) for p, d in deltas.items()}
+    deltas = {p: d for p, d in deltas.items() if d != 0}
+    if not deltas:
+        return 0
+    pids = sorted(deltas)
+    amounts = [deltas[p] for p in pids]
+    ids = _int_array(pids)
+    amounts_text = "{" + ",".join(str(d) for d in amounts) + "}"
+    with transaction.atomic():
+        if not levels_locked:
+            lock_levels(warehouse_id=warehouse_id, product_ids=pids)
+        with connection.cursor() as cur:
+            cur.execute(
+                "UPDATE inventory_stocklevel AS l SET on_hand = l.on_hand + v.d, updated_at = now() "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(p, d) "
+                "WHERE l.warehouse_id = %s AND l.product_id = v.p",
+                [ids, amounts_text, warehouse_id],
+            )
+            cur.execute(
+                "INSERT INTO inventory_stockmove (warehouse_id, product_id, quantity, reason, "
+                "document, note, actor_id, created_at) "
+                "SELECT %s, v.p, v.d, %s, %s, %s, %s, now() "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(p, d)",
+                [
+                    warehouse_id,
+                    reason,
+                    document[:64],
+                    note[:255],
+                    _actor_id(actor),
+                    ids,
+                    amounts_text,
+                ],
+            )
+        _notify(pids, [warehouse_id], grew=any(d > 0 for d in amounts))
+    return len(pids)
