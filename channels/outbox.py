@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -56,17 +57,32 @@ def queue_stock_pushes(*, shop: Shop | None = None, full: bool = False) -> int:
     if not full:
         rows = rows.filter(Q(pushed_quantity__isnull=True) | ~Q(pushed_quantity=F("quantity")))
     rows = rows.values_list("mapping_id", "mapping__shop_id", "mapping__platform_sku")
-    messages = [
-        OutboxMessage(
-            shop_id=shop_id,
-            kind=OutboxMessage.Kind.STOCK,
-            dedupe_key=f"stock:{mapping_id}",
-            payload={"mapping_id": mapping_id, "platform_sku": sku},
-        )
-        for mapping_id, shop_id, sku in rows.iterator()
-    ]
-    created = OutboxMessage.objects.bulk_create(messages, ignore_conflicts=True, batch_size=500)
-    return len([m for m in created if m.pk]) if created else 0
+    created = 0
+    batch = []
+
+    def flush():
+        nonlocal created
+        if not batch:
+            return
+        values = ", ".join(["(%s, %s, %s, %s::jsonb, 'pending', 0, '', now())"] * len(batch))
+        params = [p for row in batch for p in row]
+        with connection.cursor() as cur:
+            cur.execute(
+                "INSERT INTO channels_outboxmessage"
+                " (shop_id, kind, dedupe_key, payload, status, attempts, last_error, created_at)"
+                f" VALUES {values} ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+                params,
+            )
+            created += len(cur.fetchall())
+        batch.clear()
+
+    for mapping_id, shop_id, sku in rows.iterator():
+        payload = json.dumps({"mapping_id": mapping_id, "platform_sku": sku})
+        batch.append((shop_id, "stock", f"stock:{mapping_id}", payload))
+        if len(batch) >= 500:
+            flush()
+    flush()
+    return created
 
 
 @dataclass

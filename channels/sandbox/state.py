@@ -53,8 +53,9 @@ DEFAULT_CATALOGUE = {
 
 
 def num_iid(sku: str) -> str:
-    """The sandbox's item id of an outer SKU (stable across processes)."""
-    return str(600000000000 + zlib.crc32(sku.encode()) % 10**9)
+    """The sandbox's item id of an outer SKU: SKUs sharing a prefix (TEA-001, TEA-002) are
+    SKUs of one item. Stable across processes."""
+    return str(600000000000 + zlib.crc32(sku.split("-")[0].encode()) % 10**9)
 
 
 def sku_id(sku: str) -> str:
