@@ -212,3 +212,12 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.dedupe_key}"
+
+
+class ShopSyncStatus(Shop):
+    """The per-shop sync status page of the admin (a view of Shop, no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("shop sync status")
+        verbose_name_plural = _("shop sync status")

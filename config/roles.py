@@ -32,6 +32,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "inventory.view_stockmove",
         "orders.view_order",
         "orders.view_carrier",
+        # Whether shipments reached the platforms (channels sync status, outbox).
+        "channels.view_shopsyncstatus",
+        "channels.view_outboxmessage",
     ],
     "reviewer": [
         *MASTER_DATA_VIEW,
@@ -46,6 +49,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.add_skucomponent",
         "channels.change_skucomponent",
         "channels.delete_skucomponent",
+        # Syncs: "sync now" per shop, and sending parked platform calls again.
+        "channels.view_shopsyncstatus",
+        "channels.change_shopsyncstatus",
+        "channels.view_outboxmessage",
+        "channels.change_outboxmessage",
     ],
     "after_sales": [*MASTER_DATA_VIEW, "orders.view_order", "orders.view_orderevent"],
     "after_sales_reviewer": [*MASTER_DATA_VIEW, "orders.view_order", "orders.view_orderevent"],

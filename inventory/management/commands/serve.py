@@ -14,7 +14,9 @@ import time
 from django.core.management.base import BaseCommand
 
 # Other long-running commands that `make run` starts beside the web server and the cluster.
-SERVE_EXTRA_COMMANDS: list[list[str]] = []
+SERVE_EXTRA_COMMANDS: list[list[str]] = [
+    ["channel_sandbox", "--port", "8001"],  # the platform sandbox (channels)
+]
 
 
 class Command(BaseCommand):
