@@ -11,8 +11,10 @@ Rules (design.md, Stock):
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -113,10 +115,38 @@ def _update_levels(updates: list[tuple[int, Decimal, Decimal]]) -> None:
         )
 
 
+_coalescing = threading.local()
+
+
+@contextmanager
+def coalesced_stock_signals():
+    """Collect the stock_changed signals of many calls and send ONE when the block succeeds.
+
+    Bulk work (order intake reserving thousands of orders) wraps itself in this so the
+    receivers (sellable recompute, stock-short retry) run once per batch, not once per call.
+    The single signal is sent on commit of the enclosing transaction (or at once outside one).
+    """
+    if getattr(_coalescing, "pending", None) is not None:
+        yield  # already coalescing: the outermost block sends
+        return
+    pending = _coalescing.pending = {"products": set(), "warehouses": set(), "grew": False}
+    try:
+        yield
+    finally:
+        _coalescing.pending = None
+    _notify(pending["products"], pending["warehouses"], pending["grew"])
+
+
 def _notify(product_ids: Iterable[int], warehouse_ids: Iterable[int], grew: bool) -> None:
     product_ids = set(product_ids)
     warehouse_ids = set(warehouse_ids)
     if not product_ids:
+        return
+    pending = getattr(_coalescing, "pending", None)
+    if pending is not None:
+        pending["products"] |= product_ids
+        pending["warehouses"] |= warehouse_ids
+        pending["grew"] = pending["grew"] or grew
         return
     transaction.on_commit(
         lambda: stock_changed.send(
