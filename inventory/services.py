@@ -260,14 +260,18 @@ def transfer_reservation(
                 raise StockError(f"document {from_document} holds less than {q} of product {pid}")
         for pid, q in sorted(wanted.items()):
             src = rows[pid]
-            dst, _ = Reservation.objects.select_for_update().get_or_create(
-                document=to_document,
-                warehouse_id=src.warehouse_id,
-                product_id=pid,
-                defaults={"quantity": Decimal(0)},
+            dst = (
+                Reservation.objects.select_for_update()
+                .filter(document=to_document, warehouse_id=src.warehouse_id, product_id=pid)
+                .first()
             )
-            dst.quantity += q
-            dst.save(update_fields=["quantity"])
+            if dst is None:  # created with its quantity: a reservation is never 0
+                Reservation.objects.create(
+                    document=to_document, warehouse_id=src.warehouse_id, product_id=pid, quantity=q
+                )
+            else:
+                dst.quantity += q
+                dst.save(update_fields=["quantity"])
             if src.quantity == q:
                 src.delete()
             else:
