@@ -37,6 +37,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *MASTER_DATA_VIEW,
         "orders.view_order",
         "orders.change_order",
+        "orders.view_reviewqueueorder",
+        "orders.change_reviewqueueorder",
         "orders.view_orderhold",
         "orders.view_orderevent",
         "orders.view_carrier",

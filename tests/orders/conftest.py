@@ -91,6 +91,8 @@ def cup(make_product):
 def reviewer(django_user_model):
     from django.contrib.auth.models import Group
 
-    user = django_user_model.objects.create_user("reviewer1", password="pw-reviewer-1")
+    user = django_user_model.objects.create_user(
+        "reviewer1", password="pw-reviewer-1", is_staff=True
+    )
     user.groups.add(Group.objects.get(name="reviewer"))
     return user
