@@ -21,12 +21,15 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportMixin
 
 from channels.models import Platform, Shop
+from config.importexport import LimitedImportForm, TabularFile
 from inventory.models import Product
 
 from . import selectors
 from .models import Carrier, HoldReason, Order, ReviewQueueOrder
+from .resources import OrderImportResource
 from .services import review
 from .services.split_merge import merge_orders, split_order
 
@@ -589,8 +592,19 @@ class ReviewQueueAdmin(OrderAdminBase):
 
 
 @admin.register(Order)
-class OrderAdmin(OrderAdminBase):
-    """Every order, searchable; the same page and actions."""
+class OrderAdmin(ImportMixin, OrderAdminBase):
+    """Every order, searchable; the same page and actions; import of standard-format files."""
+
+    resource_classes = [OrderImportResource]
+    import_formats = [TabularFile]
+    import_form_class = LimitedImportForm
+    import_template_name = "admin/tongcang_import.html"
+
+    def has_import_permission(self, request):
+        return self.has_change_permission(request)
+
+    def get_skip_admin_log(self):
+        return True  # every imported order has its own "created" event with the user
 
     list_filter = [
         ("status", admin.ChoicesFieldListFilter),
