@@ -199,6 +199,58 @@ def reserve(
         _notify(pids, [warehouse_id], grew=False)
 
 
+def reserve_many(
+    requests: Iterable[tuple[str, Iterable[tuple[int, Decimal]]]],
+    *,
+    warehouse_id: int | None = None,
+) -> list[str]:
+    """Reserve for many documents at once, in the order given, each all or nothing.
+
+    Bulk allocation (order intake): the levels of every product concerned are locked once, in
+    product-id order, then each document takes its whole need if available at its turn, or
+    nothing. Returns the documents that could not be reserved (nothing reserved for them).
+    """
+    wanted = [(document, _sum_items(items)) for document, items in requests]
+    wanted = [(d, t) for d, t in wanted if t]
+    if not wanted:
+        return []
+    if any(q <= 0 for _d, t in wanted for q in t.values()):
+        raise StockError("reservation quantities must be positive")
+    warehouse_id = warehouse_id or main_warehouse_id()
+    with transaction.atomic():
+        levels = _lock_levels(warehouse_id, list({p for _d, t in wanted for p in t}))
+        available = {p: lv[1] - lv[2] for p, lv in levels.items()}
+        taken: dict[int, Decimal] = defaultdict(Decimal)
+        rows: list[tuple[str, int, Decimal]] = []
+        short: list[str] = []
+        for document, totals in wanted:
+            if any(available[p] < q for p, q in totals.items()):
+                short.append(document)
+                continue
+            for p, q in totals.items():
+                available[p] -= q
+                taken[p] += q
+                rows.append((document, p, q))
+        if rows:
+            _update_levels([(levels[p][0], Decimal(0), q) for p, q in taken.items()])
+            with connection.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO inventory_reservation (document, warehouse_id, product_id, "
+                    "quantity, created_at) SELECT d, %s, p, q, now() "
+                    "FROM unnest(%s::text[], %s::bigint[], %s::numeric[]) AS v(d, p, q) "
+                    "ON CONFLICT (document, warehouse_id, product_id) "
+                    "DO UPDATE SET quantity = inventory_reservation.quantity + EXCLUDED.quantity",
+                    [
+                        warehouse_id,
+                        [r[0] for r in rows],
+                        [r[1] for r in rows],
+                        [r[2] for r in rows],
+                    ],
+                )
+            _notify(list(taken), [warehouse_id], grew=False)
+    return short
+
+
 def reserved_for(document: str) -> dict[tuple[int, int], Decimal]:
     """{(warehouse_id, product_id): quantity} reserved for a document."""
     return {

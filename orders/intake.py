@@ -205,6 +205,7 @@ def intake_orders(*, shop, orders, actor=None) -> IntakeResult:
     invalid input. Safe to run concurrently: each platform order is locked while taken in.
     """
     from inventory import services as stock
+    from orders.models import Order
 
     orders = list(orders)
     _validate(orders)
@@ -214,10 +215,29 @@ def intake_orders(*, shop, orders, actor=None) -> IntakeResult:
         actor = "intake"
     with stock.coalesced_stock_signals(), transaction.atomic():
         _lock_platform_orders(shop, [o.platform_order_no.strip() for o in orders])
-        to_allocate: list = []
+        existing = {}
         for start in range(0, len(orders), CHUNK):
-            _intake_chunk(shop, orders[start : start + CHUNK], actor, result, to_allocate)
-        _allocate_new(shop, to_allocate, actor, result)
+            numbers = [o.platform_order_no.strip() for o in orders[start : start + CHUNK]]
+            existing.update(
+                (o.platform_order_no, o)
+                for o in Order.objects.filter(
+                    shop=shop, platform_order_no__in=numbers, split_from__isnull=True
+                ).only("id", "platform_order_no", "platform_modified_at")
+            )
+        new = []
+        for o in orders:
+            current = existing.get(o.platform_order_no.strip())
+            if current is None:
+                new.append(o)
+            elif o.platform_modified_at is None or (
+                current.platform_modified_at is not None
+                and o.platform_modified_at <= current.platform_modified_at
+            ):
+                result.skipped += 1
+            else:
+                _update_order(shop, current, o, actor, result)
+        if new:
+            _create_orders(shop, new, actor, result)
     return result
 
 
@@ -237,35 +257,6 @@ def _lock_platform_orders(shop, numbers: list[str]) -> None:
         )
 
 
-def _intake_chunk(shop, chunk, actor, result: IntakeResult, to_allocate: list) -> None:
-    from orders.models import Order
-
-    existing = {
-        o.platform_order_no: o
-        for o in Order.objects.filter(
-            shop=shop,
-            platform_order_no__in=[o.platform_order_no.strip() for o in chunk],
-            split_from__isnull=True,
-        )
-    }
-    new = []
-    for o in chunk:
-        current = existing.get(o.platform_order_no.strip())
-        if current is None:
-            new.append(o)
-            continue
-        if (
-            o.platform_modified_at is None
-            or current.platform_modified_at is not None
-            and o.platform_modified_at <= current.platform_modified_at
-        ):
-            result.skipped += 1
-            continue
-        _update_order(shop, current, o, actor, result)
-    if new:
-        _create_orders(shop, new, actor, result, to_allocate)
-
-
 def _mappings(shop, skus) -> dict[str, tuple[int, list[tuple[int, Decimal]]]]:
     """{platform_sku: (mapping_id, [(product_id, quantity per unit)])} for mapped SKUs."""
     from channels.models import SkuComponent
@@ -281,128 +272,146 @@ def _mappings(shop, skus) -> dict[str, tuple[int, list[tuple[int, Decimal]]]]:
     return found
 
 
-def _create_orders(shop, new, actor, result: IntakeResult, to_allocate: list) -> None:
-    from orders.models import HoldReason, Order, OrderComponent, OrderEvent, OrderLine
+def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult) -> None:
+    """Create the new orders in bulk: map, reserve oldest paid first, hold, auto-review, COPY."""
+    from inventory import services as stock
+    from orders.models import HoldReason, Order, OrderComponent, OrderEvent, OrderHold, OrderLine
+    from orders.services.bulk import copy_insert, next_ids
     from orders.services.events import actor_fields
-    from orders.services.holds import bulk_hold
     from orders.services.numbers import next_order_nos
+    from orders.services.review import auto_review_approves
 
+    new.sort(key=lambda o: (o.paid_at is None, o.paid_at or timezone.now(), o.platform_order_no))
     mappings = _mappings(shop, {line.platform_sku.strip() for o in new for line in o.lines})
+    order_ids = next_ids(Order, len(new))
     numbers = next_order_nos(len(new))
-    objs = []
-    for o, number in zip(new, numbers, strict=True):
-        objs.append(
-            Order(
-                order_no=number,
-                shop=shop,
-                platform_order_no=o.platform_order_no.strip(),
-                platform_modified_at=o.platform_modified_at,
-                platform_status=o.platform_status[:64],
-                raw=o.raw or {},
-                **_header(o),
-            )
-        )
-    Order.objects.bulk_create(objs, batch_size=1000)
-    lines, line_specs = [], []
-    for order, o in zip(objs, new, strict=True):
+    line_ids = next_ids(OrderLine, sum(len(o.lines) for o in new))
+    who = actor_fields(actor)
+    user_id = who["actor"].pk if who["actor"] is not None else None
+    now = timezone.now()
+
+    order_rows, line_rows, comp_rows, hold_rows, event_rows = [], [], [], [], []
+    needs: dict[int, dict[int, Decimal]] = {}
+    unmapped: dict[int, list[str]] = {}
+    line_iter = iter(line_ids)
+    for o, order_id, number in zip(new, order_ids, numbers, strict=True):
+        row = {
+            "id": order_id,
+            "order_no": number,
+            "shop_id": shop.pk,
+            "platform_order_no": o.platform_order_no.strip(),
+            "platform_modified_at": o.platform_modified_at,
+            "platform_status": o.platform_status[:64],
+            "raw": o.raw or {},
+            "status": Order.Status.PENDING_REVIEW,
+            **_header(o),
+        }
+        need: dict[int, Decimal] = {}
         for nl in o.lines:
+            line_id = next(line_iter)
             sku = nl.platform_sku.strip()
             mapped = mappings.get(sku)
+            quantity = nl.quantity.quantize(Q4)
             amount = nl.amount if nl.amount is not None else nl.quantity * nl.unit_price
-            lines.append(
-                OrderLine(
-                    order=order,
-                    platform_line_id=nl.platform_line_id[:64],
-                    platform_sku=sku[:128],
-                    title=nl.title[:255],
-                    quantity=nl.quantity.quantize(Q4),
-                    unit_price=nl.unit_price.quantize(Q2),
-                    amount=Decimal(amount).quantize(Q2),
-                    mapping_id=mapped[0] if mapped else None,
-                    refund_status=nl.refund_status[:32],
-                )
+            line_rows.append(
+                {
+                    "id": line_id,
+                    "order_id": order_id,
+                    "platform_line_id": nl.platform_line_id[:64],
+                    "platform_sku": sku[:128],
+                    "title": nl.title[:255],
+                    "quantity": quantity,
+                    "unit_price": nl.unit_price.quantize(Q2),
+                    "amount": Decimal(amount).quantize(Q2),
+                    "mapping_id": mapped[0] if mapped else None,
+                    "refund_status": nl.refund_status[:32],
+                }
             )
-            line_specs.append(mapped)
-    OrderLine.objects.bulk_create(lines, batch_size=2000)
-    components = [
-        OrderComponent(line=line, product_id=pid, quantity=(line.quantity * per).quantize(Q4))
-        for line, mapped in zip(lines, line_specs, strict=True)
-        if mapped
-        for pid, per in mapped[1]
-    ]
-    OrderComponent.objects.bulk_create(components, batch_size=4000)
-
-    unmapped: dict[int, list[str]] = {}
-    for line, mapped in zip(lines, line_specs, strict=True):
-        if not mapped:
-            unmapped.setdefault(line.order.pk, []).append(line.platform_sku)
-    events = [
-        OrderEvent(
-            order=order,
-            kind="created",
-            message=f"{o.platform_order_no} {len(o.lines)}",
-            after={
-                "order_no": order.order_no,
-                "lines": len(o.lines),
-                "total": str(order.total_amount),
-            },
-            **actor_fields(actor),
-        )
-        for order, o in zip(objs, new, strict=True)
-    ]
-    holds = []
-    for order, o in zip(objs, new, strict=True):
-        if order.pk in unmapped:
-            holds.append((order, HoldReason.SKU_UNMAPPED.value, ", ".join(unmapped[order.pk])))
+            if not mapped:
+                unmapped.setdefault(order_id, []).append(sku)
+                continue
+            for product_id, per in mapped[1]:
+                q = (quantity * per).quantize(Q4)
+                comp_rows.append({"line_id": line_id, "product_id": product_id, "quantity": q})
+                need[product_id] = need.get(product_id, Decimal(0)) + q
+        holds = []
+        if order_id in unmapped:
+            holds.append((HoldReason.SKU_UNMAPPED, ", ".join(unmapped[order_id])[:255]))
         if o.platform_change:
-            holds.append((order, HoldReason.REFUND_REQUESTED.value, o.platform_change))
-        if not address_complete(order):
-            holds.append((order, HoldReason.ADDRESS_INCOMPLETE.value, ""))
-    bulk_hold(holds=holds, actor=actor, events=events)
-    OrderEvent.objects.bulk_create(events, batch_size=2000)
-    blocked = {o.pk for o, reason, _n in holds if reason != HoldReason.ADDRESS_INCOMPLETE}
-    to_allocate.extend(order for order in objs if order.pk not in blocked)
-    result.created += len(objs)
-    result.order_ids.extend(order.pk for order in objs)
+            holds.append((HoldReason.REFUND_REQUESTED, o.platform_change))
+        if not address_complete(row):
+            holds.append((HoldReason.ADDRESS_INCOMPLETE, ""))
+        row["_holds"] = holds
+        if not any(r in (HoldReason.SKU_UNMAPPED, HoldReason.REFUND_REQUESTED) for r, _n in holds):
+            needs[order_id] = need
+        order_rows.append(row)
 
-
-def _allocate_new(shop, orders, actor, result: IntakeResult) -> None:
-    """Reserve for the new orders oldest paid first; hold the short ones; then auto-review."""
-    from orders.models import HoldReason, Order, OrderEvent
-    from orders.services.allocation import order_needs, reserve_for_orders
-    from orders.services.events import actor_fields
-    from orders.services.holds import bulk_hold
-    from orders.services.review import auto_review_new
-
-    if orders:
-        from inventory.services import main_warehouse_id
-
-        orders.sort(key=lambda o: (o.paid_at is None, o.paid_at or 0, o.pk))
-        needs = {}
-        for start in range(0, len(orders), 5000):
-            needs.update(order_needs([o.pk for o in orders[start : start + 5000]]))
-        done, short = reserve_for_orders(orders, needs, main_warehouse_id())
-        now = timezone.now()
-        ids = [o.pk for o in done]
-        for start in range(0, len(ids), 10000):
-            Order.objects.filter(pk__in=ids[start : start + 10000]).update(allocated_at=now)
-        events = []
-        for o in done:
-            o.allocated_at = now
-            events.append(
-                OrderEvent(
-                    order=o,
-                    kind="allocated",
-                    after={"reserved": {str(p): str(q) for p, q in sorted(needs[o.pk].items())}},
-                    **actor_fields(actor),
-                )
-            )
-        bulk_hold(
-            holds=[(o, HoldReason.STOCK_SHORT.value, "") for o in short], actor=actor, events=events
+    # Reserve oldest paid first (the list is sorted), each order all or nothing.
+    short = set(
+        stock.reserve_many(
+            [(f"order:{oid}", list(need.items())) for oid, need in needs.items() if need],
+            warehouse_id=stock.main_warehouse_id(),
         )
-        OrderEvent.objects.bulk_create(events, batch_size=2000)
-        auto_review_new(shop=shop, orders=done)
-    result.held = Order.objects.filter(pk__in=result.order_ids, on_hold=True).count()
+    )
+    for row in order_rows:
+        oid = row["id"]
+        holds = row.pop("_holds")
+        allocated = oid in needs and needs[oid] and f"order:{oid}" not in short
+        if oid in needs and not allocated:
+            holds.append((HoldReason.STOCK_SHORT, ""))
+        row["allocated_at"] = now if allocated else None
+        row["on_hold"] = bool(holds)
+        after = {"order_no": row["order_no"], "total": str(row["total_amount"])}
+        if allocated:
+            after["reserved"] = {str(p): str(q) for p, q in sorted(needs[oid].items())}
+        event_rows.append(
+            {
+                "order_id": oid,
+                "kind": "created",
+                "message": row["platform_order_no"],
+                "after": after,
+                **who,
+            }
+        )
+        for reason, note in holds:
+            hold_rows.append(
+                {"order_id": oid, "reason": reason.value, "note": note, "created_by_id": user_id}
+            )
+            event_rows.append(
+                {
+                    "order_id": oid,
+                    "kind": "hold",
+                    "message": note,
+                    "after": {"hold": reason.value, "label": str(reason.label)},
+                    **who,
+                }
+            )
+        if allocated and not holds and auto_review_approves(shop, row):
+            row["status"] = Order.Status.REVIEWED
+            row["reviewed_at"] = now
+            event_rows.append(
+                {
+                    "order_id": oid,
+                    "kind": "approved",
+                    "message": "automatic review",
+                    "before": {"status": Order.Status.PENDING_REVIEW},
+                    "after": {"status": Order.Status.REVIEWED},
+                    **actor_fields("auto_review"),
+                }
+            )
+        if row["on_hold"]:
+            result.held += 1
+    for row in event_rows:
+        row["actor_id"] = row.pop("actor").pk if row.get("actor") is not None else None
+        row.pop("actor", None)
+
+    copy_insert(Order, order_rows, with_id=True)
+    copy_insert(OrderLine, line_rows, with_id=True)
+    copy_insert(OrderComponent, comp_rows)
+    copy_insert(OrderHold, hold_rows)
+    copy_insert(OrderEvent, event_rows)
+    result.created += len(order_rows)
+    result.order_ids.extend(row["id"] for row in order_rows)
 
 
 def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) -> None:

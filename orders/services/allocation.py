@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 
@@ -40,46 +40,6 @@ def order_needs(order_ids) -> dict[int, dict[int, Decimal]]:
     for r in rows:
         needs[r["line__order_id"]][r["product_id"]] = r["total"]
     return needs
-
-
-def lock_levels(product_ids, warehouse_id: int) -> None:
-    """Lock the stock levels of these products in product order before allocating many orders.
-
-    One transaction that reserves for many orders would otherwise lock levels in the orders'
-    order and could deadlock with another such transaction.
-    """
-    ids = sorted({int(p) for p in product_ids})
-    if not ids:
-        return
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT id FROM inventory_stocklevel WHERE warehouse_id = %s AND product_id = ANY(%s) "
-            "ORDER BY product_id FOR UPDATE",
-            [warehouse_id, ids],
-        )
-
-
-def reserve_for_orders(
-    orders: list[Order], needs: dict[int, dict[int, Decimal]], warehouse_id: int
-) -> tuple[list[Order], list[Order]]:
-    """Reserve for each order in the given order, all or nothing each. Returns (done, short).
-
-    Call inside a transaction; locks every level concerned first, in product order.
-    """
-    lock_levels({p for o in orders for p in needs.get(o.pk, {})}, warehouse_id)
-    done, short = [], []
-    for order in orders:
-        items = list(needs.get(order.pk, {}).items())
-        if not items:
-            short.append(order)
-            continue
-        try:
-            stock.reserve(document=order.document, items=items, warehouse_id=warehouse_id)
-        except stock.InsufficientStock:
-            short.append(order)
-        else:
-            done.append(order)
-    return done, short
 
 
 def allocate_order(*, order: Order, actor=None) -> bool:

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from orders.models import HoldReason, Order, OrderHold
 
-from .events import actor_fields, record_event
+from .events import record_event
 
 
 def _user(actor):
@@ -88,41 +88,3 @@ def release_all_holds(*, order, actor=None, note: str = "") -> list[str]:
         if release_hold(order=order, reason=reason, actor=actor, note=note):
             released.append(reason)
     return released
-
-
-def bulk_hold(*, holds: list[tuple[Order, str, str]], actor=None, events: list | None = None):
-    """Hold many new or locked orders at once (intake): [(order, reason, note)].
-
-    Writes the holds, sets on_hold on those orders and appends the events to ``events`` (so
-    the caller writes all events in one statement) or writes them now.
-    """
-    from orders.models import OrderEvent
-
-    if not holds:
-        return
-    user = _user(actor)
-    OrderHold.objects.bulk_create(
-        [
-            OrderHold(order=o, reason=reason, note=str(note)[:255], created_by=user)
-            for o, reason, note in holds
-        ],
-        ignore_conflicts=True,  # already held for that reason: nothing to add
-    )
-    ids = sorted({o.pk for o, _r, _n in holds})
-    Order.objects.filter(pk__in=ids, on_hold=False).update(on_hold=True, updated_at=timezone.now())
-    new_events = [
-        OrderEvent(
-            order=o,
-            kind="hold",
-            message=str(note)[:500],
-            after={"hold": reason, "label": str(HoldReason(reason).label)},
-            **actor_fields(actor),
-        )
-        for o, reason, note in holds
-    ]
-    for o, _r, _n in holds:
-        o.on_hold = True
-    if events is None:
-        OrderEvent.objects.bulk_create(new_events)
-    else:
-        events.extend(new_events)

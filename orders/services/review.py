@@ -14,10 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from channels.models import SkuComponent
-from orders.models import HoldReason, Order, OrderComponent, OrderEvent, OrderLine
+from orders.models import HoldReason, Order, OrderComponent, OrderLine
 
 from .allocation import BLOCKING, allocate_order, deallocate_order, reallocate_order
-from .events import actor_fields, record_event
+from .events import record_event
 from .holds import active_reasons, hold_order, release_all_holds, release_hold
 
 Q2 = Decimal("0.01")
@@ -104,47 +104,27 @@ def approve_orders(*, orders, actor) -> tuple[list[Order], dict[str, str]]:
     return approved, refused
 
 
-def auto_review_new(*, shop, orders) -> int:
-    """The shop's automatic review rules for newly reserved orders: approve those with no hold,
-    no buyer or seller remark and a total within the shop's limit. Returns how many."""
-    if not shop.auto_review_enabled or not orders:
-        return 0
+def auto_review_approves(shop, order) -> bool:
+    """The shop's automatic review rule (自动审单): no hold, no buyer or seller remark, the
+    order total within the shop's limit. ``order`` is an Order or a dict of its fields."""
+    if not shop.auto_review_enabled:
+        return False
+    get = order.get if isinstance(order, dict) else lambda k, d=None: getattr(order, k, d)
     limit = shop.auto_review_max_amount
-    chosen = [
-        o
-        for o in orders
-        if not o.on_hold
-        and o.allocated_at is not None
-        and not o.buyer_remark
-        and not o.seller_remark
-        and (limit is None or o.total_amount <= limit)
-        and address_complete(o)
-    ]
-    if not chosen:
-        return 0
-    now = timezone.now()
-    ids = [o.pk for o in chosen]
-    for start in range(0, len(ids), 10000):
-        Order.objects.filter(
-            pk__in=ids[start : start + 10000], status=Order.Status.PENDING_REVIEW, on_hold=False
-        ).update(status=Order.Status.REVIEWED, reviewed_at=now, updated_at=now)
-    OrderEvent.objects.bulk_create(
-        [
-            OrderEvent(
-                order=o,
-                kind="approved",
-                message="automatic review",
-                before={"status": Order.Status.PENDING_REVIEW},
-                after={"status": Order.Status.REVIEWED},
-                **actor_fields("auto_review"),
-            )
-            for o in chosen
-        ],
-        batch_size=2000,
+    return (
+        not get("on_hold", False)
+        and not get("buyer_remark")
+        and not get("seller_remark")
+        and (limit is None or get("total_amount") <= limit)
+        and address_complete_values(get)
     )
-    for o in chosen:
-        o.status, o.reviewed_at = Order.Status.REVIEWED, now
-    return len(chosen)
+
+
+def address_complete_values(get) -> bool:
+    return all(
+        (get(k) or "").strip()
+        for k in ("receiver_name", "receiver_phone", "province", "city", "address")
+    )
 
 
 # --- cancel, hold, release -------------------------------------------------------------------
