@@ -1,3 +1,152 @@
-"""Admin of the channels app (the foundation issue writes the rest of this module)."""
+"""Admin screens of platforms, shops, the SKU relation table and sellable quantities."""
 
-from . import admin_sync  # noqa: F401  the sync status page and the outbox
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from config.importexport import ServiceImportExportAdmin
+from inventory.sellable import recompute_sellable
+
+from .models import Platform, SellableQuantity, Shop, SkuComponent, SkuMapping
+from .resources import SkuRelationResource
+
+
+@admin.register(Platform)
+class PlatformAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "integration")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Shop)
+class ShopAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "code",
+        "name",
+        "platform",
+        "unit_code",
+        "stock_ratio",
+        "safety_stock",
+        "enabled",
+        "auto_review_enabled",
+    )
+    list_filter = ("platform", "enabled")
+    search_fields = ("code", "name", "unit_code")
+    readonly_fields = ("sync_state",)
+    history_list_display = ("stock_ratio", "safety_stock", "enabled")
+
+    def get_exclude(self, request, obj=None):
+        # API secrets are shown to administrators only.
+        if request.user.is_superuser:
+            return ()
+        return ("credentials",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and {"stock_ratio", "safety_stock"} & set(form.changed_data):
+            product_ids = SkuComponent.objects.filter(mapping__shop=obj).values_list(
+                "product_id", flat=True
+            )
+            recompute_sellable(set(product_ids))
+
+
+class SkuComponentInline(admin.TabularInline):
+    model = SkuComponent
+    extra = 1
+    min_num = 1
+    autocomplete_fields = ("product",)
+
+
+@admin.register(SkuMapping)
+class SkuMappingAdmin(ServiceImportExportAdmin, SimpleHistoryAdmin):
+    resource_classes = [SkuRelationResource]
+    inlines = [SkuComponentInline]
+    list_display = ("platform_sku", "shop", "components_text", "sellable_quantity", "updated_at")
+    list_filter = ("shop",)
+    search_fields = ("platform_sku", "components__product__code", "components__product__name")
+    list_select_related = ("shop", "sellable")
+    readonly_fields = ("created_at", "updated_at")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("components__product").distinct()
+
+    @admin.display(description=_("components"))
+    def components_text(self, obj):
+        return ", ".join(
+            f"{c.product.code} × {format(c.quantity.normalize(), 'f')}"
+            for c in obj.components.all()
+        )
+
+    @admin.display(description=_("sellable quantity"))
+    def sellable_quantity(self, obj):
+        sellable = getattr(obj, "sellable", None)
+        return sellable.quantity if sellable else None
+
+    def save_related(self, request, form, formsets, change):
+        before = set(
+            SkuComponent.objects.filter(mapping=form.instance).values_list("product_id", flat=True)
+        )
+        super().save_related(request, form, formsets, change)
+        after = set(
+            SkuComponent.objects.filter(mapping=form.instance).values_list("product_id", flat=True)
+        )
+        recompute_sellable(before | after)
+
+
+@admin.register(SkuComponent.history.model)
+class SkuComponentHistoryAdmin(admin.ModelAdmin):
+    """Every change to the components of SKU relations: who, when, before and after."""
+
+    list_display = (
+        "history_date",
+        "history_user",
+        "history_type",
+        "mapping",
+        "product",
+        "quantity",
+        "history_change_reason",
+    )
+    list_filter = ("history_type",)
+    search_fields = ("mapping__platform_sku", "product__code")
+    date_hierarchy = "history_date"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SellableQuantity)
+class SellableQuantityAdmin(admin.ModelAdmin):
+    list_display = (
+        "mapping",
+        "quantity",
+        "pushed_quantity",
+        "needs_push",
+        "computed_at",
+        "pushed_at",
+    )
+    list_filter = ("mapping__shop",)
+    search_fields = ("mapping__platform_sku",)
+    list_select_related = ("mapping__shop",)
+
+    @admin.display(boolean=True, description=_("needs push"))
+    def needs_push(self, obj):
+        return obj.needs_push
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+from . import admin_sync  # noqa: E402, F401  the sync status page and the outbox (connectors)

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .connectors import get_connector
 from .connectors.base import Connector, ConnectorError, TransientError, with_retries
@@ -56,6 +57,7 @@ class PullResult:
     http_seconds: float = 0.0
     intake_seconds: float = 0.0
     order_ids: list = field(default_factory=list)
+    rejected: list = field(default_factory=list)  # orders the intake refused, with why
 
 
 # --- shop sync state (Shop.sync_state, merged key by key so writers do not clobber each other)
@@ -139,16 +141,32 @@ def read_window(
 
 
 def _intake(shop, orders, actor, result: PullResult) -> None:
-    from orders.intake import intake_orders
+    """Take orders in by batches; a batch the intake refuses is taken in order by order, and
+    the orders it refuses are recorded (shown on the status page) instead of blocking the
+    shop's pulls for ever."""
+    from orders.intake import IntakeError, intake_orders
 
-    for i in range(0, len(orders), INTAKE_BATCH):
+    def take(batch):
         started = time.perf_counter()
-        outcome = intake_orders(shop=shop, orders=orders[i : i + INTAKE_BATCH], actor=actor)
-        result.intake_seconds += time.perf_counter() - started
+        try:
+            outcome = intake_orders(shop=shop, orders=batch, actor=actor)
+        finally:
+            result.intake_seconds += time.perf_counter() - started
         result.created += outcome.created
         result.updated += outcome.updated
         result.skipped += outcome.skipped
         result.order_ids.extend(outcome.order_ids)
+
+    for i in range(0, len(orders), INTAKE_BATCH):
+        batch = orders[i : i + INTAKE_BATCH]
+        try:
+            take(batch)
+        except IntakeError:
+            for order in batch:
+                try:
+                    take([order])
+                except IntakeError as exc:
+                    result.rejected.append(f"{order.platform_order_no}: {exc}")
 
 
 def _pull(
@@ -189,7 +207,16 @@ def _pull(
         f"{kind}_total_read": int(state.get(f"{kind}_total_read", 0)) + result.read,
         f"{kind}_last_error": result.error,
     }
-    if result.error:
+    if result.rejected:
+        totals[f"{kind}_rejected"] = (result.rejected + list(state.get(f"{kind}_rejected", [])))[
+            :50
+        ]
+        if not result.error:
+            totals[f"{kind}_last_error"] = _("%(n)d orders refused by the intake: %(first)s") % {
+                "n": len(result.rejected),
+                "first": result.rejected[0],
+            }
+    if result.error or result.rejected:
         totals[f"{kind}_last_error_at"] = timezone.now().isoformat()
     update_sync_state(shop.pk, **totals)
     return result

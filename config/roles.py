@@ -4,6 +4,15 @@ Groups are created by a migration (inventory 0003); their permissions are (re)se
 table after every ``migrate`` so the code is the single statement of who may do what.
 Each entry: group name → list of "app_label.codename" permissions. Apps extend ROLE_PERMISSIONS
 for their own models as they arrive.
+
+What each role does (master data and stock; the orders/returns issues add their own work):
+- warehouse (仓库): sees products, stock levels, the stock ledger and the SKU relation table;
+  changes no master data.
+- reviewer (审单): sees the master data; keeps the SKU relation table (add/change, import) so it
+  can fix "SKU not mapped" holds; cannot change products, shops or stock.
+- after_sales / after_sales_reviewer (售后 / 售后审核): see the master data they need.
+- auditor (审计): sees everything (every view permission, history included), changes nothing.
+Stock adjustments (``inventory.add_stockmove``) and product imports are for administrators.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -24,6 +33,7 @@ MASTER_DATA_VIEW = [
     "inventory.view_product",
     "inventory.view_warehouse",
     "inventory.view_stocklevel",
+    "channels.view_sellablequantity",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -40,6 +50,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *MASTER_DATA_VIEW,
         "orders.view_order",
         "orders.change_order",
+        "orders.view_reviewqueueorder",
+        "orders.change_reviewqueueorder",
         "orders.view_orderhold",
         "orders.view_orderevent",
         "orders.view_carrier",
@@ -54,6 +66,8 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.change_shopsyncstatus",
         "channels.view_outboxmessage",
         "channels.change_outboxmessage",
+        # …and see who changed a component before them.
+        "channels.view_historicalskucomponent",
     ],
     "after_sales": [*MASTER_DATA_VIEW, "orders.view_order", "orders.view_orderevent"],
     "after_sales_reviewer": [*MASTER_DATA_VIEW, "orders.view_order", "orders.view_orderevent"],

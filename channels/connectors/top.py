@@ -24,6 +24,7 @@ from .base import (
     money,
     quantity,
     to_platform_time,
+    with_retries,
 )
 
 TRADE_FIELDS = (
@@ -135,7 +136,8 @@ class TopConnector(Connector):
     def fetch_orders(self, platform_order_nos) -> list[NormalizedOrder]:
         result = []
         for tid in platform_order_nos:
-            order = self.normalize_trade(self.fetch_trade(tid))
+            trade = with_retries(lambda tid=tid: self.fetch_trade(tid))
+            order = self.normalize_trade(trade)
             if order is not None:
                 result.append(order)
         return result

@@ -1,0 +1,192 @@
+"""django-import-export wired to our own file reader and import services.
+
+The admin's import screen (upload → preview → confirm) is django-import-export's, but reading
+the file and deciding what to write are ours (``config.tabular`` and each app's import
+service), so the admin and the ``import_*`` commands accept the same files and report the same
+errors. Also here:
+
+* import is open only to users who may add AND change the model (django-import-export lets
+  everyone by default);
+* uploads over ``settings.IMPORT_MAX_UPLOAD_BYTES`` are refused before they are read;
+* exported cells that start with ``=``, ``+``, ``-``, ``@``, tab, CR or NUL are escaped with a
+  leading apostrophe so a spreadsheet shows them as text instead of running them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import tablib
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.template.defaultfilters import filesizeformat
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from import_export import resources
+from import_export.admin import ImportExportMixin
+from import_export.formats import base_formats
+from import_export.forms import ExportForm, ImportForm
+from import_export.results import Error, Result, RowResult
+
+from config.tabular import FileUnreadable, RowErrors
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\x00")
+_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+def escape_formula(value):
+    """A cell a spreadsheet would run as a formula, made plain text (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        if _PLAIN_NUMBER.match(value):  # -12.5 is a number, not a formula
+            return value
+        return "'" + value
+    return value
+
+
+def escape_dataset(dataset: tablib.Dataset) -> tablib.Dataset:
+    escaped = tablib.Dataset(headers=dataset.headers, title=dataset.title)
+    for row in dataset:
+        escaped.append([escape_formula(cell) for cell in row])
+    return escaped
+
+
+class SafeCSV(base_formats.CSV):
+    def export_data(self, dataset, **kwargs):
+        return escape_dataset(dataset).export("csv", **kwargs)
+
+    def can_import(self):
+        return False
+
+
+class SafeXLSX(base_formats.XLSX):
+    def export_data(self, dataset, **kwargs):
+        return escape_dataset(dataset).export("xlsx", **kwargs)
+
+    def can_import(self):
+        return False
+
+
+class UploadedTable:
+    """The raw bytes of an upload; our reader parses them (encoding and format detected)."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __len__(self):
+        return len(self.data)
+
+
+class TabularFile(base_formats.Format):
+    """One import format for CSV (UTF-8/GB18030) and XLSX: the reader tells them apart."""
+
+    def __init__(self, encoding=None):
+        self.encoding = encoding
+
+    def get_title(self):
+        return "CSV / XLSX"
+
+    def create_dataset(self, in_stream, **kwargs):
+        if isinstance(in_stream, str):
+            in_stream = in_stream.encode("utf-8")
+        return UploadedTable(bytes(in_stream))
+
+    def is_binary(self):
+        return True
+
+    def get_read_mode(self):
+        return "rb"
+
+    def get_extension(self):
+        return "csv"
+
+    def can_import(self):
+        return True
+
+    def can_export(self):
+        return False
+
+
+class LimitedImportForm(ImportForm):
+    """The upload form, refusing files over IMPORT_MAX_UPLOAD_BYTES."""
+
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        limit = settings.IMPORT_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise ValidationError(
+                _("The file is %(size)s; files over %(limit)s are refused.")
+                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
+            )
+        return upload
+
+
+class ServiceImportResource(resources.ModelResource):
+    """A resource whose import is one of our import services.
+
+    Subclasses set ``import_service`` (``f(*, source, actor, filename, dry_run) -> ImportResult``)
+    and ``preview_columns`` (column key → header shown in the preview).
+    """
+
+    import_service = None
+    preview_columns: dict[str, str] = {}
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
+        result = Result()
+        result.diff_headers = [str(label) for label in self.preview_columns.values()]
+        data = dataset.data if isinstance(dataset, UploadedTable) else dataset
+        try:
+            planned = type(self).import_service(
+                source=data,
+                actor=kwargs.get("user"),
+                filename=kwargs.get("file_name"),
+                dry_run=dry_run,
+            )
+        except FileUnreadable as exc:
+            result.append_base_error(Error(exc))
+            return result
+        except RowErrors as exc:
+            by_row: dict[int, dict[str, list[str]]] = {}
+            for error in exc.errors:
+                by_row.setdefault(error.row, {}).setdefault(error.column, []).append(error.reason)
+            for number, errors in by_row.items():
+                result.append_invalid_row(number, {}, ValidationError(errors))
+            return result
+        for planned_row in planned.rows:
+            row = RowResult()
+            row.import_type = {
+                "new": RowResult.IMPORT_TYPE_NEW,
+                "update": RowResult.IMPORT_TYPE_UPDATE,
+                "skip": RowResult.IMPORT_TYPE_SKIP,
+            }[planned_row.action]
+            row.object_repr = planned_row.label
+            row.diff = []
+            for key in self.preview_columns:
+                if key in planned_row.changes:
+                    before, after = planned_row.changes[key]
+                    row.diff.append(format_html("<del>{}</del> <ins>{}</ins>", before, after))
+                else:
+                    row.diff.append(planned_row.values.get(key, ""))
+            result.increment_row_result_total(row)
+            result.append_row_result(row)
+        result.total_rows = len(planned.rows)
+        return result
+
+
+class ServiceImportExportAdmin(ImportExportMixin):
+    """Import through our services with a preview; export with formulae escaped."""
+
+    import_formats = [TabularFile]
+    export_formats = [SafeCSV, SafeXLSX]
+    import_form_class = LimitedImportForm
+    export_form_class = ExportForm
+    import_template_name = "admin/tongcang_import.html"
+
+    def get_skip_admin_log(self):
+        # The master-data history records each imported change with its user already.
+        return True
+
+    def has_import_permission(self, request):
+        return self.has_add_permission(request) and self.has_change_permission(request)

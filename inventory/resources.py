@@ -1,0 +1,40 @@
+"""django-import-export resources of inventory: the products file (contracts/import-formats.md).
+
+Import goes through ``inventory.imports.import_products`` (the same as the command); export
+writes the same columns with their Chinese headers, so an exported file imports again.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from import_export.fields import Field
+
+from config.importexport import ServiceImportResource
+
+from .imports import import_products
+from .models import Product
+
+
+class ProductResource(ServiceImportResource):
+    import_service = import_products
+    preview_columns = {
+        "product_code": _("product code"),
+        "name": _("product name"),
+        "barcode": _("barcode"),
+        "unit": _("unit"),
+        "spec": _("spec"),
+        "weight_kg": _("weight (kg)"),
+        "list_price": _("list price"),
+    }
+
+    product_code = Field(attribute="code", column_name="商品编码")
+    name = Field(attribute="name", column_name="商品名称")
+    barcode = Field(attribute="barcode", column_name="条码")
+    unit = Field(attribute="unit", column_name="单位")
+    spec = Field(attribute="spec", column_name="规格")
+    weight_kg = Field(attribute="weight_kg", column_name="重量")
+    list_price = Field(attribute="list_price", column_name="零售价")
+
+    class Meta:
+        model = Product
+        fields = ("product_code", "name", "barcode", "unit", "spec", "weight_kg", "list_price")
+        export_order = fields
+        name = _("products")
