@@ -44,6 +44,13 @@ class RateLimited(TransientError):
     pass
 
 
+class AuthError(TransientError):
+    """The platform does not accept our credentials (wrong key, secret or expired session).
+
+    Not a refusal of the call itself: outbox messages wait (with backoff) until a person fixes
+    the shop's credentials, instead of every one of them being parked."""
+
+
 class PermanentError(ConnectorError):
     """The platform refused this call for good; retrying the same call will not help."""
 
@@ -152,6 +159,11 @@ class Connector:
             raise TransientError(f"malformed body (HTTP {resp.status_code})") from exc
         if not isinstance(data, dict):
             raise TransientError("malformed body: not a JSON object")
+        if resp.status_code in (401, 403) and not data.get("access_token"):
+            raise AuthError(
+                data.get("error_description") or f"HTTP {resp.status_code}",
+                code=str(resp.status_code),
+            )
         if resp.status_code >= 400 and not data:
             raise PermanentError(f"HTTP {resp.status_code}", code=str(resp.status_code))
         return data
@@ -201,6 +213,8 @@ def with_retries(call, *, attempts: int = 3, pauses=(0.2, 1.0)):
     for attempt in range(attempts):
         try:
             return call()
+        except AuthError:
+            raise  # trying again at once will not change the credentials
         except TransientError:
             if attempt == attempts - 1:
                 raise

@@ -14,6 +14,7 @@ from decimal import Decimal
 from orders.intake import NormalizedLine, NormalizedOrder
 
 from .base import (
+    AuthError,
     Connector,
     ConnectorError,
     Page,
@@ -32,6 +33,7 @@ UNPAID = {"WAIT_PAY", "NOT_PAY"}
 CLOSED = {"TRADE_CANCELED", "POP_ORDER_PAUSE"}
 REFUND_STATES = {0: "requested", 1: "refunded", 2: "refused", 3: "closed"}
 RATE_LIMIT_CODES = {"90", "91"}
+AUTH_CODES = {"18", "19"}  # app_key, signature / access_token refused
 ALREADY_SHIPPED = "订单已出库"
 
 
@@ -61,6 +63,8 @@ class JdConnector(Connector):
             err = data["error_response"] or {}
             code = str(err.get("code", ""))
             text = err.get("zh_desc") or err.get("en_desc") or "error"
+            if code in AUTH_CODES:
+                raise AuthError(text, code=code, raw=err)
             if code in RATE_LIMIT_CODES:
                 raise RateLimited(text, code=code, raw=err)
             raise PermanentError(text, code=code, raw=err)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from orders.intake import NormalizedLine, NormalizedOrder
 
 from .base import (
+    AuthError,
     Connector,
     ConnectorError,
     Page,
@@ -56,6 +57,8 @@ REFUND_STATES = {
 }
 # Errors that mean "try later" (TOP: code 7 call limits, isp.* platform-side failures).
 TRANSIENT_CODES = {"7", "15"}
+# Credentials refused: 25 invalid signature, 26/27 missing/invalid session, 28/29 app key.
+AUTH_CODES = {"25", "26", "27", "28", "29"}
 ALREADY_SHIPPED = "isv.logistics-offline-service-error:B27"
 
 
@@ -93,6 +96,8 @@ class TopConnector(Connector):
             err = data["error_response"] or {}
             code, sub = str(err.get("code", "")), err.get("sub_code", "") or ""
             text = err.get("sub_msg") or err.get("msg") or "error"
+            if code in AUTH_CODES:
+                raise AuthError(text, code=code, sub_code=sub, raw=err)
             if code == "7" or sub.startswith("accesscontrol."):
                 raise RateLimited(text, code=code, sub_code=sub, raw=err)
             if code in TRANSIENT_CODES and (not sub or sub.startswith("isp.")):

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from orders.intake import NormalizedLine, NormalizedOrder
 
 from .base import (
+    AuthError,
     Connector,
     ConnectorError,
     Page,
@@ -61,7 +62,7 @@ class WeimobConnector(Connector):
             },
         )
         if not data.get("access_token"):
-            raise PermanentError(
+            raise AuthError(
                 data.get("error_description") or data.get("error") or "no token", raw=data
             )
         expires_at = datetime.now(UTC) + timedelta(seconds=int(data.get("expires_in", 7200)))
@@ -84,7 +85,9 @@ class WeimobConnector(Connector):
         errcode = str(code["errcode"])
         if errcode == "0":
             return data.get("data") or {}
-        if errcode in TOKEN_INVALID and _retry:
+        if errcode in TOKEN_INVALID:
+            if not _retry:
+                raise AuthError(code.get("errmsg", ""), code=errcode, raw=code)
             self.token(force=True)
             return self.call(path, body, _retry=False)
         if errcode in RATE_LIMITED:

@@ -210,12 +210,12 @@ def order_shipment(state, method, args, fault):
 
 def sku_search(state, method, args, fault):
     outer = args.get("outerId", "")
-    rows = [{"skuId": sku_id(outer), "outerId": outer}] if outer in state.catalogue else []
+    rows = [{"skuId": sku_id(outer), "outerId": outer}] if outer in state.catalogue_of("jd") else []
     return ok(method, {"page": {"data": rows, "totalItem": len(rows)}})
 
 
 def update_sku_stock(state, method, args, fault):
-    by_sku = {sku_id(s): s for s in state.catalogue}
+    by_sku = {sku_id(s): s for s in state.catalogue_of("jd")}
     sku = by_sku.get(str(args.get("skuId", "")))
     if sku is None:
         return error("10100039", "sku not exist", "SKU不存在")

@@ -83,6 +83,7 @@ class SandboxState:
     seed: int = 7
     apps: dict = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_APPS.items()})
     catalogue: dict = field(default_factory=lambda: dict(DEFAULT_CATALOGUE))
+    catalogues: dict = field(default_factory=dict)  # platform → its own catalogue (demo shops)
     orders: dict = field(default_factory=lambda: {p: {} for p in PLATFORMS})
     refunds: dict = field(default_factory=lambda: {p: {} for p in PLATFORMS})
     stock: dict = field(default_factory=lambda: defaultdict(dict))  # platform → sku → qty
@@ -97,12 +98,15 @@ class SandboxState:
         self.lock = threading.RLock()
         self.rng = random.Random(self.seed)
 
+    def catalogue_of(self, platform: str) -> dict:
+        return self.catalogues.get(platform) or self.catalogue
+
     # --- control --------------------------------------------------------------------------
     def reset(self, seed: int = 7) -> None:
         with self.lock:
             fresh = SandboxState(seed=seed)
             for name in (
-                "apps catalogue orders refunds stock stock_calls shipments calls faults "
+                "apps catalogue catalogues orders refunds stock stock_calls shipments calls faults "
                 "weimob_tokens weimob_token_ttl"
             ).split():
                 setattr(self, name, getattr(fresh, name))
@@ -142,7 +146,8 @@ class SandboxState:
         span = max((end - start).total_seconds(), 1)
         made = []
         with self.lock:
-            skus = list(self.catalogue)
+            catalogue = self.catalogue_of(platform)
+            skus = list(catalogue)
             for i in range(count):
                 rng = self.rng
                 tid = _tid(rng, platform)
@@ -152,7 +157,7 @@ class SandboxState:
                 created = created.replace(microsecond=0)
                 lines = []
                 for n, sku in enumerate(rng.sample(skus, k=rng.choice([1, 1, 2, 2, 3]))):
-                    title, price = self.catalogue[sku]
+                    title, price = catalogue[sku]
                     lines.append(
                         {
                             "oid": f"{tid}{n + 1:02d}",
@@ -279,7 +284,7 @@ class SandboxState:
     def set_stock(self, platform: str, quantities: dict[str, int]) -> list[str]:
         """Set absolute stock per outer SKU; returns the SKUs the platform does not know."""
         with self.lock:
-            unknown = [s for s in quantities if s not in self.catalogue]
+            unknown = [s for s in quantities if s not in self.catalogue_of(platform)]
             if unknown:
                 return unknown
             for sku, qty in quantities.items():

@@ -267,7 +267,7 @@ def logistics_offline_send(state, params, fault):
 
 def skus_custom_get(state, params, fault):
     outer = params.get("outer_id", "")
-    if outer not in state.catalogue:
+    if outer not in state.catalogue_of("top"):
         return error(15, "Remote service error", "isv.item-not-exist", f"商家编码 {outer} 不存在")
     return ok(
         params["method"],
@@ -282,7 +282,7 @@ def skus_custom_get(state, params, fault):
 def skus_quantity_update(state, params, fault):
     if params.get("type", "1") != "1":
         return error(41, "Invalid Arguments", "isv.invalid-parameter:type")
-    by_sku = {sku_id(s): s for s in state.catalogue}
+    by_sku = {sku_id(s): s for s in state.catalogue_of("top")}
     quantities = {}
     for pair in params.get("skuid_quantities", "").split(";"):
         if not pair:

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from channels import outbox
-from channels.connectors.base import PermanentError
+from channels.connectors.base import AuthError
 from channels.connectors.jd import JdConnector
 from channels.connectors.weimob import WeimobConnector
 from channels.models import OutboxMessage, SkuComponent, SkuMapping
@@ -33,7 +33,7 @@ def read(connector, kind="orders"):
 
 def test_a_jd_call_with_a_wrong_signature_is_refused(sandbox, jd_shop):
     jd_shop.credentials["secret"] = "wrong"
-    with pytest.raises(PermanentError) as err:
+    with pytest.raises(AuthError) as err:
         read(JdConnector(jd_shop))
     assert err.value.code == "19"
 
@@ -121,7 +121,7 @@ def test_weimob_refreshes_the_token_before_it_expires(sandbox, weimob_shop):
 
 def test_weimob_with_wrong_client_secret_gets_no_token(sandbox, weimob_shop):
     weimob_shop.credentials["client_secret"] = "wrong"
-    with pytest.raises(PermanentError):
+    with pytest.raises(AuthError):
         WeimobConnector(weimob_shop).token()
 
 

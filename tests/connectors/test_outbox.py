@@ -116,7 +116,7 @@ def test_a_shipment_of_an_order_the_platform_closed_is_parked_with_its_error(
     assert msg.retried_at is not None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_workers_draining_at_once_send_each_shipment_exactly_once(sandbox, make_shop):
     from tests.connectors.conftest import credentials
 
@@ -248,3 +248,19 @@ def test_skus_of_one_item_go_to_the_platform_in_one_call(sandbox, mapped, top_sh
 
     calls = [c["quantities"] for c in sandbox.state()["stock_calls"]]
     assert {"TEA-001": 10, "TEA-002": 5} in calls and len(calls) == 3
+
+
+@pytest.mark.django_db
+def test_wrong_credentials_make_messages_wait_not_park(sandbox, top_shop):
+    (tid,) = sandbox.generate(count=1)
+    msg = ship_message(top_shop, tid)
+    top_shop.credentials["secret"] = "stale"
+    top_shop.save()
+
+    result = outbox.drain_shipments()
+
+    msg.refresh_from_db()
+    assert result.retried == 1 and msg.status == "pending" and "Invalid Signature" in msg.last_error
+    top_shop.credentials["secret"] = "sandbox-top-secret"
+    top_shop.save()
+    assert outbox.drain_shipments(now=later(1)).sent == 1

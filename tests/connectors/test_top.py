@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from channels.connectors.base import PermanentError, RateLimited, TransientError
+from channels.connectors.base import AuthError, PermanentError, RateLimited, TransientError
 from channels.connectors.top import TopConnector, sign
 from channels.sync import IncompleteWindow, read_window, windows
 
@@ -47,7 +47,7 @@ def test_every_sign_method_is_accepted_by_the_sandbox(sandbox, top_shop, method)
 def test_a_wrong_signature_is_refused_by_the_sandbox(sandbox, top_shop):
     top_shop.credentials["secret"] = "not-the-secret"
     now = datetime.now(UTC)
-    with pytest.raises(PermanentError) as err:
+    with pytest.raises(AuthError) as err:
         TopConnector(top_shop).order_page(now - timedelta(hours=1), now, 1)
     assert err.value.code == "25" and "Invalid Signature" in str(err.value)
 
@@ -55,7 +55,7 @@ def test_a_wrong_signature_is_refused_by_the_sandbox(sandbox, top_shop):
 def test_a_wrong_session_is_refused(sandbox, top_shop):
     top_shop.credentials["session"] = "someone-else"
     now = datetime.now(UTC)
-    with pytest.raises(PermanentError) as err:
+    with pytest.raises(AuthError) as err:
         TopConnector(top_shop).order_page(now - timedelta(hours=1), now, 1)
     assert err.value.code == "27"
 

@@ -3,7 +3,9 @@
 import threading
 
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError
 
+from channels.sandbox.demo import adopt_demo_shops
 from channels.sandbox.server import SandboxServer, stream_orders
 from channels.sandbox.state import SandboxState
 
@@ -22,9 +24,22 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--verbose-http", action="store_true")
+        parser.add_argument(
+            "--no-adopt",
+            action="store_true",
+            help="do not give the demo shops pointing here the sandbox's credentials and SKUs",
+        )
 
-    def handle(self, *args, host, port, orders_per_minute, seed, verbose_http, **options):
+    def handle(self, *args, host, port, orders_per_minute, seed, verbose_http, no_adopt, **options):
         state = SandboxState(seed=seed)
+        if not no_adopt:
+            try:
+                adopted = adopt_demo_shops(state, port=port)
+            except DatabaseError as exc:  # no database yet: serve the default catalogue
+                adopted = []
+                self.stderr.write(f"platform sandbox: demo shops not adopted ({exc})")
+            if adopted:
+                self.stdout.write("platform sandbox: selling for " + ", ".join(adopted))
         server = SandboxServer((host, port), state=state, verbose=verbose_http)
         stop = threading.Event()
         if orders_per_minute > 0:
