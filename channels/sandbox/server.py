@@ -65,6 +65,9 @@ def page_slice(items: list, page: int, size: int, fault) -> list:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "tongcang-sandbox/1"
+    # Keep-alive answers go out at once: no Nagle delay between the headers and the body.
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024  # headers and body in one write, flushed after each request
 
     def log_message(self, format, *args):  # quiet unless asked
         if getattr(self.server, "verbose", False):
