@@ -118,7 +118,7 @@ def sandbox_process():
         proc.wait(timeout=10)
 
 
-def make_shop(url: str):
+def make_shop(url: str, detail_workers: int = 4):
     """A TOP shop mapping every sandbox SKU (a bundle and a half unit among them)."""
     from channels.models import Platform, Shop, SkuComponent, SkuMapping
     from channels.sandbox.state import DEFAULT_APPS, DEFAULT_CATALOGUE
@@ -131,7 +131,7 @@ def make_shop(url: str):
         unit_code="BENCH-TB",
         platform=Platform.objects.get(code="taobao"),
         api_base_url=url,
-        credentials={**DEFAULT_APPS["top"], "timeout": 30},
+        credentials={**DEFAULT_APPS["top"], "timeout": 30, "detail_workers": detail_workers},
     )
     main = Warehouse.objects.get(kind=Warehouse.Kind.MAIN)
     products = {}
@@ -162,6 +162,9 @@ def make_shop(url: str):
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench pull_orders")
     parser.add_argument("--orders", type=int, default=10_000)
+    parser.add_argument(
+        "--detail-workers", type=int, default=4, help="trade detail calls in flight at once"
+    )
     args = parser.parse_args(argv)
     _setup_django()
     import requests
@@ -171,7 +174,7 @@ def main(argv: list[str]) -> int:
     from orders.models import Order
 
     with bench_database("bench_pull"), sandbox_process() as url:
-        shop = make_shop(url)
+        shop = make_shop(url, args.detail_workers)
         end = datetime.now(UTC) - timedelta(minutes=5)
         requests.post(
             f"{url}/_sandbox/generate",
@@ -199,13 +202,17 @@ def main(argv: list[str]) -> int:
         rows = [
             ("orders in the sandbox", f"{args.orders}"),
             ("orders taken in", f"{taken} ({held} held: refunds, closed trades)"),
-            ("HTTP calls", f"{connector.http_calls} (list pages + one detail per trade)"),
+            (
+                "HTTP calls",
+                f"{connector.http_calls} (list pages + one detail per trade, "
+                f"{args.detail_workers} at once)",
+            ),
             ("wall time", f"{wall:.1f} s"),
             ("orders per second", f"{taken / wall:.0f}"),
             ("waiting on HTTP", f"{http:.1f} s  ({100 * http / wall:.0f} %)"),
             ("in intake", f"{intake:.1f} s  ({100 * intake / wall:.0f} %)"),
             ("normalizing, bookkeeping", f"{other:.1f} s  ({100 * other / wall:.0f} %)"),
-            ("HTTP per call", f"{1000 * http / max(1, connector.http_calls):.2f} ms"),
+            ("HTTP wall time per call", f"{1000 * http / max(1, connector.http_calls):.2f} ms"),
         ]
         width = max(len(k) for k, _ in rows)
         for key, value in rows:

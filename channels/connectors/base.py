@@ -12,7 +12,9 @@ look). "Already done" answers (a shipment the platform already has) are not erro
 
 from __future__ import annotations
 
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
@@ -134,20 +136,23 @@ class Connector:
             raise PermanentError(f"shop {shop.code} has no API base URL")
         self.timeout = float(self.credentials.get("timeout", self.default_timeout))
         self.http = http or requests.Session()
+        self._local = threading.local()
         self.http_seconds = 0.0  # time spent waiting on the platform (for the benchmark)
         self.http_calls = 0
 
     # --- HTTP ------------------------------------------------------------------------------
     def _send(self, method: str, url: str, **kwargs) -> dict:
         started = time.perf_counter()
+        in_pool = getattr(self._local, "session", None)
         try:
-            resp = self.http.request(method, url, timeout=self.timeout, **kwargs)
+            resp = (in_pool or self.http).request(method, url, timeout=self.timeout, **kwargs)
         except requests.Timeout as exc:
             raise TransientError(f"timeout after {self.timeout:g} s") from exc
         except requests.ConnectionError as exc:
             raise TransientError(f"connection failed: {exc.__class__.__name__}") from exc
         finally:
-            self.http_seconds += time.perf_counter() - started
+            if in_pool is None:  # calls made in parallel are timed by parallel() as a whole
+                self.http_seconds += time.perf_counter() - started
             self.http_calls += 1
         if resp.status_code == 429:
             raise RateLimited(f"HTTP {resp.status_code}", code=str(resp.status_code))
@@ -167,6 +172,29 @@ class Connector:
         if resp.status_code >= 400 and not data:
             raise PermanentError(f"HTTP {resp.status_code}", code=str(resp.status_code))
         return data
+
+    def parallel(self, func, items: list, workers: int) -> list:
+        """``[func(i) for i in items]`` over ``workers`` HTTP sessions at once (pure HTTP work:
+        no database access in ``func``); the first error is raised after all have finished.
+        The time counted as HTTP is the wall time of the whole batch."""
+        if workers <= 1 or len(items) <= 1:
+            return [func(i) for i in items]
+        sessions: list[requests.Session] = []
+
+        def run(item):
+            if getattr(self._local, "session", None) is None:
+                self._local.session = requests.Session()
+                sessions.append(self._local.session)
+            return func(item)
+
+        started = time.perf_counter()
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                return list(pool.map(run, items))
+        finally:
+            self.http_seconds += time.perf_counter() - started
+            for s in sessions:
+                s.close()
 
     # --- the interface ---------------------------------------------------------------------
     def order_page(self, start: datetime, end: datetime, page: int) -> Page:

@@ -139,13 +139,12 @@ class TopConnector(Connector):
         return self.fetch_orders([self.order_key(i) for i in items])
 
     def fetch_orders(self, platform_order_nos) -> list[NormalizedOrder]:
-        result = []
-        for tid in platform_order_nos:
-            trade = with_retries(lambda tid=tid: self.fetch_trade(tid))
-            order = self.normalize_trade(trade)
-            if order is not None:
-                result.append(order)
-        return result
+        trades = self.parallel(
+            lambda tid: with_retries(lambda: self.fetch_trade(tid)),
+            list(platform_order_nos),
+            workers=int(self.credentials.get("detail_workers", 4)),
+        )
+        return [o for o in map(self.normalize_trade, trades) if o is not None]
 
     @staticmethod
     def normalize_trade(trade: dict) -> NormalizedOrder | None:
