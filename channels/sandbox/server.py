@@ -196,3 +196,13 @@ def stream_orders(state: SandboxState, *, per_minute: float, stop: threading.Eve
         now = datetime.now(UTC)
         for platform in ("top", "jd", "weimob"):
             state.generate(platform=platform, count=1, start=now - timedelta(seconds=5), end=now)
+            # now and then a buyer of an earlier order asks for a refund (after shipping: 售后)
+            with state.lock:
+                earlier = [
+                    tid
+                    for tid, o in state.orders[platform].items()
+                    if o["status"] != "TRADE_CLOSED"
+                    and o["lines"][0]["refund_status"] == "NO_REFUND"
+                ]
+                if earlier and state.rng.random() < 0.15:
+                    state.request_refund(platform, state.rng.choice(earlier))

@@ -264,3 +264,43 @@ def test_wrong_credentials_make_messages_wait_not_park(sandbox, top_shop):
     top_shop.credentials["secret"] = "sandbox-top-secret"
     top_shop.save()
     assert outbox.drain_shipments(now=later(1)).sent == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_workers_pushing_stock_at_once_send_each_change_once(
+    sandbox, make_shop, make_product, main_warehouse
+):
+    from tests.connectors.conftest import credentials
+
+    shop = make_shop(
+        code="WM01", platform="weimob", api_base_url=sandbox.url, credentials=credentials("weimob")
+    )
+    product = make_product()
+    stock.adjust(warehouse_id=main_warehouse.id, product_id=product.id, quantity=8, actor=None)
+    skus = ["TEA-001", "TEA-002", "CUP-001", "CUP-SET2", "GIFT-01", "HALF-001", "POT-001"]
+    for sku in skus:
+        mapping = SkuMapping.objects.create(shop=shop, platform_sku=sku)
+        SkuComponent.objects.create(mapping=mapping, product=product, quantity=Decimal("1"))
+    recompute_sellable([product.id])
+    outbox.queue_stock_pushes()
+    results, errors = [], []
+    barrier = threading.Barrier(2)
+
+    def worker():
+        try:
+            barrier.wait()
+            results.append(outbox.drain_stock())
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert errors == [] and sum(r.sent for r in results) == 7
+    pushed = [sku for call in sandbox.state()["stock_calls"] for sku in call["quantities"]]
+    assert sorted(pushed) == sorted(skus)
