@@ -204,6 +204,11 @@ class Connector:
         """The platform order number of one list item."""
         raise NotImplementedError
 
+    def summary_modified(self, item) -> datetime | None:
+        """The modification time a list item carries, when the list is only a summary (then an
+        order we already hold at that time needs no detail call); None otherwise."""
+        return None
+
     def normalize_orders(self, items: list) -> list:
         """List items → NormalizedOrder values (fetching details when the list is a summary)."""
         raise NotImplementedError

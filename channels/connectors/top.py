@@ -128,6 +128,9 @@ class TopConnector(Connector):
     def order_key(self, item) -> str:
         return str(item["tid"])
 
+    def summary_modified(self, item):
+        return from_platform_time(item.get("modified"))
+
     def fetch_trade(self, tid: str) -> dict:
         body = self.call("taobao.trade.fullinfo.get", fields=TRADE_FIELDS, tid=tid)
         trade = body.get("trade")

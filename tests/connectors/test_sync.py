@@ -42,10 +42,24 @@ def test_pulling_the_same_window_again_duplicates_nothing(sandbox, top_shop):
     sync.pull_orders(shop=top_shop)
     sync.update_sync_state(top_shop.pk, orders_watermark=None)  # read it all again
 
+    details = sandbox.state()["calls"]["top:taobao.trade.fullinfo.get"]
     again = sync.pull_orders(shop=top_shop)
 
-    assert (again.created, again.read) == (0, 30)
+    assert (again.created, again.read, again.skipped) == (0, 30, 30)
     assert orders_of(top_shop).count() == 30
+    # what we already hold at the same modification time is not fetched again
+    assert sandbox.state()["calls"]["top:taobao.trade.fullinfo.get"] == details
+
+
+def test_an_order_modified_on_the_platform_is_read_again_and_updated(sandbox, top_shop):
+    tid, _other = sandbox.generate(count=2)
+    sync.pull_orders(shop=top_shop)
+    sandbox.control("refund", platform="top", tid=tid)
+
+    again = sync.pull_orders(shop=top_shop, now=soon())
+
+    assert again.updated == 1 and again.created == 0
+    assert orders_of(top_shop).get(platform_order_no=tid).on_hold
 
 
 def test_windows_overlap_the_watermark_and_new_orders_are_picked_up(sandbox, top_shop):
