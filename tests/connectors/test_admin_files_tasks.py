@@ -59,6 +59,7 @@ def test_the_status_page_shows_pulls_pushes_and_errors(admin_client, top_shop):
     text = page.content.decode()
     assert "12 / 340" in text and "timeout after 10 s" in text and "交易已关闭" in text
     assert reverse("admin:channels_shopsyncstatus_sync", args=[top_shop.pk]) in text
+    assert "立即同步" in text and "最近错误" in text  # the interface speaks Chinese by default
 
 
 def test_sync_now_is_allowed_once_every_five_minutes(admin_client, top_shop):
