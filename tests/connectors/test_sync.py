@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
-from channels import sync, tasks
-from channels.models import Shop
+from channels import outbox, sync, tasks
+from channels.models import OutboxMessage, Shop
 from orders.models import HoldReason, Order, OrderHold
 
 pytestmark = pytest.mark.django_db
@@ -214,3 +214,50 @@ def test_two_workers_pulling_the_same_shop_at_once_take_each_order_once(sandbox,
     assert errors == []
     assert sorted(orders_of(shop).values_list("platform_order_no", flat=True)) == sorted(made)
     assert sum(r["orders"].created for r in results) == 60
+
+
+def test_an_order_the_intake_refuses_is_reported_and_does_not_block_the_others(sandbox, top_shop):
+    bad, *good = sandbox.generate(count=5)
+    with sandbox.server.state.lock:  # the platform sends a line of quantity 0
+        sandbox.server.state.orders["top"][bad]["lines"][0]["num"] = 0
+
+    result = sync.pull_orders(shop=top_shop)
+
+    assert sorted(orders_of(top_shop).values_list("platform_order_no", flat=True)) == sorted(good)
+    assert len(result.rejected) == 1 and result.rejected[0].startswith(bad)
+    state = sync.read_sync_state(top_shop.pk)
+    assert bad in state["orders_last_error"] and state["orders_rejected"][0].startswith(bad)
+
+
+@pytest.mark.parametrize(
+    "shop_fixture,platform,method",
+    [
+        ("jd_shop", "jd", "jingdong.pop.order.shipment"),
+        ("weimob_shop", "weimob", "order/deliveryOrder"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["http_500", "rate_limit", "timeout_after"])
+def test_jd_and_weimob_shipments_survive_misbehaviour_and_go_once(
+    sandbox, request, shop_fixture, platform, method, kind
+):
+    shop = request.getfixturevalue(shop_fixture)
+    (tid,) = sandbox.generate(platform=platform, count=1)
+    outbox.enqueue(
+        shop=shop,
+        kind="shipment",
+        dedupe_key=f"shipment:{tid}",
+        payload={
+            "platform_order_no": tid,
+            "carrier": "SF",
+            "tracking_no": "SF7",
+            "platform_line_ids": [],
+            "is_split": False,
+        },
+    )
+    sandbox.fault(kind, method=method, platform=platform, delay=1.3)
+
+    outbox.drain_shipments()
+    outbox.drain_shipments(now=datetime.now(UTC) + timedelta(minutes=5))
+
+    assert [s["tid"] for s in sandbox.state()["shipments"]] == [tid]
+    assert OutboxMessage.objects.get().status == "sent"
