@@ -52,7 +52,7 @@ def fill(orders: int) -> dict:
                        'P' || g, CASE WHEN g %% 5 < 2 THEN 'pending_review' ELSE 'shipped' END,
                        g %% 20 = 0, 'nick' || g, '收货人' || (g %% 50000),
                        '139' || lpad(g::text, 8, '0'),
-                       (%(provinces)s::text[])[1 + (g / 3) %% array_length(%(provinces)s::text[], 1)],
+                       (%(provinces)s::text[])[1 + (g / 7) %% array_length(%(provinces)s::text[], 1)],
                        '某市', '某区', '某路 ' || g || ' 号',
                        CASE WHEN g %% 10 = 0 THEN '请尽快发货' ELSE '' END, '',
                        99.00, 0, 0, 99.00,
