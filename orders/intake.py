@@ -69,24 +69,6 @@ CHUNK = 20000
 Q2 = Decimal("0.01")
 Q4 = Decimal("0.0001")
 CHANGES = {"", "cancelled", "refund_requested"}
-# Platform data an update may change on an order that still waits for review.
-HEADER_FIELDS = [
-    "buyer_nick",
-    "receiver_name",
-    "receiver_phone",
-    "province",
-    "city",
-    "district",
-    "address",
-    "buyer_remark",
-    "seller_remark",
-    "goods_amount",
-    "shipping_fee",
-    "discount_amount",
-    "total_amount",
-    "paid_at",
-    "platform_created_at",
-]
 
 
 class IntakeError(ValueError):
