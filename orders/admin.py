@@ -52,7 +52,8 @@ class BoundedCountPaginator(Paginator):
     @cached_property
     def count(self):
         qs = self.object_list
-        exact = qs.order_by()[: COUNT_LIMIT + 1].count()
+        # values("pk"): the count must not compute the list's annotations (hold reasons).
+        exact = qs.order_by().values("pk")[: COUNT_LIMIT + 1].count()
         if exact <= COUNT_LIMIT:
             return exact
         try:
