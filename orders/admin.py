@@ -33,7 +33,7 @@ from .resources import OrderImportResource
 from .services import review
 from .services.split_merge import merge_orders, split_order
 
-COUNT_LIMIT = 5000
+COUNT_LIMIT = 1000
 PROVINCES = [
     "北京市", "天津市", "河北省", "山西省", "内蒙古自治区", "辽宁省", "吉林省", "黑龙江省",
     "上海市", "江苏省", "浙江省", "安徽省", "福建省", "江西省", "山东省", "河南省", "湖北省",
@@ -44,7 +44,7 @@ PROVINCES = [
 
 
 class BoundedCountPaginator(Paginator):
-    """Counts at most COUNT_LIMIT rows; beyond that it uses the planner's estimate.
+    """Counts at most COUNT_LIMIT rows (20 pages); beyond that it uses the planner's estimate.
 
     A list of a million orders then costs one index-only LIMIT query, never a full COUNT(*).
     """
@@ -52,7 +52,8 @@ class BoundedCountPaginator(Paginator):
     @cached_property
     def count(self):
         qs = self.object_list
-        exact = qs.order_by()[: COUNT_LIMIT + 1].count()
+        # values("pk"): the count must not compute the list's annotations (hold reasons).
+        exact = qs.order_by().values("pk")[: COUNT_LIMIT + 1].count()
         if exact <= COUNT_LIMIT:
             return exact
         try:

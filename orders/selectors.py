@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Reservation, StockLevel, Warehouse
 
@@ -100,11 +101,38 @@ def order_detail(order: Order) -> dict:
         "holds": list(
             order.holds.select_related("created_by", "released_by").order_by("-created_at")
         ),
-        "events": list(
-            OrderEvent.objects.filter(order=order)
+        "events": [
+            {"event": e, "label": event_label(e.kind)}
+            for e in OrderEvent.objects.filter(order=order)
             .select_related("actor")
             .order_by("created_at", "id")
-        ),
+        ],
         "split_orders": list(order.split_orders.all()),
         "merged_orders": list(order.merged_orders.all()),
     }
+
+
+EVENT_LABELS = {
+    "created": _("order received"),
+    "platform_update": _("updated by the platform"),
+    "allocated": _("stock reserved"),
+    "deallocated": _("reservation released"),
+    "hold": _("held"),
+    "release": _("hold released"),
+    "approved": _("approved"),
+    "cancelled": _("cancelled"),
+    "edited": _("receiver corrected"),
+    "carrier_set": _("carrier set"),
+    "lines_changed": _("lines changed"),
+    "remapped": _("SKUs re-mapped"),
+    "split": _("split"),
+    "split_from": _("split off from"),
+    "merged": _("merged in"),
+    "merged_into": _("merged into"),
+    "after_sales": _("after-sales pending"),
+}
+
+
+def event_label(kind: str) -> str:
+    """How an event kind reads on the order page (other apps' kinds show as they are)."""
+    return str(EVENT_LABELS.get(kind, kind))

@@ -39,7 +39,11 @@ class Order(models.Model):
 
     order_no = models.CharField(_("order no."), max_length=32, unique=True)
     shop = models.ForeignKey(
-        "channels.Shop", on_delete=models.PROTECT, related_name="orders", verbose_name=_("shop")
+        "channels.Shop",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("shop"),
+        db_index=False,  # covered by order_shop_status (shop, status): one index less to write
     )
     platform_order_no = models.CharField(_("platform order no."), max_length=64)
     status = models.CharField(
@@ -200,7 +204,7 @@ class OrderComponent(models.Model):
     class Meta:
         verbose_name = _("line component")
         verbose_name_plural = _("line component")
-        indexes = [models.Index(fields=["product"], name="ordercomponent_product")]
+        # product has the foreign key's own index (the "product" filter of the queue uses it).
 
 
 class OrderHold(models.Model):
@@ -250,7 +254,11 @@ class OrderEvent(models.Model):
     """Every transition and edit of an order: who, when, what, before and after."""
 
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")
+        Order,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("order"),
+        db_index=False,  # covered by orderevent_order_time (order, created_at)
     )
     kind = models.CharField(_("event"), max_length=32)
     message = models.CharField(_("note"), max_length=500, blank=True)

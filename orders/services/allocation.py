@@ -80,6 +80,9 @@ def allocate_order(*, order: Order, actor=None) -> bool:
             release_hold(
                 order=order, reason=HoldReason.STOCK_SHORT, actor=actor, note="stock reserved"
             )
+        from .review import maybe_auto_approve
+
+        maybe_auto_approve(order=order)
         return True
 
 

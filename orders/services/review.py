@@ -120,6 +120,30 @@ def auto_review_approves(shop, order) -> bool:
     )
 
 
+def maybe_auto_approve(*, order) -> bool:
+    """Once an order is reserved and free of holds, the shop's automatic review may approve it."""
+    order = Order.objects.select_related("shop").get(pk=order.pk)
+    if (
+        order.status != Order.Status.PENDING_REVIEW
+        or order.allocated_at is None
+        or not auto_review_approves(order.shop, order)
+    ):
+        return False
+    now = timezone.now()
+    Order.objects.filter(pk=order.pk).update(
+        status=Order.Status.REVIEWED, reviewed_at=now, updated_at=now
+    )
+    record_event(
+        order=order,
+        kind="approved",
+        actor="auto_review",
+        message="automatic review",
+        before={"status": Order.Status.PENDING_REVIEW},
+        after={"status": Order.Status.REVIEWED},
+    )
+    return True
+
+
 def address_complete_values(get) -> bool:
     return all(
         (get(k) or "").strip()
@@ -178,6 +202,7 @@ def release(*, order, reason: str, actor, note: str = "") -> bool:
     if released and not (active_reasons(order) & {r.value for r in BLOCKING}):
         order.refresh_from_db()
         allocate_order(order=order, actor=actor)
+        maybe_auto_approve(order=order)
     return released
 
 

@@ -136,7 +136,8 @@ def test_the_order_page_shows_components_stock_and_history(orders, reviewer, cli
 
     body = response.content.decode()
     assert response.status_code == 200
-    assert "CUP" in body and 'id="order-events"' in body and "allocated" in body
+    assert "CUP" in body and 'id="order-events"' in body
+    assert "订单接收" in body  # the "order received" event, labelled in Chinese
     line = response.context["detail"]["lines"][0]
     assert line["components"][0]["available"] == Decimal("8")
 

@@ -83,7 +83,7 @@ def test_bad_rows_are_each_reported_and_nothing_is_imported(sample_master_data, 
 
     assert code == 1
     assert "row 2: 数量: must be greater than 0" in err
-    assert "row 5: 店铺: no shop with code XX01" in err
+    assert "row 5: 店铺: 没有编码为 XX01 的店铺" in err  # reasons in the default language
     assert Order.objects.count() == 0
 
 

@@ -239,3 +239,18 @@ def test_a_missing_address_holds_the_order_but_still_reserves(shop, tea, map_sku
     order = Order.objects.get()
     assert active_holds(order) == {HoldReason.ADDRESS_INCOMPLETE}
     assert order.allocated_at is not None
+
+
+def test_automatic_review_approves_a_stock_short_order_once_stock_arrives(
+    shop, tea, map_sku, stock_of
+):
+    shop.auto_review_enabled = True
+    shop.save()
+    map_sku(shop, "TEA", (tea, 1))
+    intake_orders(shop=shop, orders=[norder("A1", ("TEA", 2))])
+    assert Order.objects.get().status == Order.Status.PENDING_REVIEW
+
+    stock_of(tea, 2)
+
+    order = Order.objects.get()
+    assert order.status == Order.Status.REVIEWED and not order.on_hold

@@ -196,3 +196,31 @@ def test_orders_of_different_receivers_are_not_merged(shop, tea, map_sku, stock_
     with pytest.raises(review.OrderError):
         merge_orders(orders=list(Order.objects.all()), actor=reviewer)
     assert not Order.objects.filter(status=Order.Status.MERGED).exists()
+
+
+def test_a_refund_request_for_a_split_order_holds_every_part(tea_order, reviewer):
+    from datetime import timedelta
+
+    from .conftest import T0
+
+    new = split_order(
+        order=tea_order, quantities={tea_order.lines.get().pk: Decimal("1")}, actor=reviewer
+    )
+
+    intake_orders(
+        shop=tea_order.shop,
+        orders=[
+            norder(
+                "A1",
+                ("TEA", 2, "30.00"),
+                modified=T0 + timedelta(days=1),
+                platform_change="refund_requested",
+            )
+        ],
+    )
+
+    for order in (tea_order, new):
+        order.refresh_from_db()
+        assert order.on_hold
+        assert order.holds.get(released_at__isnull=True).reason == HoldReason.REFUND_REQUESTED
+    assert reserved(tea_order) == {"TEA": Decimal("1")} and reserved(new) == {"TEA": Decimal("1")}
