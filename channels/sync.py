@@ -298,7 +298,7 @@ def _apply_refunds(shop, connector, notices, actor, result: PullResult) -> None:
         order = known.get(notice.platform_order_no)
         if order is not None and order.status == Order.Status.SHIPPED:
             if notice.status in {"requested", "refunded"}:
-                result.returns += int(_upsert_return(shop, order, notice, actor))
+                result.returns += int(_upsert_return(shop, order, notice, actor, result))
         elif order is None or order.status != Order.Status.CANCELLED:
             refetch.append(notice.platform_order_no)
     if refetch:
@@ -309,7 +309,7 @@ def _apply_refunds(shop, connector, notices, actor, result: PullResult) -> None:
         _intake(shop, fresh, actor or "platform", result)
 
 
-def _upsert_return(shop, order, notice, actor) -> bool:
+def _upsert_return(shop, order, notice, actor, result: PullResult) -> bool:
     """A refund after shipping → a platform return order, when the returns service is there."""
     try:
         from returns import services as returns_services
@@ -353,9 +353,10 @@ def _upsert_return(shop, order, notice, actor) -> bool:
             else notice.status,
             actor=actor or "platform",
         )
-    except Exception as exc:  # a refund the returns service refuses must not stop the pull
-        log.warning(
-            "refund %s of order %s not recorded: %s", notice.platform_refund_id, order.order_no, exc
+    except getattr(returns_services, "ReturnError", ValueError) as exc:
+        # a refund the returns service refuses must not stop the pull: it is reported instead
+        result.rejected.append(
+            f"{notice.platform_order_no} refund {notice.platform_refund_id}: {exc}"
         )
         return False
     return created
