@@ -1,9 +1,9 @@
 """`make run`: the demo shops that point at the sandbox get the sandbox's credentials, and the
 sandbox sells their SKUs, so a newcomer sees orders arrive and map onto products.
 
-One shop per protocol is adopted (the sandbox plays one seller per platform): the first
-taobao/tmall shop, the first JD shop and the first Weimob shop pointing at this sandbox whose
-credentials are not complete yet. Shops with complete credentials are left as they are.
+Every Taobao/Tmall shop pointing here becomes a TOP seller of its own (its own session); the
+first JD and the first Weimob shop pointing here are adopted (one seller each). Credentials are
+only written when they are not the sandbox's already.
 """
 
 from __future__ import annotations
@@ -32,12 +32,20 @@ def adopt_demo_shops(state: SandboxState, *, port: int) -> list[str]:
     )
     for shop in shops:
         protocol = PROTOCOL[shop.platform.code]
-        if shop.api_base_url.rstrip("/") not in urls or protocol in taken:
+        if shop.api_base_url.rstrip("/") not in urls:
             continue
+        wanted = dict(DEFAULT_APPS[protocol])
+        seller = protocol
+        if protocol in taken:
+            if protocol != "top":
+                continue  # one JD and one Weimob seller
+            seller = f"top:{shop.code}"
+            wanted["session"] = f"sandbox-session-{shop.code.lower()}"
+            state.add_top_seller(session=wanted["session"], seller=seller)
         taken.add(protocol)
         creds = dict(shop.credentials or {})
-        if not all(creds.get(k) == DEFAULT_APPS[protocol][k] for k in REQUIRED[protocol]):
-            creds.update(DEFAULT_APPS[protocol])
+        if not all(creds.get(k) == wanted[k] for k in REQUIRED[protocol]):
+            creds.update(wanted)
             Shop.objects.filter(pk=shop.pk).update(credentials=creds)
         catalogue = {}
         for mapping in shop.sku_mappings.prefetch_related("components__product"):
@@ -49,6 +57,6 @@ def adopt_demo_shops(state: SandboxState, *, port: int) -> list[str]:
             )
             catalogue[mapping.platform_sku] = (title, price.quantize(Decimal("0.01")))
         if catalogue:
-            state.catalogues[protocol] = catalogue
-        adopted.append(f"{shop.code} ({protocol}, {len(catalogue)} SKUs)")
+            state.catalogues[seller] = catalogue
+        adopted.append(f"{shop.code} ({seller}, {len(catalogue)} SKUs)")
     return adopted

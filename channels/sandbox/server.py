@@ -194,7 +194,7 @@ def stream_orders(state: SandboxState, *, per_minute: float, stop: threading.Eve
     interval = 60.0 / per_minute if per_minute > 0 else 3600
     while not stop.wait(interval):
         now = datetime.now(UTC)
-        for platform in ("top", "jd", "weimob"):
+        for platform in list(state.orders):
             state.generate(platform=platform, count=1, start=now - timedelta(seconds=5), end=now)
             # now and then a buyer of an earlier order asks for a refund (after shipping: 售后)
             with state.lock:

@@ -63,7 +63,7 @@ def sku_id(sku: str) -> str:
 
 
 def _tid(rng: random.Random, platform: str) -> str:
-    digits = {"top": 19, "jd": 12, "weimob": 16}[platform]
+    digits = {"top": 19, "jd": 12, "weimob": 16}[platform.split(":")[0]]
     return str(rng.randrange(10 ** (digits - 1), 10**digits))
 
 
@@ -93,10 +93,23 @@ class SandboxState:
     faults: list = field(default_factory=list)
     weimob_tokens: dict = field(default_factory=dict)  # token → expiry (UTC)
     weimob_token_ttl: int = 7200
+    # TOP sessions → the seller they open (each seller has its own orders, stock, catalogue;
+    # "top" is the default seller). More sellers: add_top_seller (the demo's Tmall shop).
+    top_sessions: dict = field(default_factory=lambda: {DEFAULT_APPS["top"]["session"]: "top"})
 
     def __post_init__(self):
         self.lock = threading.RLock()
         self.rng = random.Random(self.seed)
+
+    def top_seller(self, session: str) -> str | None:
+        return self.top_sessions.get(session)
+
+    def add_top_seller(self, *, session: str, seller: str) -> None:
+        """Another TOP seller (``top:<name>``) reached with its own session."""
+        with self.lock:
+            self.top_sessions[session] = seller
+            self.orders.setdefault(seller, {})
+            self.refunds.setdefault(seller, {})
 
     def catalogue_of(self, platform: str) -> dict:
         return self.catalogues.get(platform) or self.catalogue
@@ -107,7 +120,7 @@ class SandboxState:
             fresh = SandboxState(seed=seed)
             for name in (
                 "apps catalogue catalogues orders refunds stock stock_calls shipments calls faults "
-                "weimob_tokens weimob_token_ttl"
+                "weimob_tokens weimob_token_ttl top_sessions"
             ).split():
                 setattr(self, name, getattr(fresh, name))
             self.rng = random.Random(seed)

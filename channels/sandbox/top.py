@@ -87,8 +87,10 @@ def handle(state: SandboxState, params: dict):
     want = expected_sign(params, app["secret"], sign_method)
     if not want or not hmac.compare_digest(want, params.get("sign", "")):
         return error(25, "Invalid Signature")
-    if params.get("session") != app["session"]:
+    seller = state.top_seller(params.get("session", ""))
+    if seller is None:
         return error(27, "Invalid Session", "invalid-sessionkey", "SessionKey非法")
+    params["_seller"] = seller
     with state.lock:
         state.calls[("top", method)] += 1
     reply, fault = fault_reply(state, "top", method, RATE_LIMITED)
@@ -182,7 +184,7 @@ def trades_sold_increment_get(state, params, fault):
             "start_modified and end_modified must be within one day",
         )
     page_no, page_size = _paging(params)
-    found = state.orders_modified_between("top", start, end)
+    found = state.orders_modified_between(params["_seller"], start, end)
     chunk = page_slice(found, page_no, page_size, fault)
     payload = {"trades": {"trade": [trade_summary(o) for o in chunk]}}
     if params.get("use_has_next") == "true":
@@ -193,7 +195,7 @@ def trades_sold_increment_get(state, params, fault):
 
 
 def trade_fullinfo_get(state, params, fault):
-    order = state.orders["top"].get(params.get("tid", ""))
+    order = state.orders[params["_seller"]].get(params.get("tid", ""))
     if order is None:
         return error(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
     with state.lock:
@@ -206,7 +208,7 @@ def refunds_receive_get(state, params, fault):
     except (KeyError, ValueError):
         return error(41, "Invalid Arguments", "isv.invalid-parameter:start_modified")
     page_no, page_size = _paging(params)
-    found = state.refunds_modified_between("top", start, end)
+    found = state.refunds_modified_between(params["_seller"], start, end)
     chunk = page_slice(found, page_no, page_size, fault)
     refunds = [
         {
@@ -240,7 +242,7 @@ def logistics_offline_send(state, params, fault):
     if not params.get("out_sid") or not params.get("company_code"):
         return error(40, "Missing Required Arguments", "isv.missing-parameter:out_sid")
     problem = state.ship(
-        "top",
+        params["_seller"],
         tid=params.get("tid", ""),
         tracking_no=params["out_sid"],
         carrier=params["company_code"],
@@ -267,7 +269,7 @@ def logistics_offline_send(state, params, fault):
 
 def skus_custom_get(state, params, fault):
     outer = params.get("outer_id", "")
-    if outer not in state.catalogue_of("top"):
+    if outer not in state.catalogue_of(params["_seller"]):
         return error(15, "Remote service error", "isv.item-not-exist", f"商家编码 {outer} 不存在")
     return ok(
         params["method"],
@@ -282,7 +284,7 @@ def skus_custom_get(state, params, fault):
 def skus_quantity_update(state, params, fault):
     if params.get("type", "1") != "1":
         return error(41, "Invalid Arguments", "isv.invalid-parameter:type")
-    by_sku = {sku_id(s): s for s in state.catalogue_of("top")}
+    by_sku = {sku_id(s): s for s in state.catalogue_of(params["_seller"])}
     quantities = {}
     for pair in params.get("skuid_quantities", "").split(";"):
         if not pair:
@@ -296,7 +298,7 @@ def skus_quantity_update(state, params, fault):
         quantities[sku] = int(qty)
     if not quantities:
         return error(40, "Missing Required Arguments", "isv.missing-parameter:skuid_quantities")
-    state.set_stock("top", quantities)
+    state.set_stock(params["_seller"], quantities)
     return ok(params["method"], {"item": {"num_iid": params["num_iid"]}})
 
 

@@ -261,3 +261,29 @@ def test_jd_and_weimob_shipments_survive_misbehaviour_and_go_once(
 
     assert [s["tid"] for s in sandbox.state()["shipments"]] == [tid]
     assert OutboxMessage.objects.get().status == "sent"
+
+
+def test_two_top_shops_on_their_own_sessions_see_only_their_own_orders(
+    sandbox, top_shop, make_shop
+):
+    from tests.connectors.conftest import credentials
+
+    sandbox.server.state.add_top_seller(session="tmall-session", seller="top:TM01")
+    tmall = make_shop(
+        code="TM01",
+        platform="tmall",
+        api_base_url=sandbox.url,
+        credentials=credentials("top", session="tmall-session"),
+    )
+    taobao_orders = sandbox.generate(count=4)
+    tmall_orders = sandbox.generate(platform="top:TM01", count=3)
+
+    sync.pull_orders(shop=top_shop)
+    sync.pull_orders(shop=tmall)
+
+    assert sorted(orders_of(top_shop).values_list("platform_order_no", flat=True)) == sorted(
+        taobao_orders
+    )
+    assert sorted(orders_of(tmall).values_list("platform_order_no", flat=True)) == sorted(
+        tmall_orders
+    )
