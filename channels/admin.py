@@ -162,3 +162,6 @@ class SellableQuantityAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from . import admin_sync  # noqa: E402, F401  the sync status page and the outbox (connectors)

@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -186,6 +187,17 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(_("last error"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    parked_at = models.DateTimeField(_("parked at"), null=True, blank=True)
+    retried_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("retried by"),
+    )
+    retried_at = models.DateTimeField(_("retried at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outbox message")
@@ -197,3 +209,15 @@ class OutboxMessage(models.Model):
                 name="outbox_pending",
             )
         ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.dedupe_key}"
+
+
+class ShopSyncStatus(Shop):
+    """The per-shop sync status page of the admin (a view of Shop, no table of its own)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("shop sync status")
+        verbose_name_plural = _("shop sync status")

@@ -64,11 +64,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.view_handoverbatch",
         "orders.add_handoverbatch",
         "orders.change_handoverbatch",
+        # Whether shipments reached the platforms (channels sync status, outbox).
+        "channels.view_shopsyncstatus",
+        "channels.view_outboxmessage",
     ],
     "reviewer": [
         *MASTER_DATA_VIEW,
         "orders.view_order",
         "orders.change_order",
+        "orders.view_reviewqueueorder",
+        "orders.change_reviewqueueorder",
         "orders.view_orderhold",
         "orders.view_orderevent",
         "orders.view_carrier",
@@ -78,6 +83,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "channels.add_skucomponent",
         "channels.change_skucomponent",
         "channels.delete_skucomponent",
+        # Syncs: "sync now" per shop, and sending parked platform calls again.
+        "channels.view_shopsyncstatus",
+        "channels.change_shopsyncstatus",
+        "channels.view_outboxmessage",
+        "channels.change_outboxmessage",
         # …and see who changed a component before them.
         "channels.view_historicalskucomponent",
     ],

@@ -12,9 +12,11 @@ Rules (design.md, Stock):
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -115,10 +117,38 @@ def _update_levels(updates: list[tuple[int, Decimal, Decimal]]) -> None:
         )
 
 
+_coalescing = threading.local()
+
+
+@contextmanager
+def coalesced_stock_signals():
+    """Collect the stock_changed signals of many calls and send ONE when the block succeeds.
+
+    Bulk work (order intake reserving thousands of orders) wraps itself in this so the
+    receivers (sellable recompute, stock-short retry) run once per batch, not once per call.
+    The single signal is sent on commit of the enclosing transaction (or at once outside one).
+    """
+    if getattr(_coalescing, "pending", None) is not None:
+        yield  # already coalescing: the outermost block sends
+        return
+    pending = _coalescing.pending = {"products": set(), "warehouses": set(), "grew": False}
+    try:
+        yield
+    finally:
+        _coalescing.pending = None
+    _notify(pending["products"], pending["warehouses"], pending["grew"])
+
+
 def _notify(product_ids: Iterable[int], warehouse_ids: Iterable[int], grew: bool) -> None:
     product_ids = set(product_ids)
     warehouse_ids = set(warehouse_ids)
     if not product_ids:
+        return
+    pending = getattr(_coalescing, "pending", None)
+    if pending is not None:
+        pending["products"] |= product_ids
+        pending["warehouses"] |= warehouse_ids
+        pending["grew"] = pending["grew"] or grew
         return
     transaction.on_commit(
         lambda: stock_changed.send(
@@ -260,6 +290,58 @@ def _reserve_locked(document: str, warehouse_id: int, totals: dict[int, Decimal]
     _notify(pids, [warehouse_id], grew=False)
 
 
+def reserve_many(
+    requests: Iterable[tuple[str, Iterable[tuple[int, Decimal]]]],
+    *,
+    warehouse_id: int | None = None,
+) -> list[str]:
+    """Reserve for many documents at once, in the order given, each all or nothing.
+
+    Bulk allocation (order intake): the levels of every product concerned are locked once, in
+    product-id order, then each document takes its whole need if available at its turn, or
+    nothing. Returns the documents that could not be reserved (nothing reserved for them).
+    """
+    wanted = [(document, _sum_items(items)) for document, items in requests]
+    wanted = [(d, t) for d, t in wanted if t]
+    if not wanted:
+        return []
+    if any(q <= 0 for _d, t in wanted for q in t.values()):
+        raise StockError("reservation quantities must be positive")
+    warehouse_id = warehouse_id or main_warehouse_id()
+    with transaction.atomic():
+        levels = _lock_levels(warehouse_id, list({p for _d, t in wanted for p in t}))
+        available = {p: lv[1] - lv[2] for p, lv in levels.items()}
+        taken: dict[int, Decimal] = defaultdict(Decimal)
+        rows: list[tuple[str, int, Decimal]] = []
+        short: list[str] = []
+        for document, totals in wanted:
+            if any(available[p] < q for p, q in totals.items()):
+                short.append(document)
+                continue
+            for p, q in totals.items():
+                available[p] -= q
+                taken[p] += q
+                rows.append((document, p, q))
+        if rows:
+            _update_levels([(levels[p][0], Decimal(0), q) for p, q in taken.items()])
+            with connection.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO inventory_reservation (document, warehouse_id, product_id, "
+                    "quantity, created_at) SELECT d, %s, p, q, now() "
+                    "FROM unnest(%s::text[], %s::bigint[], %s::numeric[]) AS v(d, p, q) "
+                    "ON CONFLICT (document, warehouse_id, product_id) "
+                    "DO UPDATE SET quantity = inventory_reservation.quantity + EXCLUDED.quantity",
+                    [
+                        warehouse_id,
+                        [r[0] for r in rows],
+                        [r[1] for r in rows],
+                        [r[2] for r in rows],
+                    ],
+                )
+            _notify(list(taken), [warehouse_id], grew=False)
+    return short
+
+
 def reserved_for(document: str) -> dict[tuple[int, int], Decimal]:
     """{(warehouse_id, product_id): quantity} reserved for a document."""
     return {
@@ -321,14 +403,18 @@ def transfer_reservation(
                 raise StockError(f"document {from_document} holds less than {q} of product {pid}")
         for pid, q in sorted(wanted.items()):
             src = rows[pid]
-            dst, _ = Reservation.objects.select_for_update().get_or_create(
-                document=to_document,
-                warehouse_id=src.warehouse_id,
-                product_id=pid,
-                defaults={"quantity": Decimal(0)},
+            dst = (
+                Reservation.objects.select_for_update()
+                .filter(document=to_document, warehouse_id=src.warehouse_id, product_id=pid)
+                .first()
             )
-            dst.quantity += q
-            dst.save(update_fields=["quantity"])
+            if dst is None:  # created with its quantity: a reservation is never 0
+                Reservation.objects.create(
+                    document=to_document, warehouse_id=src.warehouse_id, product_id=pid, quantity=q
+                )
+            else:
+                dst.quantity += q
+                dst.save(update_fields=["quantity"])
             if src.quantity == q:
                 src.delete()
             else:

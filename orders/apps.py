@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("order")
+
+    def ready(self):
+        from . import receivers, tasks  # noqa: F401
+
+        tasks.connect(self)

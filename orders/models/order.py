@@ -7,7 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from inventory.models import MONEY, QTY
 
-__all__ = ["Order", "OrderLine", "OrderComponent", "OrderHold", "OrderEvent", "HoldReason"]
+__all__ = [
+    "Order",
+    "ReviewQueueOrder",
+    "OrderLine",
+    "OrderComponent",
+    "OrderHold",
+    "OrderEvent",
+    "HoldReason",
+]
 
 
 class HoldReason(models.TextChoices):
@@ -26,10 +34,16 @@ class Order(models.Model):
         VERIFIED = "verified", _("verified")
         SHIPPED = "shipped", _("shipped")
         CANCELLED = "cancelled", _("cancelled")
+        # Merged into another order (merged_into): its lines and reservation live there now.
+        MERGED = "merged", _("merged")
 
     order_no = models.CharField(_("order no."), max_length=32, unique=True)
     shop = models.ForeignKey(
-        "channels.Shop", on_delete=models.PROTECT, related_name="orders", verbose_name=_("shop")
+        "channels.Shop",
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("shop"),
+        db_index=False,  # covered by order_shop_status (shop, status): one index less to write
     )
     platform_order_no = models.CharField(_("platform order no."), max_length=64)
     status = models.CharField(
@@ -83,6 +97,8 @@ class Order(models.Model):
         verbose_name=_("carrier"),
     )
     tracking_no = models.CharField(_("tracking no."), max_length=64, blank=True)
+    # Set when the whole order is reserved (自动配货); None while it reserves nothing.
+    allocated_at = models.DateTimeField(_("allocated at"), null=True, blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     printed_at = models.DateTimeField(_("printed at"), null=True, blank=True)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
@@ -109,6 +125,27 @@ class Order(models.Model):
             models.Index(fields=["platform_order_no"], name="order_platform_no"),
             models.Index(fields=["tracking_no"], name="order_tracking_no"),
             models.Index(fields=["shop", "status"], name="order_shop_status"),
+            models.Index(fields=["receiver_phone"], name="order_receiver_phone"),
+            models.Index(fields=["receiver_name"], name="order_receiver_name"),
+            # The review queue (待审核) and its filters: partial indexes in the queue's order.
+            models.Index(
+                fields=["paid_at", "id"], condition=Q(status="pending_review"), name="order_queue"
+            ),
+            models.Index(
+                fields=["shop", "paid_at", "id"],
+                condition=Q(status="pending_review"),
+                name="order_queue_shop",
+            ),
+            models.Index(
+                fields=["province", "paid_at", "id"],
+                condition=Q(status="pending_review"),
+                name="order_queue_province",
+            ),
+            models.Index(
+                fields=["paid_at", "id"],
+                condition=Q(status="pending_review") & (~Q(buyer_remark="") | ~Q(seller_remark="")),
+                name="order_queue_remark",
+            ),
         ]
 
     def __str__(self):
@@ -118,6 +155,10 @@ class Order(models.Model):
     def document(self) -> str:
         """The reference under which this order's stock is reserved and moved."""
         return f"order:{self.pk}"
+
+    @property
+    def has_remark(self) -> bool:
+        return bool(self.buyer_remark or self.seller_remark)
 
 
 class OrderLine(models.Model):
@@ -163,7 +204,7 @@ class OrderComponent(models.Model):
     class Meta:
         verbose_name = _("line component")
         verbose_name_plural = _("line component")
-        indexes = [models.Index(fields=["product"], name="ordercomponent_product")]
+        # product has the foreign key's own index (the "product" filter of the queue uses it).
 
 
 class OrderHold(models.Model):
@@ -213,7 +254,11 @@ class OrderEvent(models.Model):
     """Every transition and edit of an order: who, when, what, before and after."""
 
     order = models.ForeignKey(
-        Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order")
+        Order,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("order"),
+        db_index=False,  # covered by orderevent_order_time (order, created_at)
     )
     kind = models.CharField(_("event"), max_length=32)
     message = models.CharField(_("note"), max_length=500, blank=True)
@@ -234,3 +279,12 @@ class OrderEvent(models.Model):
         verbose_name_plural = _("order event")
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["order", "created_at"], name="orderevent_order_time")]
+
+
+class ReviewQueueOrder(Order):
+    """The review queue (审单): orders waiting for review, as the reviewers' own admin screen."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("order to review")
+        verbose_name_plural = _("review queue")

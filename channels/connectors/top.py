@@ -1,0 +1,312 @@
+"""TOP (Taobao Open Platform): Taobao and Tmall shops. See PROTOCOLS.md for the sources.
+
+Credentials (Shop.credentials): app_key, secret, session, sign_method (md5 | hmac | hmac-sha256,
+default md5), timeout (seconds). Platform SKU = the merchant's outer SKU code (商家编码).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+
+from orders.intake import NormalizedLine, NormalizedOrder
+
+from .base import (
+    AuthError,
+    Connector,
+    ConnectorError,
+    Page,
+    PermanentError,
+    RateLimited,
+    RefundNotice,
+    TransientError,
+    from_platform_time,
+    money,
+    quantity,
+    to_platform_time,
+    with_retries,
+)
+
+TRADE_FIELDS = (
+    "tid,status,type,created,pay_time,modified,buyer_nick,receiver_name,receiver_mobile,"
+    "receiver_state,receiver_city,receiver_district,receiver_address,buyer_message,seller_memo,"
+    "post_fee,discount_fee,total_fee,payment,orders"
+)
+REFUND_FIELDS = (
+    "refund_id,tid,oid,status,refund_fee,reason,has_good_return,order_status,outer_id,num,"
+    "created,modified"
+)
+# Trade states (taobao.trade.fullinfo.get status) → what it means for us.
+UNPAID = {"TRADE_NO_CREATE_PAY", "WAIT_BUYER_PAY", "PAY_PENDING", "WAIT_PRE_AUTH_CONFIRM"}
+CLOSED = {"TRADE_CLOSED", "TRADE_CLOSED_BY_TAOBAO"}
+SHIPPED = {
+    "SELLER_CONSIGNED_PART",
+    "WAIT_BUYER_CONFIRM_GOODS",
+    "TRADE_BUYER_SIGNED",
+    "TRADE_FINISHED",
+}
+# Refund states (refund_status of a line, status of a refund) → ours.
+REFUND_STATES = {
+    "WAIT_SELLER_AGREE": "requested",
+    "WAIT_BUYER_RETURN_GOODS": "requested",
+    "WAIT_SELLER_CONFIRM_GOODS": "requested",
+    "SELLER_REFUSE_BUYER": "refused",
+    "CLOSED": "closed",
+    "SUCCESS": "refunded",
+}
+# Errors that mean "try later" (TOP: code 7 call limits, isp.* platform-side failures).
+TRANSIENT_CODES = {"7", "15"}
+# Credentials refused: 25 invalid signature, 26/27 missing/invalid session, 28/29 app key.
+AUTH_CODES = {"25", "26", "27", "28", "29"}
+ALREADY_SHIPPED = "isv.logistics-offline-service-error:B27"
+
+
+def sign(params: dict, secret: str, method: str = "md5") -> str:
+    """TOP signature: sorted key+value of every non-empty parameter but ``sign``; md5 wraps the
+    text in the secret, hmac / hmac-sha256 key it with the secret; uppercase hex."""
+    text = "".join(f"{k}{params[k]}" for k in sorted(params) if k != "sign" and params[k] != "")
+    if method == "md5":
+        return hashlib.md5((secret + text + secret).encode()).hexdigest().upper()
+    if method == "hmac":
+        return hmac.new(secret.encode(), text.encode(), hashlib.md5).hexdigest().upper()
+    if method == "hmac-sha256":
+        return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest().upper()
+    raise PermanentError(f"unknown TOP sign_method {method!r}")
+
+
+class TopConnector(Connector):
+    platform_codes = ("taobao", "tmall")
+    page_size = 100
+
+    def call(self, method: str, **api_params) -> dict:
+        params = {
+            "method": method,
+            "app_key": self.credentials.get("app_key", ""),
+            "session": self.credentials.get("session", ""),
+            "timestamp": to_platform_time(datetime.now(UTC)),
+            "format": "json",
+            "v": "2.0",
+            "sign_method": self.credentials.get("sign_method", "md5"),
+        }
+        params.update({k: str(v) for k, v in api_params.items() if v is not None})
+        params["sign"] = sign(params, self.credentials.get("secret", ""), params["sign_method"])
+        data = self._send("POST", f"{self.base_url}/router/rest", data=params)
+        if "error_response" in data:
+            err = data["error_response"] or {}
+            code, sub = str(err.get("code", "")), err.get("sub_code", "") or ""
+            text = err.get("sub_msg") or err.get("msg") or "error"
+            if code in AUTH_CODES:
+                raise AuthError(text, code=code, sub_code=sub, raw=err)
+            if code == "7" or sub.startswith("accesscontrol."):
+                raise RateLimited(text, code=code, sub_code=sub, raw=err)
+            if code in TRANSIENT_CODES and (not sub or sub.startswith("isp.")):
+                raise TransientError(text, code=code, sub_code=sub, raw=err)
+            raise PermanentError(text, code=code, sub_code=sub, raw=err)
+        key = method.removeprefix("taobao.").replace(".", "_") + "_response"
+        if key not in data or not isinstance(data[key], dict):
+            raise TransientError(f"malformed body: no {key}")
+        return data[key]
+
+    # --- orders ----------------------------------------------------------------------------
+    def order_page(self, start, end, page) -> Page:
+        body = self.call(
+            "taobao.trades.sold.increment.get",
+            fields="tid,status,modified",
+            start_modified=to_platform_time(start),
+            end_modified=to_platform_time(end),
+            page_no=page,
+            page_size=self.page_size,
+            use_has_next="false",
+        )
+        try:
+            items = (body.get("trades") or {}).get("trade") or []
+            return Page(items=items, total=int(body.get("total_results", 0)))
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise TransientError("malformed trades page") from exc
+
+    def order_key(self, item) -> str:
+        return str(item["tid"])
+
+    def summary_modified(self, item):
+        return from_platform_time(item.get("modified"))
+
+    def fetch_trade(self, tid: str) -> dict:
+        body = self.call("taobao.trade.fullinfo.get", fields=TRADE_FIELDS, tid=tid)
+        trade = body.get("trade")
+        if not isinstance(trade, dict) or str(trade.get("tid")) != str(tid):
+            raise TransientError(f"malformed trade {tid}")
+        return trade
+
+    def normalize_orders(self, items) -> list[NormalizedOrder]:
+        return self.fetch_orders([self.order_key(i) for i in items])
+
+    def fetch_orders(self, platform_order_nos) -> list[NormalizedOrder]:
+        trades = self.parallel(
+            lambda tid: with_retries(lambda: self.fetch_trade(tid)),
+            list(platform_order_nos),
+            workers=int(self.credentials.get("detail_workers", 4)),
+        )
+        return [o for o in map(self.normalize_trade, trades) if o is not None]
+
+    @staticmethod
+    def normalize_trade(trade: dict) -> NormalizedOrder | None:
+        """One fullinfo trade → NormalizedOrder; None for a trade never paid."""
+        status = trade.get("status", "")
+        paid_at = from_platform_time(trade.get("pay_time"))
+        if status in UNPAID or (status == "TRADE_CLOSED_BY_TAOBAO" and paid_at is None):
+            return None
+        lines = []
+        any_refund_open = False
+        for o in (trade.get("orders") or {}).get("order") or []:
+            refund = o.get("refund_status") or "NO_REFUND"
+            if REFUND_STATES.get(refund) == "requested":
+                any_refund_open = True
+            lines.append(
+                NormalizedLine(
+                    platform_sku=str(o.get("outer_sku_id") or o.get("outer_iid") or o["num_iid"]),
+                    quantity=quantity(o.get("num", 0)),
+                    unit_price=money(o.get("price")),
+                    amount=money(o.get("total_fee") or o.get("payment")),
+                    platform_line_id=str(o.get("oid", "")),
+                    title=o.get("title", ""),
+                    refund_status="" if refund == "NO_REFUND" else refund,
+                )
+            )
+        if not lines:
+            raise TransientError(f"malformed trade {trade.get('tid')}: no lines")
+        change = ""
+        if status in CLOSED:
+            change = "cancelled"
+        elif any_refund_open:
+            change = "refund_requested"
+        return NormalizedOrder(
+            platform_order_no=str(trade["tid"]),
+            receiver_name=trade.get("receiver_name", ""),
+            receiver_phone=trade.get("receiver_mobile") or trade.get("receiver_phone", ""),
+            province=trade.get("receiver_state", ""),
+            city=trade.get("receiver_city", ""),
+            district=trade.get("receiver_district", ""),
+            address=trade.get("receiver_address", ""),
+            lines=lines,
+            paid_at=paid_at,
+            buyer_nick=trade.get("buyer_nick", ""),
+            buyer_remark=trade.get("buyer_message", ""),
+            seller_remark=trade.get("seller_memo", ""),
+            shipping_fee=money(trade.get("post_fee")),
+            discount_amount=money(trade.get("discount_fee")),
+            total_amount=money(trade.get("payment")) if trade.get("payment") else None,
+            platform_created_at=from_platform_time(trade.get("created")),
+            platform_modified_at=from_platform_time(trade.get("modified")),
+            platform_status=status,
+            platform_change=change,
+            raw=trade,
+        )
+
+    def order_is_closed(self, tid: str) -> bool:
+        return (
+            self.call("taobao.trade.fullinfo.get", fields="tid,status", tid=tid)
+            .get("trade", {})
+            .get("status")
+            in CLOSED
+        )
+
+    # --- refunds ---------------------------------------------------------------------------
+    def refund_page(self, start, end, page) -> Page:
+        body = self.call(
+            "taobao.refunds.receive.get",
+            fields=REFUND_FIELDS,
+            start_modified=to_platform_time(start),
+            end_modified=to_platform_time(end),
+            page_no=page,
+            page_size=self.page_size,
+            use_has_next="false",
+        )
+        try:
+            items = (body.get("refunds") or {}).get("refund") or []
+            return Page(items=items, total=int(body.get("total_results", 0)))
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise TransientError("malformed refunds page") from exc
+
+    def refund_key(self, item) -> str:
+        return str(item["refund_id"])
+
+    def normalize_refunds(self, items) -> list[RefundNotice]:
+        return [
+            RefundNotice(
+                platform_refund_id=str(r["refund_id"]),
+                platform_order_no=str(r["tid"]),
+                platform_line_id=str(r.get("oid", "")),
+                platform_sku=str(r.get("outer_id", "")),
+                quantity=quantity(r.get("num", 0)),
+                status=REFUND_STATES.get(r.get("status", ""), "requested"),
+                amount=money(r.get("refund_fee")),
+                reason=r.get("reason", ""),
+                with_goods=bool(r.get("has_good_return")),
+                modified_at=from_platform_time(r.get("modified")),
+                raw=r,
+            )
+            for r in items
+        ]
+
+    # --- shipments -------------------------------------------------------------------------
+    def send_shipment(self, payload: dict) -> None:
+        tid = str(payload["platform_order_no"])
+        params = {
+            "tid": tid,
+            "out_sid": payload["tracking_no"],
+            "company_code": payload["carrier"],
+        }
+        if payload.get("is_split"):
+            params["is_split"] = "1"
+            params["sub_tid"] = ",".join(str(x) for x in payload.get("platform_line_ids") or [])
+        try:
+            self.call("taobao.logistics.offline.send", **params)
+        except PermanentError as exc:
+            if exc.sub_code == ALREADY_SHIPPED:
+                return  # a retry after an answer that was lost: the platform has it
+            raise
+
+    # --- stock -----------------------------------------------------------------------------
+    def resolve_skus(self, outer_ids) -> tuple[dict, dict]:
+        """outer SKU code → (num_iid, sku_id), via taobao.skus.custom.get."""
+        found, refused = {}, {}
+        cache = getattr(self, "_sku_cache", {})
+        for outer in outer_ids:
+            if outer in cache:
+                found[outer] = cache[outer]
+                continue
+            try:
+                body = self.call("taobao.skus.custom.get", outer_id=outer, fields="num_iid,sku_id")
+            except ConnectorError as exc:
+                refused[outer] = exc
+                continue
+            skus = (body.get("skus") or {}).get("sku") or []
+            if not skus:
+                refused[outer] = PermanentError(f"no SKU with outer_id {outer}")
+                continue
+            cache[outer] = found[outer] = (str(skus[0]["num_iid"]), str(skus[0]["sku_id"]))
+        self._sku_cache = cache
+        return found, refused
+
+    def push_stock(self, quantities: dict[str, int]) -> dict[str, ConnectorError | None]:
+        ids, results = self.resolve_skus(sorted(quantities))
+        by_item: dict[str, list[str]] = {}
+        for outer, (num_iid, _sku) in ids.items():
+            by_item.setdefault(num_iid, []).append(outer)
+        for num_iid, outers in sorted(by_item.items()):
+            # One call per item with every SKU of it at once, full quantities (type=1).
+            pairs = ";".join(f"{ids[o][1]}:{max(0, int(quantities[o]))}" for o in outers)
+            try:
+                self.call(
+                    "taobao.skus.quantity.update",
+                    num_iid=num_iid,
+                    skuid_quantities=pairs,
+                    type=1,
+                )
+                outcome = None
+            except ConnectorError as exc:
+                outcome = exc
+            for o in outers:
+                results[o] = outcome
+        return results

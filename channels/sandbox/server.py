@@ -1,0 +1,208 @@
+"""The platform sandbox: a real HTTP server speaking TOP, JD (JOS) and Weimob.
+
+    /router/rest                 TOP (Taobao, Tmall)
+    /routerjson                  JD JOS
+    /fuwu/b/oauth2/token         Weimob OAuth (client_credentials)
+    /api/1_0/ec/...              Weimob open API (JSON POST, ?accesstoken=)
+    /_sandbox/...                control: state, generate, fault, refund, close, reset, apps
+
+Django-free (the standard library's ThreadingHTTPServer), so tests, the benchmark and
+``manage.py channel_sandbox`` all run the same thing. Faults are consumed per call.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from . import jd, top, weimob
+from .state import SandboxState
+
+
+class Reply:
+    def __init__(self, body, status: int = 200, content_type: str = "application/json"):
+        if not isinstance(body, bytes | str):
+            body = json.dumps(body, ensure_ascii=False, default=str)
+        self.body = body.encode() if isinstance(body, str) else body
+        self.status = status
+        self.content_type = content_type
+
+
+def fault_reply(state: SandboxState, platform: str, method: str, rate_limited_body) -> tuple:
+    """Apply a pending fault: returns (reply or None, fault)."""
+    fault = state.take_fault(platform, method)
+    if fault is None:
+        return None, None
+    if fault.kind == "timeout":
+        time.sleep(fault.delay)
+        return Reply({"error": "gateway timeout"}, status=504), fault
+    if fault.kind == "http_500":
+        return Reply("<html><body>502 Bad Gateway</body></html>", 502, "text/html"), fault
+    if fault.kind == "rate_limit":
+        return Reply(rate_limited_body), fault
+    if fault.kind == "malformed":
+        return Reply(b'{"response": {"trades": [{"tid": 12', 200), fault
+    return None, fault  # timeout_after, duplicate_page, out_of_order: applied by the handler
+
+
+def page_slice(items: list, page: int, size: int, fault) -> list:
+    """One page of items; a duplicate/out-of-order fault serves a neighbouring page instead."""
+    pages = max(1, -(-len(items) // size))
+    if fault is not None and fault.kind in {"duplicate_page", "out_of_order"}:
+        if fault.kind == "duplicate_page":
+            page = page - 1 if page > 1 else min(2, pages)
+        else:
+            page = page + 1 if page < pages else max(1, page - 1)
+        chunk = items[(page - 1) * size : page * size]
+        return list(reversed(chunk)) if fault.kind == "out_of_order" else chunk
+    return items[(page - 1) * size : page * size]
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "tongcang-sandbox/1"
+    # Keep-alive answers go out at once: no Nagle delay between the headers and the body.
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024  # headers and body in one write, flushed after each request
+
+    def log_message(self, format, *args):  # quiet unless asked
+        if getattr(self.server, "verbose", False):
+            super().log_message(format, *args)
+
+    @property
+    def state(self) -> SandboxState:
+        return self.server.state
+
+    def do_GET(self):
+        self.dispatch()
+
+    def do_POST(self):
+        self.dispatch()
+
+    def dispatch(self):
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        query = dict(parse_qsl(url.query, keep_blank_values=True))
+        ctype = self.headers.get("Content-Type", "")
+        try:
+            if url.path == "/router/rest":
+                params = dict(query)
+                if "form-urlencoded" in ctype:
+                    params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+                reply = top.handle(self.state, params)
+            elif url.path == "/routerjson":
+                params = dict(query)
+                if "form-urlencoded" in ctype:
+                    params.update(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+                reply = jd.handle(self.state, params)
+            elif url.path == "/fuwu/b/oauth2/token":
+                reply = weimob.token(self.state, query)
+            elif url.path.startswith("/api/1_0/ec/"):
+                reply = weimob.handle(self.state, url.path, query, raw)
+            elif url.path.startswith("/_sandbox/"):
+                reply = self.control(url.path.removeprefix("/_sandbox/"), raw)
+            else:
+                reply = Reply({"error": "not found"}, status=404)
+        except Exception as exc:  # the sandbox answers like a broken gateway, never crashes
+            reply = Reply({"error": repr(exc)}, status=500)
+        if isinstance(reply, tuple):  # (reply, delay after processing) from timeout_after
+            reply, delay = reply
+            time.sleep(delay)
+        self.send_response(reply.status)
+        self.send_header("Content-Type", f"{reply.content_type}; charset=utf-8")
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        try:
+            self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def control(self, action: str, raw: bytes) -> Reply:
+        data = json.loads(raw or b"{}")
+        st = self.state
+        if action == "state":
+            return Reply(st.snapshot())
+        if action == "reset":
+            st.reset(seed=int(data.get("seed", 7)))
+            return Reply({"ok": True})
+        if action == "generate":
+            end = datetime.fromisoformat(data["end"]) if data.get("end") else None
+            start = datetime.fromisoformat(data["start"]) if data.get("start") else None
+            tids = st.generate(
+                platform=data.get("platform", "top"),
+                count=int(data.get("count", 10)),
+                start=start,
+                end=end,
+                refund_share=float(data.get("refund_share", 0.1)),
+                cancel_share=float(data.get("cancel_share", 0.05)),
+            )
+            return Reply({"tids": tids})
+        if action == "fault":
+            st.add_fault(**data)
+            return Reply({"ok": True})
+        if action == "refund":
+            at = datetime.fromisoformat(data["at"]) if data.get("at") else None
+            rid = st.request_refund(data["platform"], data["tid"], at=at, line=data.get("line", 0))
+            return Reply({"refund_id": rid})
+        if action == "close":
+            st.close_order(data["platform"], data["tid"])
+            return Reply({"ok": True})
+        if action == "order":
+            order = st.orders[data["platform"]].get(data["tid"])
+            return Reply({"order": order})
+        if action == "apps":
+            with st.lock:
+                for platform, values in data.items():
+                    st.apps[platform].update(values)
+            return Reply({"ok": True})
+        if action == "catalogue":
+            from decimal import Decimal
+
+            with st.lock:
+                st.catalogue = {k: (v[0], Decimal(str(v[1]))) for k, v in data.items()}
+            return Reply({"ok": True})
+        return Reply({"error": f"unknown control {action}"}, status=404)
+
+
+class SandboxServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address=("127.0.0.1", 0), state: SandboxState | None = None, verbose=False):
+        super().__init__(address, Handler)
+        self.state = state or SandboxState()
+        self.verbose = verbose
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start_in_thread(self) -> threading.Thread:
+        thread = threading.Thread(target=self.serve_forever, name="sandbox", daemon=True)
+        thread.start()
+        return thread
+
+
+def stream_orders(state: SandboxState, *, per_minute: float, stop: threading.Event) -> None:
+    """The steady stream of `make run`: new orders on every platform, some refunds later."""
+    interval = 60.0 / per_minute if per_minute > 0 else 3600
+    while not stop.wait(interval):
+        now = datetime.now(UTC)
+        for platform in list(state.orders):
+            state.generate(platform=platform, count=1, start=now - timedelta(seconds=5), end=now)
+            # now and then a buyer of an earlier order asks for a refund (after shipping: 售后)
+            with state.lock:
+                earlier = [
+                    tid
+                    for tid, o in state.orders[platform].items()
+                    if o["status"] != "TRADE_CLOSED"
+                    and o["lines"][0]["refund_status"] == "NO_REFUND"
+                ]
+                if earlier and state.rng.random() < 0.15:
+                    state.request_refund(platform, state.rng.choice(earlier))
