@@ -10,13 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from config.importexport import ServiceImportResource
 
 from .models import SkuComponent, SkuMapping
-from .services import import_sku_relations
+from .services import SKU_RELATION_COLUMNS, import_sku_relations
 
 EXPORT_HEADERS = ["店铺", "平台商品编码", "商品编码", "数量"]
 
 
 class SkuRelationResource(ServiceImportResource):
     import_service = import_sku_relations
+    import_columns = SKU_RELATION_COLUMNS
     preview_columns = {
         "shop": _("shop"),
         "platform_sku": _("platform SKU"),

@@ -15,6 +15,7 @@ errors. Also here:
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import tablib
 from django.conf import settings
@@ -131,7 +132,18 @@ class ServiceImportResource(resources.ModelResource):
     """
 
     import_service = None
+    import_columns: list = []  # config.tabular.Column of the file (shown on the import page)
     preview_columns: dict[str, str] = {}
+
+    def get_user_visible_fields(self):
+        """The columns of the file, as the import and export pages list them."""
+        optional = _("optional")
+        return [
+            SimpleNamespace(
+                column_name=f"{c.zh} / {c.key}" + ("" if c.required else f" ({optional})")
+            )
+            for c in self.import_columns
+        ]
 
     def import_data(self, dataset, dry_run=False, raise_errors=False, **kwargs):
         result = Result()

@@ -129,6 +129,11 @@ def _read_bytes(source) -> tuple[bytes, str | None]:
 
 
 def _decode(data: bytes) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" (UTF-16)
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     if b"\x00" in data:
         raise FileUnreadable(_("the file is neither a CSV text file nor an XLSX workbook"))
     for encoding in ("utf-8-sig", "gb18030"):
@@ -219,7 +224,8 @@ def read_table(
     name = (filename or source_name or "").lower()
     if not data.strip():
         raise FileUnreadable(_("the file is empty: it has no header row"))
-    if data[:4] == _OLE_MAGIC or name.endswith(".xls"):
+    # By content, not by name: platforms often export text files named .xls.
+    if data[:4] == _OLE_MAGIC:
         raise FileUnreadable(_("old Excel .xls files cannot be read: save the file as XLSX or CSV"))
     if data[:4] == _XLSX_MAGIC:
         rows = _xlsx_rows(data)
@@ -430,10 +436,30 @@ class ImportResult:
 # --- the import commands ----------------------------------------------------------------------
 
 
-def run_import_command(command, import_function, *, path: str, dry_run: bool, actor=None):
+def add_import_arguments(parser):
+    """The arguments every ``import_*`` command takes."""
+    parser.add_argument("file", help="CSV (UTF-8 or GB18030) or XLSX file")
+    parser.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    parser.add_argument(
+        "--user", help="user name recorded as the one who made the changes (default: none)"
+    )
+
+
+def run_import_command(
+    command, import_function, *, path: str, dry_run: bool, user: str | None = None
+):
     """What every ``import_*`` command does (contracts/commands.md): print what was created,
     updated and unchanged; on bad rows print each as ``row N: column: reason`` and exit 1
-    having written nothing; exit 2 with one line when the file cannot be read at all."""
+    having written nothing; exit 2 with one line when the file cannot be read at all.
+    ``user``: the user name recorded as actor in the history (exit 2 when unknown)."""
+    from django.contrib.auth import get_user_model
+
+    actor = None
+    if user:
+        actor = get_user_model().objects.filter(username=user).first()
+        if actor is None:
+            command.stderr.write(_("no user named %(user)s") % {"user": user})
+            raise SystemExit(2)
     try:
         result = import_function(
             source=Path(path), filename=Path(path).name, actor=actor, dry_run=dry_run
@@ -452,8 +478,10 @@ def run_import_command(command, import_function, *, path: str, dry_run: bool, ac
     for row in result.rows:
         if row.action == "update":
             changes = "; ".join(f"{k}: {a} → {b}" for k, (a, b) in row.changes.items())
-            command.stdout.write(f"updated {row.label}: {changes}")
+            command.stdout.write(
+                _("updated %(label)s: %(changes)s") % {"label": row.label, "changes": changes}
+            )
         elif row.action == "new":
-            command.stdout.write(f"created {row.label}")
+            command.stdout.write(_("created %(label)s") % {"label": row.label})
     command.stdout.write(result.summary())
     return result

@@ -9,12 +9,13 @@ from import_export.fields import Field
 
 from config.importexport import ServiceImportResource
 
-from .imports import import_products
+from .imports import PRODUCT_COLUMNS, import_products
 from .models import Product
 
 
 class ProductResource(ServiceImportResource):
     import_service = import_products
+    import_columns = PRODUCT_COLUMNS
     preview_columns = {
         "product_code": _("product code"),
         "name": _("product name"),

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connection, transaction
-
-from .models import Warehouse
+from django.db import connection
 
 _SQL = """
 WITH touched AS (
@@ -44,8 +42,9 @@ def recompute_sellable(product_ids: Iterable[int] | None = None) -> list[int]:
 
     Returns the ids of the mappings whose sellable quantity changed.
     """
-    main_id = Warehouse.objects.only("id").get(kind=Warehouse.Kind.MAIN).id
-    params: dict = {"main": main_id}
+    from .services import main_warehouse_id
+
+    params: dict = {"main": main_warehouse_id()}
     if product_ids is None:
         where = "TRUE"
     else:
@@ -53,6 +52,7 @@ def recompute_sellable(product_ids: Iterable[int] | None = None) -> list[int]:
         if not params["products"]:
             return []
         where = "product_id = ANY(%(products)s)"
-    with transaction.atomic(), connection.cursor() as cur:
+    # One statement: atomic on its own, or part of the caller's transaction.
+    with connection.cursor() as cur:
         cur.execute(_SQL.format(where=where), params)
         return [row[0] for row in cur.fetchall()]

@@ -11,14 +11,16 @@ Rules (design.md, Stock):
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from .models import Reservation, StockLevel, StockMove, Warehouse
 from .signals import stock_changed
@@ -155,8 +157,44 @@ def _notify(product_ids: Iterable[int], warehouse_ids: Iterable[int], grew: bool
     )
 
 
+_MAIN_WAREHOUSE: dict[str, int] = {}
+# Set while a transaction that changed warehouses is open (or was rolled back): the id is then
+# looked up every time, so a rolled-back change can never leave a wrong id in the cache.
+_MAIN_WAREHOUSE_SUSPENDED = {"value": False}
+
+
 def main_warehouse_id() -> int:
-    return Warehouse.objects.only("id").get(kind=Warehouse.Kind.MAIN).id
+    """The id of the main warehouse (looked up once per database: it never changes)."""
+    key = connection.settings_dict["NAME"]
+    if _MAIN_WAREHOUSE_SUSPENDED["value"]:
+        return Warehouse.objects.only("id").get(kind=Warehouse.Kind.MAIN).id
+    if key not in _MAIN_WAREHOUSE:
+        _MAIN_WAREHOUSE[key] = Warehouse.objects.only("id").get(kind=Warehouse.Kind.MAIN).id
+    return _MAIN_WAREHOUSE[key]
+
+
+def forget_main_warehouse() -> None:
+    """Warehouses changed: drop the cached id (until the change commits, when inside a
+    transaction)."""
+    _MAIN_WAREHOUSE.clear()
+    if connection.in_atomic_block:
+        _MAIN_WAREHOUSE_SUSPENDED["value"] = True
+
+        def resume():
+            _MAIN_WAREHOUSE.clear()
+            _MAIN_WAREHOUSE_SUSPENDED["value"] = False
+
+        transaction.on_commit(resume)
+
+
+# PostgreSQL errors after which the whole transaction may simply be run again.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
+RESERVE_ATTEMPTS = 5
+
+
+def _is_retryable(exc: Exception) -> bool:
+    cause = exc.__cause__ or exc
+    return getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES
 
 
 # --- reservations ---------------------------------------------------------------------------
@@ -168,7 +206,11 @@ def reserve(
     """Reserve every (product, quantity) for the document, or nothing.
 
     Raises InsufficientStock (and changes nothing) when any product lacks available stock.
-    Reserving again for the same document adds to its reservation.
+    Reserving again for the same document adds to its reservation. Levels are locked in
+    product-id order, so concurrent reservations cannot deadlock each other; should PostgreSQL
+    still report a deadlock or a serialization failure (another code path locking in another
+    order), the reservation is run again here when it is its own transaction, so the caller
+    never sees it. Inside the caller's transaction the error is the caller's to retry.
     """
     totals = _sum_items(items)
     if not totals:
@@ -176,27 +218,52 @@ def reserve(
     if any(q <= 0 for q in totals.values()):
         raise StockError("reservation quantities must be positive")
     warehouse_id = warehouse_id or main_warehouse_id()
-    with transaction.atomic():
-        levels = _lock_levels(warehouse_id, list(totals))
-        shortages = [
-            Shortage(pid, q, levels[pid][1] - levels[pid][2])
-            for pid, q in sorted(totals.items())
-            if levels[pid][1] - levels[pid][2] < q
-        ]
-        if shortages:
-            raise InsufficientStock(shortages)
-        _update_levels([(levels[pid][0], Decimal(0), q) for pid, q in totals.items()])
-        pids = list(totals)
-        with connection.cursor() as cur:
-            cur.execute(
-                "INSERT INTO inventory_reservation (document, warehouse_id, product_id, quantity, "
-                "created_at) SELECT %s, %s, p, q, now() "
-                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(p, q) "
-                "ON CONFLICT (document, warehouse_id, product_id) "
-                "DO UPDATE SET quantity = inventory_reservation.quantity + EXCLUDED.quantity",
-                [document, warehouse_id, pids, [totals[p] for p in pids]],
-            )
-        _notify(pids, [warehouse_id], grew=False)
+    if connection.in_atomic_block:
+        with transaction.atomic():
+            _reserve_locked(document, warehouse_id, totals)
+        return
+    for attempt in range(1, RESERVE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                _reserve_locked(document, warehouse_id, totals)
+            return
+        except OperationalError as exc:
+            if attempt == RESERVE_ATTEMPTS or not _is_retryable(exc):
+                raise
+            time.sleep(random.uniform(0.005, 0.02) * attempt)
+
+
+def _reserve_locked(document: str, warehouse_id: int, totals: dict[int, Decimal]) -> None:
+    levels = _lock_levels(warehouse_id, list(totals))
+    shortages = [
+        Shortage(pid, q, levels[pid][1] - levels[pid][2])
+        for pid, q in sorted(totals.items())
+        if levels[pid][1] - levels[pid][2] < q
+    ]
+    if shortages:
+        raise InsufficientStock(shortages)
+    pids = sorted(totals)
+    with connection.cursor() as cur:
+        # One statement: the levels' reserved grows and the document's reservation rows are
+        # written (added to when the document already holds some).
+        cur.execute(
+            "WITH v AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[]) "
+            "AS v(level_id, product_id, q)), "
+            "up AS (UPDATE inventory_stocklevel AS l SET reserved = l.reserved + v.q, "
+            "updated_at = now() FROM v WHERE l.id = v.level_id) "
+            "INSERT INTO inventory_reservation (document, warehouse_id, product_id, quantity, "
+            "created_at) SELECT %s, %s, v.product_id, v.q, now() FROM v "
+            "ON CONFLICT (document, warehouse_id, product_id) "
+            "DO UPDATE SET quantity = inventory_reservation.quantity + EXCLUDED.quantity",
+            [
+                [levels[p][0] for p in pids],
+                pids,
+                [totals[p] for p in pids],
+                document,
+                warehouse_id,
+            ],
+        )
+    _notify(pids, [warehouse_id], grew=False)
 
 
 def reserve_many(

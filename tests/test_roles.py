@@ -226,3 +226,108 @@ def test_an_adjustment_cannot_remove_reserved_stock(
     assert response.status_code == 200
     assert StockLevel.objects.get(product=product).on_hand == Decimal("5")
     assert Product.objects.filter(code="ADJ-2").exists()
+
+
+def test_the_auditor_sees_who_changed_a_product_when_and_what_before_and_after(
+    client, login, admin_user
+):
+    from inventory.imports import import_products
+
+    import_products(
+        source="商品编码,商品名称,条码,单位,零售价\nAUD-1,审计茶,690777,盒,18.00\n".encode(),
+        actor=admin_user,
+    )
+    import_products(
+        source="商品编码,商品名称,条码,单位,零售价\nAUD-1,审计茶,690777,盒,19.50\n".encode(),
+        filename="price-rise.csv",
+        actor=admin_user,
+    )
+    login("auditor")
+    product = Product.objects.get(code="AUD-1")
+
+    page = client.get(
+        reverse("admin:inventory_product_history", args=[product.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    assert admin_user.username in page
+    assert "18.00" in page and "19.50" in page and "&rarr;" in page
+    assert "price-rise.csv" in page
+
+
+def test_the_auditor_sees_every_change_to_sku_relation_components(client, login, mapping):
+    reviewer = User.objects.create_user(username="rev2", password="pw", is_staff=True)
+    reviewer.groups.add(Group.objects.get(name="reviewer"))
+    client.force_login(reviewer)
+    product = mapping.components.get().product
+    client.post(
+        reverse("admin:channels_skumapping_change", args=[mapping.pk]),
+        mapping_form(mapping, product, "4"),
+    )
+    login("auditor")
+
+    page = client.get(reverse("admin:channels_historicalskucomponent_changelist")).content.decode()
+
+    assert "rev2" in page and "4.0000" in page and "1.0000" in page
+
+
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_visitor_switches_the_login_page_to_english_and_signs_in(live_server):
+    from playwright.sync_api import sync_playwright
+
+    User.objects.create_user(username="auditor1", password="pw-123456", is_staff=True).groups.add(
+        Group.objects.get(name="auditor")
+    )
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(locale="zh-CN")
+            page.goto(f"{live_server.url}/admin/inventory/product/")
+            assert "/admin/login/" in page.url
+            assert "统仓后台" in page.content()
+
+            with page.expect_navigation():
+                page.select_option("#language-select", "en")
+            assert "tongcang back office" in page.content()
+
+            page.fill("#id_username", "auditor1")
+            page.fill("#id_password", "pw-123456")
+            page.click("input[type=submit]")
+            page.wait_for_url("**/admin/inventory/product/")
+            assert "Select product to view" in page.content()
+            assert page.locator("#language-select").input_value() == "en"
+        finally:
+            browser.close()
+
+
+def test_the_auditor_sees_that_shop_credentials_changed_but_never_the_secret(
+    client, login, make_shop
+):
+    shop = make_shop(code="JD01", platform="jd", credentials={"app_secret": "old-SECRET-1"})
+    shop.credentials = {"app_secret": "new-SECRET-2"}
+    shop.save()
+    login("auditor")
+
+    history = client.get(reverse("admin:channels_shop_history", args=[shop.pk])).content.decode()
+    change = client.get(reverse("admin:channels_shop_change", args=[shop.pk])).content.decode()
+
+    versions = [
+        client.get(reverse("admin:channels_shop_simple_history", args=[shop.pk, record.pk]))
+        for record in shop.history.all()
+    ]
+
+    assert "******" in history
+    assert "SECRET" not in history and "SECRET" not in change
+    assert all(v.status_code == 200 and b"SECRET" not in v.content for v in versions)

@@ -146,7 +146,7 @@ def test_a_binary_file_that_is_not_csv_or_xlsx_is_unreadable():
 
 def test_text_in_an_unknown_encoding_is_unreadable():
     with pytest.raises(FileUnreadable, match="UTF-8 or GB18030"):
-        read_table(b"\xff\xfe\xfa\xfb,\x80\x80\n", columns=RELATION_COLUMNS)
+        read_table(b"abc,\xff\xff\x80\n", columns=RELATION_COLUMNS)
 
 
 def test_an_old_xls_or_damaged_xlsx_is_unreadable():
@@ -207,3 +207,17 @@ def test_parse_datetime_reads_shanghai_time_unless_an_offset_is_given():
     for bad in ("yesterday", "2026-13-01 00:00:00", ""):
         with pytest.raises(ValueError):
             parse_datetime_shanghai(bad)
+
+
+def test_excel_unicode_text_utf16_with_tabs_reads():
+    text = "店铺\t平台商品编码\t商品编码\t数量\r\nTM01\tA\tP1\t1\r\n"
+    rows = read_table(text.encode("utf-16"), columns=RELATION_COLUMNS)
+    assert rows == [
+        (2, {"shop": "TM01", "platform_sku": "A", "product_code": "P1", "quantity": "1"})
+    ]
+
+
+def test_a_text_file_named_xls_as_platforms_export_them_reads_as_csv():
+    text = "店铺\t平台商品编码\t商品编码\t数量\nTM01\tA\tP1\t2\n"
+    rows = read_table(text.encode("gb18030"), columns=RELATION_COLUMNS, filename="export.xls")
+    assert rows[0][1]["quantity"] == "2"

@@ -112,3 +112,17 @@ def test_an_exported_sku_relation_file_imports_again(client, reviewer):
     result = import_sku_relations(source=exported, actor=None)
 
     assert (result.created, result.updated, result.unchanged) == (0, 0, 4)
+
+
+def test_the_import_page_lists_the_columns_of_the_file(client, reviewer):
+    page = client.get(
+        reverse("admin:channels_skumapping_import"), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+
+    for column in [
+        "店铺 / shop",
+        "平台商品编码 / platform_sku",
+        "商品编码 / product_code",
+        "数量 / quantity",
+    ]:
+        assert column in page

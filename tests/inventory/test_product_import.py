@@ -159,3 +159,14 @@ def test_the_command_exits_1_listing_bad_rows_and_2_for_an_unreadable_file(tmp_p
 def test_a_missing_file_is_unreadable(tmp_path):
     with pytest.raises(FileUnreadable):
         import_products(source=tmp_path / "nope.csv", actor=None)
+
+
+def test_the_command_records_the_named_user_in_the_history(admin_user):
+    code, _out, _err = run(
+        "import_products", str(DATA / "products.csv"), "--user", admin_user.username
+    )
+
+    assert code == 0
+    assert Product.objects.get(code="P-CUP-01").history.get().history_user == admin_user
+    code, _out, err = run("import_products", str(DATA / "products.csv"), "--user", "nobody")
+    assert code == 2 and "nobody" in err

@@ -61,3 +61,32 @@ def test_the_ledger_refuses_to_be_rewritten(main_warehouse, make_product):
     )
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         StockMove.objects.filter(pk=move.pk).update(quantity=Decimal("30"))
+
+
+def test_a_recreated_main_warehouse_is_used_by_reservations(main_warehouse, make_product):
+    a = make_product()
+    services.main_warehouse_id()  # cached
+    main_warehouse.delete()
+    new_main = main_warehouse.__class__.objects.create(code="MAIN2", name="新总仓", kind="main")
+    services.adjust(warehouse_id=new_main.id, product_id=a.id, quantity=3, actor=None)
+
+    services.reserve(document="order:9", items=[(a.id, Decimal("1"))])
+
+    assert level(new_main, a).reserved == Decimal("1")
+
+
+def test_a_rolled_back_warehouse_change_leaves_no_wrong_id_behind(main_warehouse):
+    from django.db import transaction
+
+    from inventory.models import Warehouse
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        main_warehouse.delete()
+        Warehouse.objects.create(code="TEMP", name="临时总仓", kind="main")
+        services.main_warehouse_id()
+        raise Undo
+
+    assert services.main_warehouse_id() == main_warehouse.id
