@@ -126,3 +126,21 @@ def test_the_import_page_lists_the_columns_of_the_file(client, reviewer):
         "数量 / quantity",
     ]:
         assert column in page
+
+
+def test_an_xlsx_export_escapes_formulae_and_reads_back_without_duplicates(client, admin_user):
+    import io
+
+    from openpyxl import load_workbook
+
+    Product.objects.create(code="X-1", name="=cmd|' /C calc'!A0", unit="个", list_price="9.90")
+    client.force_login(admin_user)
+
+    response = client.post(reverse("admin:inventory_product_export"), {"format": "1"})
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("商品编码", "商品名称")
+    assert rows[1][1] == "'=cmd|' /C calc'!A0"
+    again = import_products(source=response.content, actor=None)
+    assert (again.created, len(again.rows)) == (0, 1)

@@ -83,10 +83,11 @@ def test_a_rolled_back_warehouse_change_leaves_no_wrong_id_behind(main_warehouse
     class Undo(Exception):
         pass
 
+    original_id = main_warehouse.id
     with pytest.raises(Undo), transaction.atomic():
         main_warehouse.delete()
         Warehouse.objects.create(code="TEMP", name="临时总仓", kind="main")
         services.main_warehouse_id()
         raise Undo
 
-    assert services.main_warehouse_id() == main_warehouse.id
+    assert services.main_warehouse_id() == original_id
