@@ -74,8 +74,9 @@ def fill(orders: int) -> dict:
         )
         cur.execute(
             """
-            INSERT INTO orders_ordercomponent (line_id, product_id, quantity)
-            SELECT l.id, (%(products)s::bigint[])[1 + l.id %% 200], 1 FROM orders_orderline l
+            INSERT INTO orders_ordercomponent (line_id, order_id, product_id, quantity)
+            SELECT l.id, l.order_id, (%(products)s::bigint[])[1 + l.id %% 200], 1
+            FROM orders_orderline l
             """,
             {"products": products},
         )

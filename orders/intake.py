@@ -321,7 +321,14 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
                 continue
             for product_id, per in mapped[1]:
                 q = (quantity * per).quantize(Q4)
-                comp_rows.append({"line_id": line_id, "product_id": product_id, "quantity": q})
+                comp_rows.append(
+                    {
+                        "line_id": line_id,
+                        "order_id": order_id,
+                        "product_id": product_id,
+                        "quantity": q,
+                    }
+                )
                 need[product_id] = need.get(product_id, Decimal(0)) + q
         holds = []
         if order_id in unmapped:
