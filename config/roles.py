@@ -36,12 +36,34 @@ MASTER_DATA_VIEW = [
     "channels.view_sellablequantity",
 ]
 
+RETURNS_VIEW = [
+    "returns.view_returnorder",
+    "returns.view_returnline",
+    "returns.view_returnreceipt",
+    "returns.view_returnevent",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "warehouse": [
         *MASTER_DATA_VIEW,
         "inventory.view_stockmove",
         "orders.view_order",
         "orders.view_carrier",
+        # Waves, printing, scan verification and shipping (orders/services/fulfilment.py).
+        "orders.view_orderevent",
+        "orders.view_orderhold",
+        "orders.print_wave",
+        "orders.verify_order",
+        "orders.ship_order",
+        "orders.view_wave",
+        "orders.add_wave",
+        "orders.view_printrecord",
+        "orders.view_trackingnumberrange",
+        "orders.add_trackingnumberrange",
+        "orders.view_trackingnumber",
+        "orders.view_handoverbatch",
+        "orders.add_handoverbatch",
+        "orders.change_handoverbatch",
     ],
     "reviewer": [
         *MASTER_DATA_VIEW,
@@ -61,8 +83,24 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         # …and see who changed a component before them.
         "channels.view_historicalskucomponent",
     ],
-    "after_sales": [*MASTER_DATA_VIEW, "orders.view_order", "orders.view_orderevent"],
-    "after_sales_reviewer": [*MASTER_DATA_VIEW, "orders.view_order", "orders.view_orderevent"],
+    # After-sales staff create return orders and receive their goods; reviewers approve or
+    # reject them (nobody reviews a return order they created: returns/services.py).
+    "after_sales": [
+        *MASTER_DATA_VIEW,
+        "orders.view_order",
+        "orders.view_orderevent",
+        *RETURNS_VIEW,
+        "returns.add_returnorder",
+        "returns.receive_returnorder",
+        "returns.close_returnorder",
+    ],
+    "after_sales_reviewer": [
+        *MASTER_DATA_VIEW,
+        "orders.view_order",
+        "orders.view_orderevent",
+        *RETURNS_VIEW,
+        "returns.review_returnorder",
+    ],
     # The auditor sees everything and changes nothing: every view_* permission, added below.
     "auditor": [],
 }

@@ -5,5 +5,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("warehouse/", include("orders.urls_warehouse")),
+    path("api/erp/v1/", include("erpbridge.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -200,17 +200,56 @@ def _is_retryable(exc: Exception) -> bool:
 # --- reservations ---------------------------------------------------------------------------
 
 
+# Reserving is one statement: lock the levels in product-id order, check that each has enough
+# available, and only when all do, raise their reserved and write the document's reservation
+# rows. It returns the products that are short (none when the reservation was made).
+#
+# Why one statement is safe under READ COMMITTED: the FOR UPDATE of ``locked`` waits for any
+# concurrent reservation of the same rows and then reads their latest committed version; the
+# shortage check (``short``, an init-plan evaluated before anything is written) reads the whole
+# of ``locked``, so every lock is held before the first update; the UPDATE re-reads each locked
+# row's latest version (EvalPlanQual) before adding to it. Locks are taken in product-id order,
+# so two reservations cannot deadlock.
+RESERVE_SQL = """
+WITH req AS (
+    SELECT * FROM unnest(%(products)s::bigint[], %(quantities)s::numeric[]) AS r(product_id, q)
+), locked AS (
+    SELECT l.id, l.product_id, l.on_hand - l.reserved AS available
+    FROM inventory_stocklevel l
+    WHERE l.warehouse_id = %(warehouse)s AND l.product_id = ANY(%(products)s::bigint[])
+    ORDER BY l.product_id
+    FOR UPDATE
+), short AS (
+    SELECT r.product_id, r.q, COALESCE(k.available, 0) AS available
+    FROM req r LEFT JOIN locked k ON k.product_id = r.product_id
+    WHERE COALESCE(k.available, 0) < r.q
+), up AS (
+    UPDATE inventory_stocklevel l SET reserved = l.reserved + r.q, updated_at = now()
+    FROM locked k JOIN req r ON r.product_id = k.product_id
+    WHERE l.id = k.id AND NOT EXISTS (SELECT 1 FROM short)
+), ins AS (
+    INSERT INTO inventory_reservation (document, warehouse_id, product_id, quantity, created_at)
+    SELECT %(document)s, %(warehouse)s, r.product_id, r.q, now() FROM req r
+    WHERE NOT EXISTS (SELECT 1 FROM short)
+    ON CONFLICT (document, warehouse_id, product_id)
+    DO UPDATE SET quantity = inventory_reservation.quantity + EXCLUDED.quantity
+)
+SELECT product_id, q, available FROM short ORDER BY product_id
+"""
+
+
 def reserve(
     *, document: str, items: Iterable[tuple[int, Decimal]], warehouse_id: int | None = None
 ) -> None:
     """Reserve every (product, quantity) for the document, or nothing.
 
     Raises InsufficientStock (and changes nothing) when any product lacks available stock.
-    Reserving again for the same document adds to its reservation. Levels are locked in
-    product-id order, so concurrent reservations cannot deadlock each other; should PostgreSQL
-    still report a deadlock or a serialization failure (another code path locking in another
-    order), the reservation is run again here when it is its own transaction, so the caller
-    never sees it. Inside the caller's transaction the error is the caller's to retry.
+    Reserving again for the same document adds to its reservation. The levels are locked in
+    product-id order (see RESERVE_SQL), so concurrent reservations cannot oversell nor
+    deadlock each other; should PostgreSQL still report a deadlock or a serialization failure
+    (another code path locking in another order), the reservation is run again here when it is
+    its own transaction, so the caller never sees it. Inside the caller's transaction it runs in
+    a savepoint and such an error is the caller's to retry.
     """
     totals = _sum_items(items)
     if not totals:
@@ -224,8 +263,8 @@ def reserve(
         return
     for attempt in range(1, RESERVE_ATTEMPTS + 1):
         try:
-            with transaction.atomic():
-                _reserve_locked(document, warehouse_id, totals)
+            # One statement in autocommit: a transaction of its own, one round trip.
+            _reserve_locked(document, warehouse_id, totals)
             return
         except OperationalError as exc:
             if attempt == RESERVE_ATTEMPTS or not _is_retryable(exc):
@@ -234,35 +273,20 @@ def reserve(
 
 
 def _reserve_locked(document: str, warehouse_id: int, totals: dict[int, Decimal]) -> None:
-    levels = _lock_levels(warehouse_id, list(totals))
-    shortages = [
-        Shortage(pid, q, levels[pid][1] - levels[pid][2])
-        for pid, q in sorted(totals.items())
-        if levels[pid][1] - levels[pid][2] < q
-    ]
-    if shortages:
-        raise InsufficientStock(shortages)
     pids = sorted(totals)
     with connection.cursor() as cur:
-        # One statement: the levels' reserved grows and the document's reservation rows are
-        # written (added to when the document already holds some).
         cur.execute(
-            "WITH v AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[]) "
-            "AS v(level_id, product_id, q)), "
-            "up AS (UPDATE inventory_stocklevel AS l SET reserved = l.reserved + v.q, "
-            "updated_at = now() FROM v WHERE l.id = v.level_id) "
-            "INSERT INTO inventory_reservation (document, warehouse_id, product_id, quantity, "
-            "created_at) SELECT %s, %s, v.product_id, v.q, now() FROM v "
-            "ON CONFLICT (document, warehouse_id, product_id) "
-            "DO UPDATE SET quantity = inventory_reservation.quantity + EXCLUDED.quantity",
-            [
-                [levels[p][0] for p in pids],
-                pids,
-                [totals[p] for p in pids],
-                document,
-                warehouse_id,
-            ],
+            RESERVE_SQL,
+            {
+                "products": pids,
+                "quantities": [totals[p] for p in pids],
+                "warehouse": warehouse_id,
+                "document": document,
+            },
         )
+        short = cur.fetchall()
+    if short:
+        raise InsufficientStock([Shortage(p, q, available) for p, q, available in short])
     _notify(pids, [warehouse_id], grew=False)
 
 
@@ -513,3 +537,95 @@ def ship(*, document: str, actor, note: str = ""):
             for r in held
         ]
         return apply_moves(moves, actor=actor, consume_reservation=document)
+
+
+# --- bulk path (large ERP snapshots) -------------------------------------------------------
+
+
+def _int_array(values) -> str:
+    """A PostgreSQL array literal of integers (adapting 100,000 Python ints one by one is slow)."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
+
+
+_LOCK_BULK = (
+    "SELECT l.product_id, l.on_hand FROM inventory_stocklevel l "
+    "JOIN unnest(%s::bigint[]) AS v(p) ON l.product_id = v.p "
+    "WHERE l.warehouse_id = %s ORDER BY l.product_id FOR UPDATE OF l"
+)
+
+
+def lock_levels(*, warehouse_id: int, product_ids: Iterable[int]) -> dict[int, Decimal]:
+    """Lock (creating when missing) the levels of these products; {product_id: on_hand}.
+
+    Call inside a transaction before reading anything the new levels depend on. Joins the ids
+    instead of ``= ANY(array)``, which PostgreSQL may evaluate row × array for big arrays.
+    """
+    wanted = sorted({int(p) for p in product_ids})
+    ids = _int_array(wanted)
+    with connection.cursor() as cur:
+        cur.execute(_LOCK_BULK, [ids, warehouse_id])
+        levels = dict(cur.fetchall())
+        missing = [p for p in wanted if p not in levels]
+        if missing:
+            cur.execute(
+                "INSERT INTO inventory_stocklevel (warehouse_id, product_id, on_hand, reserved, "
+                "updated_at) SELECT %s, v.p, 0, 0, now() FROM unnest(%s::bigint[]) AS v(p) "
+                "ORDER BY v.p ON CONFLICT (warehouse_id, product_id) DO NOTHING",
+                [warehouse_id, _int_array(missing)],
+            )
+            cur.execute(_LOCK_BULK, [_int_array(missing), warehouse_id])
+            levels.update(cur.fetchall())
+        return levels
+
+
+def apply_deltas(
+    *,
+    warehouse_id: int,
+    deltas: dict[int, Decimal],
+    reason: str,
+    actor=None,
+    document: str = "",
+    note: str = "",
+    levels_locked: bool = False,
+) -> int:
+    """``apply_moves`` for many products of one warehouse at once, in set-based SQL.
+
+    Same rules (a ledger row per change, levels locked in product-id order, ``stock_changed``
+    on commit), without reservation consumption. Returns the number of ledger rows written.
+    ``levels_locked``: the caller holds the locks already (``lock_levels`` in this transaction).
+    """
+    deltas = {int(p): qty(d) for p, d in deltas.items()}
+    deltas = {p: d for p, d in deltas.items() if d != 0}
+    if not deltas:
+        return 0
+    pids = sorted(deltas)
+    amounts = [deltas[p] for p in pids]
+    ids = _int_array(pids)
+    amounts_text = "{" + ",".join(str(d) for d in amounts) + "}"
+    with transaction.atomic():
+        if not levels_locked:
+            lock_levels(warehouse_id=warehouse_id, product_ids=pids)
+        with connection.cursor() as cur:
+            cur.execute(
+                "UPDATE inventory_stocklevel AS l SET on_hand = l.on_hand + v.d, updated_at = now() "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(p, d) "
+                "WHERE l.warehouse_id = %s AND l.product_id = v.p",
+                [ids, amounts_text, warehouse_id],
+            )
+            cur.execute(
+                "INSERT INTO inventory_stockmove (warehouse_id, product_id, quantity, reason, "
+                "document, note, actor_id, created_at) "
+                "SELECT %s, v.p, v.d, %s, %s, %s, %s, now() "
+                "FROM unnest(%s::bigint[], %s::numeric[]) AS v(p, d)",
+                [
+                    warehouse_id,
+                    reason,
+                    document[:64],
+                    note[:255],
+                    _actor_id(actor),
+                    ids,
+                    amounts_text,
+                ],
+            )
+        _notify(pids, [warehouse_id], grew=any(d > 0 for d in amounts))
+    return len(pids)

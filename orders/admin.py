@@ -28,6 +28,7 @@ from config.importexport import LimitedImportForm, TabularFile
 from inventory.models import Product
 
 from . import selectors
+from .admin_fulfilment import ORDER_ACTIONS
 from .models import Carrier, HoldReason, Order, ReviewQueueOrder
 from .resources import OrderImportResource
 from .services import review
@@ -603,6 +604,14 @@ class OrderAdmin(ImportMixin, OrderAdminBase):
 
     def has_import_permission(self, request):
         return self.has_change_permission(request)
+
+    def get_actions(self, request):
+        """The review actions, and for the warehouse (print_wave) its wave and print actions."""
+        actions = super().get_actions(request)
+        if request.user.has_perm("orders.print_wave"):
+            for func in ORDER_ACTIONS:
+                actions[func.__name__] = self.get_action(func)
+        return actions
 
     def get_skip_admin_log(self):
         return True  # every imported order has its own "created" event with the user

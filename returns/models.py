@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import MONEY, QTY
@@ -35,6 +36,7 @@ class ReturnOrder(models.Model):
     )
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     platform_refund_id = models.CharField(_("platform refund id"), max_length=64, blank=True)
+    platform_status = models.CharField(_("platform refund status"), max_length=64, blank=True)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     refund_amount = models.DecimalField(_("refund amount"), **MONEY, default=0)
     return_tracking_no = models.CharField(_("return tracking no."), max_length=64, blank=True)
@@ -56,6 +58,7 @@ class ReturnOrder(models.Model):
         verbose_name=_("reviewed by"),
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reject_reason = models.CharField(_("reason for rejection"), max_length=255, blank=True)
     received_at = models.DateTimeField(_("received at"), null=True, blank=True, db_index=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -63,6 +66,16 @@ class ReturnOrder(models.Model):
     class Meta:
         verbose_name = _("return order")
         verbose_name_plural = _("return orders")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("review_returnorder", _("Can review (approve or reject) return orders")),
+            ("receive_returnorder", _("Can receive the goods of return orders")),
+            ("close_returnorder", _("Can close return orders")),
+        ]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="returnorder_status_created"),
+            models.Index(fields=["return_tracking_no"], name="returnorder_tracking_no"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["shop", "platform_refund_id"],
@@ -73,6 +86,11 @@ class ReturnOrder(models.Model):
 
     def __str__(self):
         return self.return_no
+
+    @property
+    def document(self) -> str:
+        """The reference under which this return's goods enter the stock ledger."""
+        return f"return:{self.pk}"
 
 
 class ReturnLine(models.Model):
@@ -93,6 +111,9 @@ class ReturnLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="returnline_qty_gt_0")
         ]
+
+    def __str__(self):
+        return f"{self.order_line.platform_sku} × {self.quantity.normalize()}"
 
 
 class ReturnReceipt(models.Model):
@@ -124,3 +145,45 @@ class ReturnReceipt(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="returnreceipt_qty_gt_0")
         ]
+
+
+class ReturnEvent(models.Model):
+    """Every change of a return order: who, when, what, before and after."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("created")
+        UPDATED = "updated", _("updated by the platform")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+        PARTIALLY_RECEIVED = "part_received", _("part of the goods received")
+        RECEIVED = "received", _("goods received")
+        CLOSED = "closed", _("closed")
+
+    return_order = models.ForeignKey(
+        ReturnOrder, on_delete=models.CASCADE, related_name="events", verbose_name=_("return order")
+    )
+    kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
+    message = models.CharField(_("note"), max_length=500, blank=True)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    actor_label = models.CharField(_("actor label"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("return order event")
+        verbose_name_plural = _("return order events")
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["return_order", "created_at"], name="returnevent_order_time")
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"

@@ -1,10 +1,21 @@
 """Carriers, tracking numbers, waves, prints and shipments (the warehouse's side of an order)."""
 
+from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-__all__ = ["Carrier"]
+__all__ = [
+    "Carrier",
+    "TrackingNumberRange",
+    "TrackingNumber",
+    "Wave",
+    "WaveOrder",
+    "PrintRecord",
+    "HandoverBatch",
+    "HandoverItem",
+]
 
 
 class Carrier(models.Model):
@@ -22,3 +33,273 @@ class Carrier(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class TrackingNumberRange(models.Model):
+    """A block of tracking numbers a carrier handed out: prefix + [start, end] zero-padded.
+
+    Numbers are taken in order; ``next_value`` only ever grows, so a number taken once is never
+    handed out again, even when the print that took it is cancelled.
+    """
+
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="ranges", verbose_name=_("carrier")
+    )
+    prefix = models.CharField(_("prefix"), max_length=16, blank=True)
+    start = models.BigIntegerField(_("first number"))
+    end = models.BigIntegerField(_("last number"))
+    width = models.PositiveSmallIntegerField(_("digits"), default=0)
+    next_value = models.BigIntegerField(_("next number"))
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+    )
+    imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    source = models.CharField(_("source file"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("tracking number range")
+        verbose_name_plural = _("tracking number pool")
+        ordering = ["carrier", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(end__gte=F("start")), name="trackingrange_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(next_value__gte=F("start")) & Q(next_value__lte=F("end") + 1),
+                name="trackingrange_next_inside",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.carrier.code} {self.format(self.start)} – {self.format(self.end)}"
+
+    def format(self, value: int) -> str:
+        return f"{self.prefix}{value:0{self.width}d}"
+
+    @property
+    def remaining(self) -> int:
+        return self.end - self.next_value + 1
+
+
+class TrackingNumber(models.Model):
+    """Every tracking number ever used, once: from a pool, typed in, or from a waybill service."""
+
+    class Source(models.TextChoices):
+        POOL = "pool", _("number pool")
+        MANUAL = "manual", _("typed in")
+        PROVIDER = "provider", _("electronic waybill service")
+
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="numbers", verbose_name=_("carrier")
+    )
+    number = models.CharField(_("tracking no."), max_length=64)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        related_name="tracking_numbers",
+        verbose_name=_("order"),
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("assigned by"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("voided by"),
+    )
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
+    void_reason = models.CharField(_("void reason"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("tracking number")
+        verbose_name_plural = _("tracking numbers used")
+        ordering = ["-assigned_at", "-id"]
+        constraints = [
+            # Used once, ever: a voided number stays here and blocks its reuse.
+            models.UniqueConstraint(fields=["carrier", "number"], name="trackingnumber_once"),
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=Q(voided_at__isnull=True),
+                name="trackingnumber_one_live_per_order",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class Wave(models.Model):
+    """A group of reviewed orders picked and printed together (波次)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        PRINTED = "printed", _("printed")
+
+    number = models.CharField(_("wave no."), max_length=32, unique=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.OPEN
+    )
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="waves", verbose_name=_("carrier")
+    )
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("printed by"),
+    )
+    printed_at = models.DateTimeField(_("printed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("wave")
+        verbose_name_plural = _("wave")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("print_wave", _("Can print waves and documents")),
+            ("verify_order", _("Can verify orders by scanning")),
+            ("ship_order", _("Can ship orders")),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class WaveOrder(models.Model):
+    wave = models.ForeignKey(
+        Wave, on_delete=models.CASCADE, related_name="items", verbose_name=_("wave")
+    )
+    order = models.OneToOneField(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        related_name="wave_item",
+        verbose_name=_("order"),
+    )
+    position = models.PositiveIntegerField(_("position"))
+
+    class Meta:
+        verbose_name = _("wave order")
+        verbose_name_plural = _("wave orders")
+        ordering = ["wave", "position"]
+
+    def __str__(self):
+        return f"{self.position}. {self.order}"
+
+
+class PrintRecord(models.Model):
+    """One print run of one kind of document, for a wave or for single orders."""
+
+    class Kind(models.TextChoices):
+        PICK_LIST = "pick_list", _("pick list")
+        WAYBILL = "waybill", _("express waybill")
+        DELIVERY_NOTE = "delivery_note", _("delivery note")
+        INVOICE = "invoice", _("retail invoice")
+
+    kind = models.CharField(_("document"), max_length=16, choices=Kind.choices)
+    wave = models.ForeignKey(
+        Wave,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prints",
+        verbose_name=_("wave"),
+    )
+    orders = models.ManyToManyField(
+        "orders.Order", related_name="prints", blank=True, verbose_name=_("orders")
+    )
+    reprint = models.BooleanField(_("reprint"), default=False)
+    page_count = models.PositiveIntegerField(_("pages"), default=0)
+    printed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("printed by"),
+    )
+    printed_at = models.DateTimeField(_("printed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("print record")
+        verbose_name_plural = _("print records")
+        ordering = ["-printed_at", "-id"]
+
+
+class HandoverBatch(models.Model):
+    """The parcels handed to one carrier's pick-up in one go (交接单); shipping ships them all."""
+
+    number = models.CharField(_("handover no."), max_length=32, unique=True)
+    carrier = models.ForeignKey(
+        Carrier, on_delete=models.PROTECT, related_name="handovers", verbose_name=_("carrier")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shipped by"),
+    )
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("handover batch")
+        verbose_name_plural = _("handover batches")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.number
+
+
+class HandoverItem(models.Model):
+    batch = models.ForeignKey(
+        HandoverBatch, on_delete=models.CASCADE, related_name="items", verbose_name=_("batch")
+    )
+    order = models.OneToOneField(
+        "orders.Order",
+        on_delete=models.PROTECT,
+        related_name="handover_item",
+        verbose_name=_("order"),
+    )
+
+    class Meta:
+        verbose_name = _("handover item")
+        verbose_name_plural = _("handover items")
+
+    def __str__(self):
+        return str(self.order)

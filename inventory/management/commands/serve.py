@@ -15,6 +15,10 @@ from django.core.management.base import BaseCommand
 
 # Other long-running commands that `make run` starts beside the web server and the cluster.
 SERVE_EXTRA_COMMANDS: list[list[str]] = []
+# The offline ERP simulator (erpbridge) plays the ERP for the demo; it needs an ERP client, so
+# it only runs when asked for.
+if os.environ.get("TONGCANG_RUN_ERP_SIMULATOR", "").strip().lower() in {"1", "true", "yes", "on"}:
+    SERVE_EXTRA_COMMANDS.append(["erp_simulator"])
 
 
 class Command(BaseCommand):

@@ -1,0 +1,1 @@
+"""Printable documents of the after-sales app (ReportLab)."""

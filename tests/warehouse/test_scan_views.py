@@ -1,0 +1,125 @@
+import json
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+from django.urls import reverse
+
+from orders.models import Order
+from orders.services import fulfilment as svc
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def printed(make_order, stocked_product, worker):
+    cup = stocked_product("保温杯", barcode="6901234567892")
+    order = make_order([(cup, 2, "59.00")])
+    svc.print_waybills(orders=[order], actor=worker)
+    order.refresh_from_db()
+    return order, cup
+
+
+@pytest.fixture
+def client_of(worker):
+    def make(user=worker, **kwargs):
+        client = Client(**kwargs)
+        client.force_login(user)
+        return client
+
+    return make
+
+
+def post(client, name, body):
+    response = client.post(reverse(name), json.dumps(body), content_type="application/json")
+    return response.status_code, response.json()
+
+
+def test_the_scan_page_is_for_the_warehouse_group(client_of, db):
+    outsider = User.objects.create_user("cs", password="x")
+    assert client_of().get(reverse("warehouse:scan")).status_code == 200
+    assert client_of(outsider).get(reverse("warehouse:scan")).status_code == 403
+    anonymous = Client().get(reverse("warehouse:scan"))
+    assert anonymous.status_code == 302 and "/admin/login/" in anonymous["Location"]
+
+
+def test_a_post_without_the_csrf_token_is_refused(client_of, printed):
+    order, _cup = printed
+    client = client_of(enforce_csrf_checks=True)
+    response = client.post(
+        reverse("warehouse:open_order"),
+        json.dumps({"code": order.tracking_no}),
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+
+
+def test_scanning_the_waybill_then_the_items_verifies_and_shipping_ships(
+    client_of, printed, worker
+):
+    order, cup = printed
+    client = client_of()
+
+    status, body = post(client, "warehouse:open_order", {"code": order.tracking_no})
+    assert status == 200 and body["order"]["order_no"] == order.order_no
+    assert body["items"][0]["expected"] == 2 and body["items"][0]["missing"] == 2
+
+    status, body = post(
+        client, "warehouse:scan_item", {"order_id": order.pk, "scanned": {}, "code": cup.barcode}
+    )
+    assert status == 200 and body["scanned"] == {cup.barcode: 1} and not body["complete"]
+    status, body = post(
+        client,
+        "warehouse:scan_item",
+        {"order_id": order.pk, "scanned": body["scanned"], "code": cup.barcode},
+    )
+    assert body["complete"] and body["order"]["status"] == "verified"
+
+    status, body = post(client, "warehouse:ship", {"order_id": order.pk})
+    assert status == 200 and body["order"]["status"] == "shipped"
+    order.refresh_from_db()
+    assert order.status == Order.Status.SHIPPED
+
+
+def test_a_wrong_item_answers_an_error_and_changes_nothing(client_of, printed):
+    order, cup = printed
+    status, body = post(
+        client_of(),
+        "warehouse:scan_item",
+        {"order_id": order.pk, "scanned": {cup.barcode: 1}, "code": "6900000000000"},
+    )
+    assert status == 409 and body["error"]["code"] == "wrong_item"
+    order.refresh_from_db()
+    assert order.status == Order.Status.PRINTED
+
+
+def test_a_forged_tally_cannot_verify_an_order(client_of, printed):
+    order, cup = printed
+    status, body = post(
+        client_of(),
+        "warehouse:scan_item",
+        {"order_id": order.pk, "scanned": {cup.barcode: 5}, "code": cup.barcode},
+    )
+    assert status == 409 and body["error"]["code"] == "bad_tally"
+    order.refresh_from_db()
+    assert order.status == Order.Status.PRINTED
+
+
+def test_a_user_without_the_ship_permission_cannot_ship(db, printed):
+    from django.contrib.auth.models import Permission
+
+    order, _cup = printed
+    checker = User.objects.create_user("checker")
+    checker.user_permissions.add(Permission.objects.get(codename="verify_order"))
+    client = Client()
+    client.force_login(checker)
+    status, body = post(client, "warehouse:ship", {"order_id": order.pk})
+    assert status == 403 and body["error"]["code"] == "forbidden"
+
+
+def test_garbage_in_the_request_gets_a_clear_error(client_of, printed):
+    client = client_of()
+    response = client.post(reverse("warehouse:scan_item"), "not json", content_type="text/plain")
+    assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
+    status, body = post(client, "warehouse:scan_item", {"order_id": "x", "code": "1"})
+    assert status == 409 and body["error"]["code"] == "unknown_order"
