@@ -9,7 +9,7 @@ again: nothing may be created, and it must be much faster.
     python bench/intake.py --orders 5000       # smaller, while iterating
 
 Targets: ≥ 2,000 orders/s, within 10× of COPY; the second pass creates nothing and is ≥ 5×
-faster. Runs in a database of its own (<name>_bench_intake), created and dropped here.
+faster. Runs in a database of its own (bench/benchdb.py: <name>_bench, dropped after).
 """
 
 from __future__ import annotations
@@ -19,56 +19,8 @@ import os
 import random
 import sys
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-
-
-def _setup_django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-    from django.apps import apps
-
-    if not apps.ready:
-        django.setup()
-
-
-@contextmanager
-def bench_database(suffix: str):
-    """Create ``<db>_<suffix>``, point Django at it and migrate; drop it afterwards."""
-    import psycopg
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connections
-
-    db = settings.DATABASES["default"]
-    original = db["NAME"]
-    name = f"{original}_{suffix}"
-    params = {
-        "host": db.get("HOST") or None,
-        "port": db.get("PORT") or None,
-        "user": db.get("USER") or None,
-        "password": db.get("PASSWORD") or None,
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-    params = {k: v for k, v in params.items() if v is not None}
-
-    def admin(sql):
-        with psycopg.connect(**params) as conn:
-            conn.execute(sql)
-
-    connections.close_all()
-    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin(f'CREATE DATABASE "{name}"')
-    db["NAME"] = name
-    try:
-        call_command("migrate", verbosity=0, interactive=False)
-        yield name
-    finally:
-        connections.close_all()
-        db["NAME"] = original
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def make_master_data(*, products: int = 200, skus: int = 400, stock: int = 10_000_000):
@@ -219,13 +171,15 @@ def main(argv) -> int:
     parser.add_argument("--orders", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=5_000, help="orders per intake call")
     args = parser.parse_args(argv)
-    _setup_django()
+    from bench.benchdb import bench_database, setup_django
+
+    setup_django()
     from django.db import connection
 
     from inventory.selectors import reservation_mismatches
     from orders.models import Order, OrderLine
 
-    with bench_database("bench_intake"):
+    with bench_database():
         shop, skus = make_master_data()
         orders = make_orders(args.orders, skus)
         lines = sum(len(o.lines) for o in orders)

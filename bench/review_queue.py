@@ -74,8 +74,9 @@ def fill(orders: int) -> dict:
         )
         cur.execute(
             """
-            INSERT INTO orders_ordercomponent (line_id, product_id, quantity)
-            SELECT l.id, (%(products)s::bigint[])[1 + l.id %% 200], 1 FROM orders_orderline l
+            INSERT INTO orders_ordercomponent (line_id, order_id, product_id, quantity)
+            SELECT l.id, l.order_id, (%(products)s::bigint[])[1 + l.id %% 200], 1
+            FROM orders_orderline l
             """,
             {"products": products},
         )
@@ -112,15 +113,15 @@ def main(argv) -> int:
     parser.add_argument("--orders", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=30, help="requests per page measured")
     args = parser.parse_args(argv)
-    from bench.intake import _setup_django, bench_database
+    from bench.benchdb import bench_database, setup_django
 
-    _setup_django()
+    setup_django()
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.test import Client
     from django.urls import reverse
 
-    with bench_database("bench_review_queue"):
+    with bench_database():
         started = time.perf_counter()
         values = fill(args.orders)
         print(f"filled {args.orders:,} orders in {time.perf_counter() - started:.0f} s", flush=True)

@@ -14,7 +14,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.filters import DateFieldListFilter
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -28,6 +28,7 @@ from config.importexport import LimitedImportForm, TabularFile
 from inventory.models import Product
 
 from . import selectors
+from .admin_fulfilment import ORDER_ACTIONS
 from .models import Carrier, HoldReason, Order, ReviewQueueOrder
 from .resources import OrderImportResource
 from .services import review
@@ -395,36 +396,44 @@ class OrderAdminBase(admin.ModelAdmin):
         lines = list(order.lines.order_by("id"))
         errors = []
         if request.method == "POST":
-            try:
-                for line in lines:
-                    if request.POST.get(f"remove_{line.pk}"):
-                        review.remove_line(order=order, line=line, actor=request.user)
-                        continue
-                    q = parse_qty(request.POST.get(f"qty_{line.pk}", line.quantity))
-                    if q is None or q <= 0:
-                        errors.append(
-                            _("%s: quantity must be a positive number") % line.platform_sku
-                        )
-                    elif q != line.quantity:
-                        review.change_line_quantity(
-                            order=order, line=line, quantity=q, actor=request.user
-                        )
-                sku = request.POST.get("new_sku", "").strip()
-                if sku:
-                    q = parse_qty(request.POST.get("new_qty", ""))
-                    price = parse_qty(request.POST.get("new_price", ""))
-                    if q is None or q <= 0 or price is None or price < 0:
-                        errors.append(_("new line: quantity and unit price are required"))
-                    else:
-                        review.add_line(
-                            order=order,
-                            platform_sku=sku,
-                            quantity=q,
-                            unit_price=price,
-                            actor=request.user,
-                        )
-            except review.OrderError as exc:
-                errors.append(str(exc))
+            # Read and check everything first; then apply it all in one transaction, or nothing.
+            removals, changes, addition = [], [], None
+            for line in lines:
+                if request.POST.get(f"remove_{line.pk}"):
+                    removals.append(line)
+                    continue
+                q = parse_qty(request.POST.get(f"qty_{line.pk}", line.quantity))
+                if q is None or q <= 0:
+                    errors.append(_("%s: quantity must be a positive number") % line.platform_sku)
+                elif q != line.quantity:
+                    changes.append((line, q))
+            sku = request.POST.get("new_sku", "").strip()
+            if sku:
+                q = parse_qty(request.POST.get("new_qty", ""))
+                price = parse_qty(request.POST.get("new_price", ""))
+                if q is None or q <= 0 or price is None or price < 0:
+                    errors.append(_("new line: quantity and unit price are required"))
+                else:
+                    addition = (sku, q, price)
+            if not errors:
+                try:
+                    with transaction.atomic():
+                        if addition:
+                            review.add_line(
+                                order=order,
+                                platform_sku=addition[0],
+                                quantity=addition[1],
+                                unit_price=addition[2],
+                                actor=request.user,
+                            )
+                        for line, q in changes:
+                            review.change_line_quantity(
+                                order=order, line=line, quantity=q, actor=request.user
+                            )
+                        for line in removals:
+                            review.remove_line(order=order, line=line, actor=request.user)
+                except review.OrderError as exc:
+                    errors.append(str(exc))
             if not errors:
                 self.message_user(request, _("Lines saved."), messages.SUCCESS)
                 return HttpResponseRedirect(self._change_url(order))
@@ -603,6 +612,14 @@ class OrderAdmin(ImportMixin, OrderAdminBase):
 
     def has_import_permission(self, request):
         return self.has_change_permission(request)
+
+    def get_actions(self, request):
+        """The review actions, and for the warehouse (print_wave) its wave and print actions."""
+        actions = super().get_actions(request)
+        if request.user.has_perm("orders.print_wave"):
+            for func in ORDER_ACTIONS:
+                actions[func.__name__] = self.get_action(func)
+        return actions
 
     def get_skip_admin_log(self):
         return True  # every imported order has its own "created" event with the user

@@ -8,11 +8,13 @@ Implemented by the orders issue; connectors only build NormalizedOrder values an
 
 from __future__ import annotations
 
+import random
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 
@@ -66,6 +68,7 @@ class IntakeResult:
 # --- the intake service ----------------------------------------------------------------------
 
 CHUNK = 20000
+INTAKE_ATTEMPTS = 3
 Q2 = Decimal("0.01")
 Q4 = Decimal("0.0001")
 CHANGES = {"", "cancelled", "refund_requested"}
@@ -186,14 +189,33 @@ def intake_orders(*, shop, orders, actor=None) -> IntakeResult:
     quantities are recomputed once, when it commits. Raises IntakeError (writing nothing) on
     invalid input. Safe to run concurrently: each platform order is locked while taken in.
     """
-    from inventory import services as stock
 
     orders = list(orders)
     _validate(orders)
     orders = _newest_per_order(orders)
-    result = IntakeResult()
     if actor is None:
         actor = "intake"
+    if connection.in_atomic_block:  # the caller's transaction: it decides about retrying
+        return _intake(shop, orders, actor)
+    for attempt in range(1, INTAKE_ATTEMPTS + 1):
+        try:
+            return _intake(shop, orders, actor)
+        except OperationalError as exc:
+            # Two intakes that lock stock levels in different orders may deadlock; PostgreSQL
+            # aborts one. Intake is idempotent, so that one simply runs again.
+            if attempt == INTAKE_ATTEMPTS or getattr(exc.__cause__, "sqlstate", None) not in (
+                "40P01",
+                "40001",
+            ):
+                raise
+            time.sleep(random.uniform(0.01, 0.05) * attempt)
+    raise AssertionError("unreachable")
+
+
+def _intake(shop, orders: list[NormalizedOrder], actor) -> IntakeResult:
+    from inventory import services as stock
+
+    result = IntakeResult()
     with stock.coalesced_stock_signals(), transaction.atomic():
         _lock_platform_orders(shop, [o.platform_order_no.strip() for o in orders])
         existing = _existing(shop, [o.platform_order_no.strip() for o in orders])
@@ -321,7 +343,14 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
                 continue
             for product_id, per in mapped[1]:
                 q = (quantity * per).quantize(Q4)
-                comp_rows.append({"line_id": line_id, "product_id": product_id, "quantity": q})
+                comp_rows.append(
+                    {
+                        "line_id": line_id,
+                        "order_id": order_id,
+                        "product_id": product_id,
+                        "quantity": q,
+                    }
+                )
                 need[product_id] = need.get(product_id, Decimal(0)) + q
         holds = []
         if order_id in unmapped:

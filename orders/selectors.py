@@ -36,7 +36,7 @@ def with_hold_reason(qs, reason: str):
 
 def with_product(qs, product_id: int):
     return qs.filter(
-        Exists(OrderComponent.objects.filter(line__order=OuterRef("pk"), product_id=product_id))
+        Exists(OrderComponent.objects.filter(order=OuterRef("pk"), product_id=product_id))
     )
 
 

@@ -196,15 +196,27 @@ class OrderComponent(models.Model):
     line = models.ForeignKey(
         OrderLine, on_delete=models.CASCADE, related_name="components", verbose_name=_("order line")
     )
+    # The line's order, kept here too (it follows the line through split and merge) so that
+    # "orders needing product X" is one index lookup on (product, order).
+    order = models.ForeignKey(
+        Order,
+        on_delete=models.CASCADE,
+        related_name="components",
+        verbose_name=_("order"),
+        null=True,
+    )
     product = models.ForeignKey(
-        "inventory.Product", on_delete=models.PROTECT, verbose_name=_("product")
+        "inventory.Product",
+        on_delete=models.PROTECT,
+        verbose_name=_("product"),
+        db_index=False,  # covered by ordercomponent_product_order
     )
     quantity = models.DecimalField(_("quantity"), **QTY)
 
     class Meta:
         verbose_name = _("line component")
         verbose_name_plural = _("line component")
-        # product has the foreign key's own index (the "product" filter of the queue uses it).
+        indexes = [models.Index(fields=["product", "order"], name="ordercomponent_product_order")]
 
 
 class OrderHold(models.Model):

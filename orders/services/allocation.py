@@ -126,7 +126,7 @@ def stock_short_orders(product_ids=None):
         qs = qs.filter(
             Exists(
                 OrderComponent.objects.filter(
-                    line__order=OuterRef("pk"), product_id__in=list(product_ids)
+                    order=OuterRef("pk"), product_id__in=list(product_ids)
                 )
             )
         )

@@ -270,7 +270,12 @@ def _mapping(shop, sku: str):
 
 def _components_for(line, mapped) -> list[OrderComponent]:
     return [
-        OrderComponent(line=line, product_id=p, quantity=(line.quantity * per).quantize(Q4))
+        OrderComponent(
+            line=line,
+            order_id=line.order_id,
+            product_id=p,
+            quantity=(line.quantity * per).quantize(Q4),
+        )
         for p, per in mapped[1]
     ]
 

@@ -103,6 +103,7 @@ def split_order(*, order, quantities: dict[int, Decimal], actor) -> Order:
         comps = list(line.components.all())
         if q == line.quantity:
             OrderLine.objects.filter(pk=pk).update(order=new)
+            OrderComponent.objects.filter(line_id=pk).update(order=new)
             for c in comps:
                 moved_items[c.product_id] = moved_items.get(c.product_id, Decimal(0)) + c.quantity
             continue
@@ -119,7 +120,9 @@ def split_order(*, order, quantities: dict[int, Decimal], actor) -> Order:
         )
         for c in comps:
             cq = (c.quantity * q / line.quantity).quantize(Q4)
-            OrderComponent.objects.create(line=part, product_id=c.product_id, quantity=cq)
+            OrderComponent.objects.create(
+                line=part, order=new, product_id=c.product_id, quantity=cq
+            )
             OrderComponent.objects.filter(pk=c.pk).update(quantity=F("quantity") - cq)
             moved_items[c.product_id] = moved_items.get(c.product_id, Decimal(0)) + cq
         OrderLine.objects.filter(pk=pk).update(
@@ -198,6 +201,7 @@ def merge_orders(*, orders, actor) -> Order:
                 items=[(p, q) for (_w, p), q in held.items()],
             )
         moved = list(other.lines.values_list("platform_sku", flat=True))
+        OrderComponent.objects.filter(line__order=other).update(order=survivor)
         other.lines.update(order=survivor)
         before = {"status": other.status}
         Order.objects.filter(pk=other.pk).update(

@@ -204,3 +204,17 @@ def test_the_auditor_sees_the_queue_but_cannot_act(orders, client_of, django_use
     assert Order.objects.get(pk=orders["TM-1"].pk).status == Order.Status.PENDING_REVIEW
     lines = c.post(reverse("admin:orders_reviewqueueorder_lines", args=[orders["JD-1"].pk]), {})
     assert lines.status_code == 403
+
+
+def test_a_bad_quantity_on_the_lines_page_changes_nothing(orders, reviewer, client_of, shop):
+    order = orders["TM-1"]
+    line = order.lines.get()
+    url = reverse("admin:orders_reviewqueueorder_lines", args=[order.pk])
+
+    response = client_of(reviewer).post(
+        url, {f"qty_{line.pk}": "0", "new_sku": "TEA", "new_qty": "1", "new_price": "10"}
+    )
+
+    assert response.status_code == 200 and response.context["errors"]
+    assert order.lines.count() == 1 and order.lines.get().quantity == Decimal("1")
+    assert Reservation.objects.get(document=order.document).quantity == Decimal("1")

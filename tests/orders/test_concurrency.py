@@ -77,3 +77,31 @@ def test_concurrent_intakes_never_reserve_more_than_on_hand(
     assert Order.objects.filter(allocated_at__isnull=False).count() == 12
     assert Order.objects.filter(on_hold=True).count() == 28
     assert reservation_mismatches() == []
+
+
+def test_intakes_locking_stock_in_opposite_orders_both_succeed(shop, tea, cup, map_sku, stock_of):
+    """A deadlock between two intakes (PostgreSQL aborts one) is retried: both complete."""
+    map_sku(shop, "TEA", (tea, 1))
+    map_sku(shop, "CUP", (cup, 1))
+    stock_of(tea, 100)
+    stock_of(cup, 100)
+    intake_orders(
+        shop=shop,
+        orders=[norder("X", ("TEA", 1), modified=T0), norder("Y", ("CUP", 1), modified=T0)],
+    )
+    later = T0 + timedelta(minutes=1)
+    first = [norder("X", ("TEA", 2), modified=later)] + [
+        norder(f"N{i}", ("CUP", 1), ("TEA", 1)) for i in range(10)
+    ]
+    second = [norder("Y", ("CUP", 2), modified=later)] + [
+        norder(f"M{i}", ("TEA", 1), ("CUP", 1)) for i in range(10)
+    ]
+
+    run_together(
+        lambda: intake_orders(shop=shop, orders=first),
+        lambda: intake_orders(shop=shop, orders=second),
+    )
+
+    assert Order.objects.count() == 22
+    assert Order.objects.filter(allocated_at__isnull=False).count() == 22
+    assert reservation_mismatches() == []

@@ -32,9 +32,12 @@ def sample_master_data(make_shop, main_warehouse):
 def run(*args):
     import io
 
+    from django.utils import translation
+
     out, err = io.StringIO(), io.StringIO()
     try:
-        call_command("import_orders", *args, stdout=out, stderr=err)
+        with translation.override("en"):  # the messages' English msgids, for readable asserts
+            call_command("import_orders", *args, stdout=out, stderr=err)
         code = 0
     except SystemExit as exc:
         code = exc.code
@@ -83,7 +86,7 @@ def test_bad_rows_are_each_reported_and_nothing_is_imported(sample_master_data, 
 
     assert code == 1
     assert "row 2: 数量: must be greater than 0" in err
-    assert "row 5: 店铺: 没有编码为 XX01 的店铺" in err  # reasons in the default language
+    assert "row 5: 店铺: no shop with code XX01" in err
     assert Order.objects.count() == 0
 
 
@@ -128,3 +131,17 @@ def test_the_admin_previews_then_imports(sample_master_data, client, django_user
 
     assert done.status_code == 302
     assert Order.objects.count() == 3
+
+
+def test_row_errors_read_in_chinese_by_default(sample_master_data, tmp_path):
+    import io
+
+    text = SAMPLE.read_text(encoding="utf-8").replace("FN01,", "XX01,")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(text, encoding="utf-8")
+    err = io.StringIO()
+
+    with pytest.raises(SystemExit):
+        call_command("import_orders", str(bad), stdout=io.StringIO(), stderr=err)
+
+    assert "row 5: 店铺: 没有编码为 XX01 的店铺" in err.getvalue()

@@ -254,3 +254,28 @@ def test_automatic_review_approves_a_stock_short_order_once_stock_arrives(
 
     order = Order.objects.get()
     assert order.status == Order.Status.REVIEWED and not order.on_hold
+
+
+def test_an_order_first_seen_already_cancelled_is_held_and_reserves_nothing(
+    shop, tea, map_sku, stock_of, level
+):
+    map_sku(shop, "TEA", (tea, 1))
+    stock_of(tea, 5)
+
+    intake_orders(shop=shop, orders=[norder("A1", ("TEA", 2), platform_change="cancelled")])
+
+    order = Order.objects.get()
+    assert active_holds(order) == {HoldReason.REFUND_REQUESTED}
+    assert order.allocated_at is None and level(tea) == (Decimal("5"), Decimal("0"))
+
+
+def test_the_same_modification_time_again_changes_nothing(shop, tea, map_sku, stock_of):
+    map_sku(shop, "TEA", (tea, 1))
+    stock_of(tea, 5)
+    intake_orders(shop=shop, orders=[norder("A1", ("TEA", 1), modified=T0)])
+
+    again = intake_orders(shop=shop, orders=[norder("A1", ("TEA", 3), modified=T0, address="别处")])
+
+    order = Order.objects.get()
+    assert again.skipped == 1 and order.address == "文三路 90 号"
+    assert order.lines.get().quantity == Decimal("1")

@@ -5,7 +5,7 @@ import pytest
 from inventory.models import Reservation
 from inventory.selectors import reservation_mismatches
 from orders.intake import intake_orders
-from orders.models import Carrier, HoldReason, Order, OrderEvent, OrderHold
+from orders.models import Carrier, HoldReason, Order, OrderComponent, OrderEvent, OrderHold
 from orders.services import review
 from orders.services.split_merge import merge_orders, split_order
 
@@ -157,6 +157,9 @@ def test_splitting_part_of_a_line_moves_its_reservation(tea_order, reviewer):
     assert new.lines.get().quantity == Decimal("1") and tea_order.lines.get().quantity == 1
     assert new.goods_amount == Decimal("30.00")
     assert reservation_mismatches() == []
+    for order in (tea_order, new):  # components follow their lines (the product filter uses it)
+        comps = OrderComponent.objects.filter(order=order)
+        assert comps.count() == 1 and {c.line.order_id for c in comps} == {order.pk}
 
 
 def test_a_split_cannot_take_everything(tea_order, reviewer):
@@ -183,6 +186,8 @@ def test_merging_orders_of_the_same_receiver_makes_one_shipment(
     assert survivor == a1 and a2.merged_into == a1 and a2.status == Order.Status.MERGED
     assert reserved(a1) == {"TEA": Decimal("5")} and reserved(a2) == {}
     assert survivor.lines.count() == 2 and survivor.goods_amount == Decimal("50.00")
+    assert OrderComponent.objects.filter(order=survivor).count() == 2
+    assert not OrderComponent.objects.filter(order=a2).exists()
     assert reservation_mismatches() == []
 
 
