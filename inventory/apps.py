@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -11,5 +11,18 @@ class InventoryConfig(AppConfig):
         from config.roles import sync_role_permissions
 
         from . import receivers  # noqa: F401
+        from .seeds import ensure_reference_data
 
-        post_migrate.connect(sync_role_permissions, dispatch_uid="tongcang_sync_roles")
+        def after_last_app(handler):
+            # post_migrate is sent once per installed app; run once, after the last one, when
+            # every app's tables and permissions exist.
+            def run(sender, **kwargs):
+                if sender is list(apps.get_app_configs())[-1]:
+                    handler(sender=sender, **kwargs)
+
+            return run
+
+        self._reference_data = after_last_app(ensure_reference_data)
+        self._roles = after_last_app(sync_role_permissions)
+        post_migrate.connect(self._reference_data, dispatch_uid="tongcang_reference_data")
+        post_migrate.connect(self._roles, dispatch_uid="tongcang_sync_roles")

@@ -630,4 +630,5 @@ class OrderAdmin(ImportMixin, OrderAdminBase):
     ]
     ordering = ["-id"]
 
+
 from . import admin_fulfilment  # noqa: E402, F401  (waves, printing, shipping)

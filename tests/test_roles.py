@@ -283,7 +283,7 @@ BROWSER_ARGS = [
 
 
 @pytest.mark.browser
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_visitor_switches_the_login_page_to_english_and_signs_in(live_server):
     from playwright.sync_api import sync_playwright
 

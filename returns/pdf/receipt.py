@@ -9,6 +9,7 @@ from xml.sax.saxutils import escape
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.graphics.barcode import createBarcodeDrawing
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -146,7 +147,7 @@ def render_return_receipt(return_order: ReturnOrder) -> bytes:
             if r.received_by is not None
         }
     )
-    received_by = _("Received by")
+    received_by = pgettext("return receipt", "Received by")
     checked_by = _("Checked by")
     printed_at = _("Printed at")
     sign = Table(

@@ -78,7 +78,7 @@ def test_sync_now_is_allowed_once_every_five_minutes(admin_client, top_shop):
     sync.request_manual_sync(shop_id=top_shop.pk, actor="someone", now=later)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_clicks_at_once_start_one_sync(make_shop):
     shop = make_shop(code="TB01", platform="taobao", api_base_url="http://127.0.0.1:1")
     passed, refused = [], []

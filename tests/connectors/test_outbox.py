@@ -116,7 +116,7 @@ def test_a_shipment_of_an_order_the_platform_closed_is_parked_with_its_error(
     assert msg.retried_at is not None
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_draining_at_once_send_each_shipment_exactly_once(sandbox, make_shop):
     from tests.connectors.conftest import credentials
 
@@ -266,7 +266,7 @@ def test_wrong_credentials_make_messages_wait_not_park(sandbox, top_shop):
     assert outbox.drain_shipments(now=later(1)).sent == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_pushing_stock_at_once_send_each_change_once(
     sandbox, make_shop, make_product, main_warehouse
 ):

@@ -185,7 +185,7 @@ def test_weimob_orders_are_pulled_end_to_end(sandbox, weimob_shop):
     assert result.error == "" and orders_of(weimob_shop).count() == 6
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_two_workers_pulling_the_same_shop_at_once_take_each_order_once(sandbox, make_shop):
     from tests.connectors.conftest import credentials
 

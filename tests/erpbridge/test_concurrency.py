@@ -13,7 +13,7 @@ from inventory.models import StockMove
 
 from .conftest import ErpApi, iso, on_hand
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def race(n, call):

@@ -12,7 +12,7 @@ from erpbridge.models import MessageLog, RetailRecord
 
 from .conftest import on_hand
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_signed_request_over_a_real_socket_is_answered_and_a_bad_one_refused(

@@ -21,7 +21,7 @@ HOT = 6
 ON_HAND = Decimal("60")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_many_workers_never_reserve_more_than_on_hand_and_see_no_deadlock():
     main = Warehouse.main()
     products = [Product.objects.create(code=f"HOT-{i}", name=f"热销商品{i}") for i in range(HOT)]
@@ -75,7 +75,7 @@ def test_many_workers_never_reserve_more_than_on_hand_and_see_no_deadlock():
     assert reservation_mismatches() == []
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_deadlock_reported_by_postgres_is_retried_inside_reserve(monkeypatch):
     from django.db import OperationalError
 
@@ -102,7 +102,7 @@ def test_a_deadlock_reported_by_postgres_is_retried_inside_reserve(monkeypatch):
     assert StockLevel.objects.get(product=product, warehouse=main).reserved == Decimal("2")
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_reserving_releasing_shipping_and_receiving_at_once_keep_levels_true_to_their_ledger():
     from inventory.selectors import ledger_mismatches
 

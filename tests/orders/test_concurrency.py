@@ -12,7 +12,7 @@ from orders.models import Order
 
 from .conftest import T0, norder
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def run_together(*jobs):

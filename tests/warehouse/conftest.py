@@ -16,19 +16,9 @@ _seq = count(1)
 
 @pytest.fixture
 def reseeded(transactional_db):
-    """Rows seeded by data migrations (platforms, warehouses), put back after the flush that
-    ends every transactional test. (serialized_rollback cannot be used with Playwright: its
-    event loop gives the test body another database connection object.) Groups and their
-    permissions come back by themselves: the flush re-sends post_migrate."""
-    import importlib
-
-    from django.apps import apps
-
-    for module, function in [
-        ("channels.migrations.0002_seed_platforms", "seed"),
-        ("inventory.migrations.0002_ledger_append_only_and_warehouses", "seed_warehouses"),
-    ]:
-        getattr(importlib.import_module(module), function)(apps, None)
+    """A transactional test. The rows seeded by data migrations (platforms, warehouses, groups)
+    come back after the flush that ends it by themselves: the flush re-sends post_migrate and
+    inventory.seeds.ensure_reference_data answers it."""
 
 
 @pytest.fixture
