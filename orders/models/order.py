@@ -167,6 +167,15 @@ class OrderLine(models.Model):
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")
     )
+    merged_from = models.ForeignKey(
+        Order,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("merged from"),
+        help_text=_("The platform order this line belongs to, when it was merged into another."),
+    )
     platform_line_id = models.CharField(_("platform line id"), max_length=64, blank=True)
     platform_sku = models.CharField(_("platform SKU"), max_length=128)
     title = models.CharField(_("title"), max_length=255, blank=True)

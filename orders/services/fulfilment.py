@@ -905,20 +905,33 @@ def verify_order(*, order: Order, scanned: dict, actor) -> Order:
 # --- shipping -------------------------------------------------------------------------------
 
 
-def _shipment_payload(order: Order) -> dict:
-    return {
-        "order_no": order.order_no,
-        "platform_order_no": order.platform_order_no,
-        "carrier": order.carrier.code if order.carrier_id else "",
-        "carrier_name": order.carrier.name if order.carrier_id else "",
-        "tracking_no": order.tracking_no,
-        "shipped_at": order.shipped_at.isoformat(),
-        "platform_line_ids": [
-            line_id
-            for line_id in order.lines.order_by("pk").values_list("platform_line_id", flat=True)
-            if line_id
-        ],
-    }
+def _shipment_notices(order: Order) -> list[tuple[Order, dict]]:
+    """One shipment notice per platform order in the parcel: the order's own lines, and the
+    lines of each order merged into it (they share its carrier and tracking number)."""
+    by_origin: dict[int, list[str]] = {order.pk: []}
+    origins = {order.pk: order}
+    for line in order.lines.select_related("merged_from").order_by("pk"):
+        origin = line.merged_from or order
+        origins.setdefault(origin.pk, origin)
+        if line.platform_line_id:
+            by_origin.setdefault(origin.pk, []).append(line.platform_line_id)
+        else:
+            by_origin.setdefault(origin.pk, [])
+    return [
+        (
+            origins[pk],
+            {
+                "order_no": order.order_no,
+                "platform_order_no": origins[pk].platform_order_no,
+                "carrier": order.carrier.code if order.carrier_id else "",
+                "carrier_name": order.carrier.name if order.carrier_id else "",
+                "tracking_no": order.tracking_no,
+                "shipped_at": order.shipped_at.isoformat(),
+                "platform_line_ids": line_ids,
+            },
+        )
+        for pk, line_ids in by_origin.items()
+    ]
 
 
 def ship_order(*, order: Order, actor, handover: HandoverBatch | None = None) -> Order:
@@ -948,12 +961,13 @@ def ship_order(*, order: Order, actor, handover: HandoverBatch | None = None) ->
         order.status = S.SHIPPED
         order.shipped_at = timezone.now()
         order.save(update_fields=["status", "shipped_at", "updated_at"])
-        outbox.enqueue(
-            shop=order.shop,
-            kind="shipment",
-            dedupe_key=f"shipment:{order.pk}",
-            payload=_shipment_payload(order),
-        )
+        for origin, payload in _shipment_notices(order):
+            outbox.enqueue(
+                shop=origin.shop,
+                kind="shipment",
+                dedupe_key=f"shipment:{origin.pk}",
+                payload=payload,
+            )
         record_event(
             order=order,
             kind="shipped",

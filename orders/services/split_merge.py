@@ -202,6 +202,8 @@ def merge_orders(*, orders, actor) -> Order:
             )
         moved = list(other.lines.values_list("platform_sku", flat=True))
         OrderComponent.objects.filter(line__order=other).update(order=survivor)
+        # Each line remembers its platform order: the shipment is notified per platform order.
+        other.lines.filter(merged_from__isnull=True).update(merged_from=other)
         other.lines.update(order=survivor)
         before = {"status": other.status}
         Order.objects.filter(pk=other.pk).update(

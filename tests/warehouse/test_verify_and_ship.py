@@ -238,3 +238,32 @@ def test_scanning_another_parcels_waybill_mid_order_says_so_and_changes_nothing(
         svc.scan_item(order=order, scanned={cup.barcode: 1}, code=other.tracking_no, actor=worker)
 
     assert err.value.code == "other_order" and "Esc" in err.value.message
+
+
+def test_a_merged_parcel_tells_each_platform_order_its_tracking_number(
+    make_order, stocked_product, worker
+):
+    from orders.services.split_merge import merge_orders
+
+    cup = stocked_product("保温杯", barcode="6901234500001")
+    tea = stocked_product("西湖龙井茶", barcode="6901234500002")
+    first = make_order([(cup, 1, "59.00")], status=Order.Status.PENDING_REVIEW, buyer_nick="小鹿")
+    second = make_order([(tea, 1, "128.00")], status=Order.Status.PENDING_REVIEW, buyer_nick="小鹿")
+    survivor = merge_orders(orders=[first, second], actor=worker)
+    other = second if survivor.pk == first.pk else first
+    Order.objects.filter(pk=survivor.pk).update(status=Order.Status.REVIEWED)
+    survivor.refresh_from_db()
+    svc.print_waybills(orders=[survivor], actor=worker)
+    survivor.refresh_from_db()
+    scan_all(survivor, [cup.barcode, tea.barcode], worker)
+
+    svc.ship_order(order=survivor, actor=worker)
+
+    notices = {
+        m.payload["platform_order_no"]: m.payload
+        for m in OutboxMessage.objects.filter(kind="shipment")
+    }
+    assert set(notices) == {first.platform_order_no, second.platform_order_no}
+    assert {n["tracking_no"] for n in notices.values()} == {survivor.tracking_no}
+    assert notices[other.platform_order_no]["platform_line_ids"] == [f"{other.platform_order_no}-1"]
+    assert OutboxMessage.objects.filter(dedupe_key=f"shipment:{other.pk}").exists()
