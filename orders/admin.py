@@ -359,6 +359,10 @@ class OrderAdminBase(admin.ModelAdmin):
                 order.status in review.EDITABLE
             )
             extra_context["hold_labels"] = dict(HoldReason.choices)
+            # After-sales (the returns app) starts from a shipped order's page.
+            extra_context["can_create_return"] = order.status == Order.Status.SHIPPED and (
+                request.user.has_perm("returns.add_returnorder")
+            )
         return super().change_view(request, object_id, form_url, extra_context)
 
     def get_urls(self):

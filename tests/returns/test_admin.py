@@ -284,3 +284,17 @@ def test_the_screens_speak_chinese_by_default(client, simple_order, after_sales)
     ).content.decode()
     assert "退货数量超过了发货数量" in page and "最多还能退 3" in page
     assert "可退数量" in page and "退货物流单号" in page
+
+
+def test_a_shipped_orders_page_offers_after_sales_to_create_a_return(
+    client, simple_order, after_sales
+):
+    c = logged_in(client, after_sales)
+    link = url("create_from_order", simple_order.pk)
+
+    page = c.get(reverse("admin:orders_order_change", args=[simple_order.pk]))
+    assert page.status_code == 200 and link in page.content.decode()
+
+    Order.objects.filter(pk=simple_order.pk).update(status=Order.Status.VERIFIED)
+    page = c.get(reverse("admin:orders_order_change", args=[simple_order.pk]))
+    assert link not in page.content.decode()
