@@ -310,19 +310,10 @@ def _apply_refunds(shop, connector, notices, actor, result: PullResult) -> None:
 
 
 def _upsert_return(shop, order, notice, actor, result: PullResult) -> bool:
-    """A refund after shipping → a platform return order, when the returns service is there."""
-    try:
-        from returns import services as returns_services
-    except ImportError:  # pragma: no cover - the returns app always exists
-        return False
-    upsert = getattr(returns_services, "upsert_platform_return", None)
-    if upsert is None:
-        log.info(
-            "returns.services.upsert_platform_return missing: refund %s not recorded",
-            notice.platform_refund_id,
-        )
-        return False
+    """A refund after shipping → a platform return order (after-sales decides what follows)."""
     from returns.models import ReturnOrder
+    from returns.services import ReturnError
+    from returns.services import upsert_platform_return as upsert
 
     lines = [
         (line, notice.quantity or line.quantity, notice.amount)
@@ -353,7 +344,7 @@ def _upsert_return(shop, order, notice, actor, result: PullResult) -> bool:
             else notice.status,
             actor=actor or "platform",
         )
-    except getattr(returns_services, "ReturnError", ValueError) as exc:
+    except ReturnError as exc:
         # a refund the returns service refuses must not stop the pull: it is reported instead
         result.rejected.append(
             f"{notice.platform_order_no} refund {notice.platform_refund_id}: {exc}"

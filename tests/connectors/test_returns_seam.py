@@ -8,10 +8,6 @@ from django.utils import timezone
 from channels import outbox, sync
 from orders.models import Order
 
-returns_services = pytest.importorskip("returns.services")
-if not hasattr(returns_services, "upsert_platform_return"):  # pragma: no cover
-    pytest.skip("returns.services.upsert_platform_return not merged yet", allow_module_level=True)
-
 pytestmark = pytest.mark.django_db
 
 
