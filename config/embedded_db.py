@@ -11,6 +11,11 @@ DB_NAME = "tongcang"
 
 
 def embedded_database(base_dir: Path) -> dict:
+    import os
+
+    # pgserver asks platformdirs for a runtime directory; give it one of ours, not a warning.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(base_dir / "var" / "run"))
+    (base_dir / "var" / "run").mkdir(parents=True, exist_ok=True)
     import pgserver
 
     data_dir = base_dir / "var" / "pgdata"
