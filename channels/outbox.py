@@ -20,6 +20,8 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from inventory.sellable import recompute_dirty
+
 from .connectors import get_connector
 from .connectors.base import ConnectorError, PermanentError, TransientError
 from .models import OutboxMessage, SellableQuantity, Shop
@@ -50,7 +52,9 @@ def _api_shops():
 
 def queue_stock_pushes(*, shop: Shop | None = None, full: bool = False) -> int:
     """One pending stock message per SKU whose sellable quantity the platform does not have
-    yet (``full``: every mapped SKU, after the nightly full sync). Returns how many were new."""
+    yet (``full``: every mapped SKU, after the nightly full sync). Returns how many were new.
+    The sellable quantities that reservations left to recompute are recomputed first."""
+    recompute_dirty()
     rows = SellableQuantity.objects.filter(mapping__shop__in=_api_shops())
     if shop is not None:
         rows = rows.filter(mapping__shop=shop)

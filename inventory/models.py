@@ -169,3 +169,21 @@ class Reservation(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="reservation_qty_gt_0"),
         ]
         indexes = [models.Index(fields=["product"], name="reservation_product")]
+
+
+class SellableDirty(models.Model):
+    """A product whose sellable quantities must be recomputed before the next push.
+
+    Reservations (the hot path: every arriving order) mark their products here in the same
+    statement that reserves, instead of recomputing on the spot; the recompute runs, coalesced,
+    right before sellable quantities are read for pushing (``inventory.sellable.recompute_dirty``).
+    """
+
+    product = models.OneToOneField(
+        Product, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    marked_at = models.DateTimeField(_("marked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sellable quantity to recompute")
+        verbose_name_plural = _("sellable quantities to recompute")

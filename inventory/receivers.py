@@ -9,7 +9,11 @@ from .signals import stock_changed
 
 
 @receiver(stock_changed, dispatch_uid="inventory_recompute_sellable")
-def recompute_after_stock_change(sender, product_ids, warehouse_ids, grew, **kwargs):
+def recompute_after_stock_change(
+    sender, product_ids, warehouse_ids, grew, sellable_deferred=False, **kwargs
+):
+    if sellable_deferred:
+        return  # marked in SellableDirty; recomputed, coalesced, before the next push
     recompute_sellable(product_ids)
 
 

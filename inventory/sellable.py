@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import connection
+from django.db import connection, transaction
 
 _SQL = """
 WITH touched AS (
@@ -56,3 +56,19 @@ def recompute_sellable(product_ids: Iterable[int] | None = None) -> list[int]:
     with connection.cursor() as cur:
         cur.execute(_SQL.format(where=where), params)
         return [row[0] for row in cur.fetchall()]
+
+
+def recompute_dirty() -> list[int]:
+    """Recompute the sellable quantities of the products reservations marked since the last
+    call (SellableDirty), and clear the marks, in one transaction. Run before sellable
+    quantities are read for pushing. Returns the ids of the mappings whose quantity changed.
+
+    A mark committed while this runs is not seen by the DELETE, so it stays for the next call:
+    nothing is lost. Two callers at once take disjoint marks.
+    """
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("DELETE FROM inventory_sellabledirty RETURNING product_id")
+        product_ids = [row[0] for row in cur.fetchall()]
+        if not product_ids:
+            return []
+        return recompute_sellable(product_ids)

@@ -136,10 +136,22 @@ def coalesced_stock_signals():
         yield
     finally:
         _coalescing.pending = None
-    _notify(pending["products"], pending["warehouses"], pending["grew"])
+    _notify(
+        pending["products"],
+        pending["warehouses"],
+        pending["grew"],
+        sellable_deferred=pending.get("sellable_deferred", False),
+    )
 
 
-def _notify(product_ids: Iterable[int], warehouse_ids: Iterable[int], grew: bool) -> None:
+def _notify(
+    product_ids: Iterable[int],
+    warehouse_ids: Iterable[int],
+    grew: bool,
+    sellable_deferred: bool = False,
+) -> None:
+    """Send stock_changed once the transaction commits. ``sellable_deferred``: the products
+    were marked in SellableDirty, so their sellable quantities need no recompute right now."""
     product_ids = set(product_ids)
     warehouse_ids = set(warehouse_ids)
     if not product_ids:
@@ -149,10 +161,15 @@ def _notify(product_ids: Iterable[int], warehouse_ids: Iterable[int], grew: bool
         pending["products"] |= product_ids
         pending["warehouses"] |= warehouse_ids
         pending["grew"] = pending["grew"] or grew
+        pending["sellable_deferred"] = pending.get("sellable_deferred", True) and sellable_deferred
         return
     transaction.on_commit(
         lambda: stock_changed.send(
-            sender=StockLevel, product_ids=product_ids, warehouse_ids=warehouse_ids, grew=grew
+            sender=StockLevel,
+            product_ids=product_ids,
+            warehouse_ids=warehouse_ids,
+            grew=grew,
+            sellable_deferred=sellable_deferred,
         )
     )
 
@@ -233,6 +250,12 @@ WITH req AS (
     WHERE NOT EXISTS (SELECT 1 FROM short)
     ON CONFLICT (document, warehouse_id, product_id)
     DO UPDATE SET quantity = inventory_reservation.quantity + EXCLUDED.quantity
+), dirty AS (
+    -- the sellable quantities of these products are recomputed, coalesced, before the next push
+    INSERT INTO inventory_sellabledirty (product_id, marked_at)
+    SELECT r.product_id, now() FROM req r
+    WHERE NOT EXISTS (SELECT 1 FROM short)
+    ON CONFLICT (product_id) DO NOTHING
 )
 SELECT product_id, q, available FROM short ORDER BY product_id
 """
@@ -287,7 +310,7 @@ def _reserve_locked(document: str, warehouse_id: int, totals: dict[int, Decimal]
         short = cur.fetchall()
     if short:
         raise InsufficientStock([Shortage(p, q, available) for p, q, available in short])
-    _notify(pids, [warehouse_id], grew=False)
+    _notify(pids, [warehouse_id], grew=False, sellable_deferred=True)
 
 
 def reserve_many(

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from channels.models import OutboxMessage, SellableQuantity, Shop
+from inventory.sellable import recompute_dirty
 
 FILE_PLATFORMS = {"feiniu", "yhd", "mogujie", "other"}
 
@@ -58,6 +59,7 @@ def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
 def export_stock(*, shop: Shop, actor, changed_only: bool = False) -> Export:
     """Every mapped SKU of the shop with its sellable quantity (whole units)."""
     _check(shop)
+    recompute_dirty()
     now = timezone.now()
     with transaction.atomic():
         rows = list(
