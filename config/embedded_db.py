@@ -14,8 +14,10 @@ def embedded_database(base_dir: Path) -> dict:
     import os
 
     # pgserver asks platformdirs for a runtime directory; give it one of ours, not a warning.
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(base_dir / "var" / "run"))
-    (base_dir / "var" / "run").mkdir(parents=True, exist_ok=True)
+    runtime_dir = base_dir / "var" / "run"
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    runtime_dir.chmod(0o700)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime_dir))
     import pgserver
 
     data_dir = base_dir / "var" / "pgdata"

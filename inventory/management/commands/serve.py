@@ -15,7 +15,8 @@ from django.core.management.base import BaseCommand
 
 # Other long-running commands that `make run` starts beside the web server and the cluster.
 SERVE_EXTRA_COMMANDS: list[list[str]] = [
-    ["channel_sandbox", "--port", "8001"],  # the platform sandbox (channels)
+    # the platform sandbox (channels); the demo shops point at port 8001
+    ["channel_sandbox", "--port", os.environ.get("TONGCANG_SANDBOX_PORT", "8001")],
 ]
 # The offline ERP simulator (erpbridge) plays the ERP for the demo; it needs an ERP client, so
 # it only runs when asked for.
@@ -52,7 +53,7 @@ class Command(BaseCommand):
         finally:
             for c in children:
                 if c.poll() is None:
-                    os.killpg(c.pid, signal.SIGINT)
+                    os.killpg(c.pid, signal.SIGTERM)
             deadline = time.monotonic() + 15
             for c in children:
                 try:
