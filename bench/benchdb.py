@@ -1,4 +1,5 @@
-"""A throw-away database for benchmarks: ``<configured name>_bench``, migrated, dropped after.
+"""A throw-away database for benchmarks: ``<configured name>_bench`` (or another suffix),
+migrated, dropped after.
 
     with bench_database():
         ...  # Django's connections (in every thread) now use the bench database
@@ -31,7 +32,7 @@ def conninfo(settings_dict: dict, dbname: str) -> dict:
 
 
 @contextmanager
-def bench_database():
+def bench_database(suffix: str = "bench"):
     setup_django()
     import psycopg
     from django.conf import settings
@@ -42,7 +43,7 @@ def bench_database():
     settings.DEBUG = False
     settings_dict = connections.settings["default"]
     original = settings_dict["NAME"]
-    name = f"{original}_bench"
+    name = f"{original}_{suffix}"
     with psycopg.connect(**conninfo(settings_dict, original), autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{name}"')

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
 import threading
@@ -25,53 +24,9 @@ from decimal import Decimal
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from zoneinfo import ZoneInfo
 
+from bench.benchdb import bench_database
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-def _setup_django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
-
-def _conninfo(settings_dict: dict, dbname: str) -> dict:
-    info = {
-        "dbname": dbname,
-        "user": settings_dict.get("USER") or None,
-        "host": settings_dict.get("HOST") or None,
-        "port": str(settings_dict["PORT"]) if settings_dict.get("PORT") else None,
-        "password": settings_dict.get("PASSWORD") or None,
-    }
-    return {k: v for k, v in info.items() if v is not None}
-
-
-@contextmanager
-def bench_database():
-    """Point Django's default connection at a fresh, migrated ``<name>_bench`` database."""
-    _setup_django()
-    import psycopg
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connections
-
-    settings.DEBUG = False
-    settings_dict = connections.settings["default"]
-    original = settings_dict["NAME"]
-    name = f"{original}_bench"
-    with psycopg.connect(**_conninfo(settings_dict, original), autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    connections.close_all()
-    settings_dict["NAME"] = name
-    try:
-        call_command("migrate", verbosity=0)
-        yield name
-    finally:
-        connections.close_all()
-        settings_dict["NAME"] = original
-        with psycopg.connect(**_conninfo(settings_dict, original), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class _QuietHandler(WSGIRequestHandler):

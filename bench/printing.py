@@ -9,62 +9,15 @@ Runs against a database of its own, ``<configured database>_bench`` on the confi
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+from bench.benchdb import bench_database
+from bench.benchdb import setup_django as _setup_django
+
 TARGET_SECONDS = 10.0
-
-
-def _setup_django():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-
-
-def _admin_dsn(settings_dict: dict, dbname: str) -> dict:
-    dsn = {"dbname": dbname, "user": settings_dict.get("USER") or None}
-    if settings_dict.get("HOST"):
-        dsn["host"] = settings_dict["HOST"]
-    if settings_dict.get("PORT"):
-        dsn["port"] = str(settings_dict["PORT"])
-    if settings_dict.get("PASSWORD"):
-        dsn["password"] = settings_dict["PASSWORD"]
-    return {k: v for k, v in dsn.items() if v is not None}
-
-
-@contextmanager
-def bench_database():
-    """Point Django at a fresh ``<name>_bench`` database, migrated; drop it afterwards."""
-    import psycopg
-    from django.core.management import call_command
-    from django.db import connections
-
-    conn = connections["default"]
-    original = conn.settings_dict["NAME"]
-    bench_name = f"{original}_bench"
-    admin = _admin_dsn(conn.settings_dict, "postgres")
-
-    def run(sql):
-        with psycopg.connect(**admin, autocommit=True) as pg:
-            pg.execute(sql)
-
-    conn.close()
-    run(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
-    run(f'CREATE DATABASE "{bench_name}"')
-    conn.settings_dict["NAME"] = bench_name
-    try:
-        print(f"migrating {bench_name} …", flush=True)
-        call_command("migrate", verbosity=0)
-        yield bench_name
-    finally:
-        conn.close()
-        conn.settings_dict["NAME"] = original
-        run(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
 
 
 def make_orders(count: int):

@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from bench.benchdb import bench_database
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -35,44 +37,6 @@ def _setup_django():
 
     if not apps.ready:
         django.setup()
-
-
-@contextmanager
-def bench_database(suffix: str):
-    """Create ``<db>_<suffix>``, point Django at it and migrate; drop it afterwards."""
-    import psycopg
-    from django.conf import settings
-    from django.core.management import call_command
-    from django.db import connections
-
-    db = settings.DATABASES["default"]
-    original = db["NAME"]
-    name = f"{original}_{suffix}"
-    params = {
-        "host": db.get("HOST") or None,
-        "port": db.get("PORT") or None,
-        "user": db.get("USER") or None,
-        "password": db.get("PASSWORD") or None,
-        "dbname": "postgres",
-        "autocommit": True,
-    }
-    params = {k: v for k, v in params.items() if v is not None}
-
-    def admin(sql):
-        with psycopg.connect(**params) as conn:
-            conn.execute(sql)
-
-    connections.close_all()
-    admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin(f'CREATE DATABASE "{name}"')
-    db["NAME"] = name
-    try:
-        call_command("migrate", verbosity=0, interactive=False)
-        yield name
-    finally:
-        connections.close_all()
-        db["NAME"] = original
-        admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port() -> int:
