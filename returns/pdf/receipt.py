@@ -17,10 +17,9 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from orders.pdf.common import register_fonts
 from returns import selectors
 from returns.models import ReturnOrder
-
-from .fonts import register_cjk_font
 
 
 def _when(value) -> str:
@@ -36,7 +35,7 @@ def _num(value: Decimal) -> str:
 
 def render_return_receipt(return_order: ReturnOrder) -> bytes:
     """The receipt as PDF bytes, in the active language, with the CJK font embedded."""
-    font = register_cjk_font()
+    font = register_fonts()  # the project's embedded CJK font (orders/pdf/fonts/)
     ro = selectors.return_orders().get(pk=return_order.pk)
     items = selectors.receivable_items(ro)
 

@@ -8,7 +8,6 @@ from django.utils import translation
 from pypdf import PdfReader
 
 from returns.models import ReturnOrder
-from returns.pdf.fonts import cjk_font_path
 from returns.pdf.receipt import render_return_receipt
 from returns.services import approve_return, create_return, receive_return
 
@@ -70,19 +69,6 @@ def test_the_return_receipt_embeds_its_cjk_font(received):
         if descriptor is not None:
             embedded.append("/FontFile2" in descriptor.get_object())
     assert embedded and all(embedded)
-
-
-def test_the_receipt_font_is_found_in_the_orders_fonts_folder_first(settings, tmp_path):
-    folder = tmp_path / "orders" / "pdf" / "fonts"
-    folder.mkdir(parents=True)
-    (folder / "NotoSansSC.ttf").write_bytes(b"")
-    settings.BASE_DIR = tmp_path
-    assert cjk_font_path() == folder / "NotoSansSC.ttf"
-
-
-def test_without_a_project_font_the_system_font_serves(settings, tmp_path):
-    settings.BASE_DIR = tmp_path
-    assert cjk_font_path().name == "wqy-microhei.ttc"
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
