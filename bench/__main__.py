@@ -14,9 +14,17 @@ import time
 from pathlib import Path
 
 
+# Helpers of the benchmarks, not benchmarks themselves.
+HELPERS = {"benchdb"}
+
+
 def modules() -> list[str]:
     here = Path(__file__).parent
-    return sorted(m.name for m in pkgutil.iter_modules([str(here)]) if not m.name.startswith("_"))
+    return sorted(
+        m.name
+        for m in pkgutil.iter_modules([str(here)])
+        if not m.name.startswith("_") and m.name not in HELPERS
+    )
 
 
 def main(argv: list[str]) -> int:
