@@ -13,7 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-
 # Helpers of the benchmarks, not benchmarks themselves.
 HELPERS = {"benchdb"}
 
