@@ -3,7 +3,8 @@
 Scheduled by the data migration ``0004_schedules``:
 - ``sync_all_shops`` every 15 minutes: orders and refunds of every enabled API shop;
 - ``drain_outbox`` every minute: queue changed stock, send due shipments and stock;
-- ``full_stock_push`` daily at 03:30 Asia/Shanghai, after the offline ERP's 03:00 full sync.
+- ``full_stock_push`` right after a full snapshot from the offline ERP is applied (queued by
+  erpbridge), and daily at 03:30 Asia/Shanghai as a safety net should that snapshot not come.
 Each is safe when two workers run it at once (advisory locks for pulls, SKIP LOCKED claims
 for the outbox).
 """

@@ -379,7 +379,17 @@ def apply_stock_message(
             log=log,
             applied_by=actor,
         )
+        if full:
+            # design.md: every mapped SKU is pushed to the platforms after the full sync.
+            transaction.on_commit(queue_full_stock_push)
     return answer
+
+
+def queue_full_stock_push() -> None:
+    """Queue the full push of every mapped SKU (channels) for the task cluster."""
+    from django_q.tasks import async_task
+
+    async_task("channels.tasks.full_stock_push", task_name="full stock push after ERP snapshot")
 
 
 def accept_refused_snapshot(*, log: MessageLog, actor) -> dict:

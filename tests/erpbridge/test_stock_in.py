@@ -373,3 +373,19 @@ def test_error_messages_are_chinese_by_default_and_english_on_request(api):
     ]["message"]
     assert chinese == "请求内容必须是JSON对象"
     assert english == "the body must be a JSON object"
+
+
+def test_a_full_snapshot_queues_a_full_push_to_the_platforms(
+    api, make_product, stock_in, django_capture_on_commit_callbacks
+):
+    from django_q.models import OrmQ
+
+    stock_in(make_product(code="A"), 5)
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("stock/incremental", message("I1", [("A", "4")]))
+    assert not OrmQ.objects.exists()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("stock/full", message("F1", [("A", "4")]))
+
+    assert [q.task["func"] for q in OrmQ.objects.all()] == ["channels.tasks.full_stock_push"]
