@@ -47,9 +47,13 @@ format:
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Rebuild the translation catalogues (needs GNU gettext); the compiled .mo files are committed.
-messages:
-	@for d in . channels inventory orders returns erpbridge; do \
-		(cd $$d && ../$(PY) ../manage.py makemessages -l zh_Hans -l en --ignore '.venv/*' --ignore 'var/*' >/dev/null 2>&1 || true); \
+# Rebuild the zh_Hans translation catalogues (needs GNU gettext); the compiled .mo files are
+# committed. Each app keeps its own catalogue; the top-level locale/ holds templates/ and config/.
+APPS := channels inventory orders returns erpbridge
+messages: venv
+	@for app in $(APPS); do \
+		(cd $$app && $(CURDIR)/$(PY) $(CURDIR)/manage.py makemessages -l zh_Hans) || exit 1; \
 	done
+	$(PY) manage.py makemessages -l zh_Hans --ignore '.venv/*' --ignore 'var/*' \
+		--ignore 'tests/*' --ignore 'bench/*' $(foreach app,$(APPS),--ignore '$(app)/*')
 	$(PY) manage.py compilemessages --ignore '.venv/*' --ignore 'var/*'
