@@ -39,7 +39,7 @@ test: venv browser-deps
 bench: setup
 	$(PY) -m bench
 
-lint:
+lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
