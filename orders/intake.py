@@ -369,6 +369,7 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
         stock.reserve_many(
             [(f"order:{oid}", list(need.items())) for oid, need in needs.items() if need],
             warehouse_id=stock.main_warehouse_id(),
+            new_documents=True,  # the order ids were drawn from the sequence just now
         )
     )
     for row in order_rows:
