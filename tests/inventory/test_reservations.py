@@ -91,3 +91,37 @@ def test_a_rolled_back_warehouse_change_leaves_no_wrong_id_behind(main_warehouse
         raise Undo
 
     assert services.main_warehouse_id() == original_id
+
+
+def test_bulk_reservation_of_new_documents_reserves_each_in_turn_or_nothing(
+    main_warehouse, make_product
+):
+    a = make_product()
+    services.adjust(warehouse_id=main_warehouse.id, product_id=a.id, quantity=5, actor=None)
+
+    short = services.reserve_many(
+        [("order:1", [(a.id, Decimal("3"))]), ("order:2", [(a.id, Decimal("3"))])],
+        new_documents=True,
+    )
+
+    assert short == ["order:2"]
+    assert services.reserved_for("order:1") == {(main_warehouse.id, a.id): Decimal("3")}
+    assert services.reserved_for("order:2") == {}
+    assert level(main_warehouse, a).reserved == 3
+    assert reservation_mismatches() == []
+
+
+def test_bulk_reservation_for_new_documents_refuses_one_that_already_holds_stock(
+    main_warehouse, make_product
+):
+    from django.db import IntegrityError
+
+    a = make_product()
+    services.adjust(warehouse_id=main_warehouse.id, product_id=a.id, quantity=5, actor=None)
+    services.reserve(document="order:1", items=[(a.id, Decimal("1"))])
+
+    with pytest.raises(IntegrityError):
+        services.reserve_many([("order:1", [(a.id, Decimal("2"))])], new_documents=True)
+
+    assert services.reserved_for("order:1") == {(main_warehouse.id, a.id): Decimal("1")}
+    assert level(main_warehouse, a).reserved == 1
