@@ -13,12 +13,15 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
-# ``{touched}`` selects the mappings to recompute. The figures are written in two parts, so
-# that a row whose figure is unchanged is neither written nor locked (an ON CONFLICT upsert
-# locks every conflicting row, and takes a speculative insertion per row): the rows that exist
-# are updated through one hash join, only where the figure differs; the missing ones are
-# inserted (ON CONFLICT covers a row another transaction inserts meanwhile). Both parts read the
-# same snapshot, so a mapping is in exactly one of them.
+# ``{touched}`` selects the mappings to recompute. A figure that did not change is neither
+# written nor locked (an ON CONFLICT upsert would lock every conflicting row, and take a
+# speculative insertion per row): the rows that exist are updated through one join, only where
+# the figure differs, and the statement also returns the figures of the mappings that have no
+# row yet; those are inserted by a second statement (``_INSERT``).
+#
+# Inserting in this statement would mean reading channels_sellablequantity (which mappings lack
+# a row) while writing it, and when its statistics say it is empty PostgreSQL rescans it for
+# each row inserted: quadratic on a first computation.
 _SQL = """
 WITH calc AS (
     SELECT c.mapping_id,
@@ -36,18 +39,25 @@ WITH calc AS (
     FROM calc
     WHERE sq.mapping_id = calc.mapping_id AND sq.quantity IS DISTINCT FROM calc.qty
     RETURNING sq.mapping_id
-), inserted AS (
-    INSERT INTO channels_sellablequantity AS sq (mapping_id, quantity, computed_at)
-    SELECT calc.mapping_id, calc.qty, now() FROM calc
-    WHERE NOT EXISTS (
-        SELECT 1 FROM channels_sellablequantity e WHERE e.mapping_id = calc.mapping_id
-    )
-    ON CONFLICT (mapping_id) DO UPDATE
-       SET quantity = EXCLUDED.quantity, computed_at = EXCLUDED.computed_at
-       WHERE sq.quantity IS DISTINCT FROM EXCLUDED.quantity
-    RETURNING sq.mapping_id
 )
-SELECT mapping_id FROM updated UNION ALL SELECT mapping_id FROM inserted
+SELECT mapping_id, NULL::integer FROM updated  -- changed, written
+UNION ALL
+SELECT calc.mapping_id, calc.qty FROM calc  -- no row yet: to insert
+WHERE NOT EXISTS (
+    SELECT 1 FROM channels_sellablequantity e WHERE e.mapping_id = calc.mapping_id
+)
+"""
+
+# The figures of mappings that had no row. ON CONFLICT: another transaction may have inserted
+# the row meanwhile; the figure computed here then replaces it (as an update would).
+_INSERT = """
+INSERT INTO channels_sellablequantity AS sq (mapping_id, quantity, computed_at)
+SELECT v.mapping_id, v.qty, now()
+FROM unnest(%s::bigint[], %s::integer[]) AS v(mapping_id, qty)
+ON CONFLICT (mapping_id) DO UPDATE
+   SET quantity = EXCLUDED.quantity, computed_at = EXCLUDED.computed_at
+   WHERE sq.quantity IS DISTINCT FROM EXCLUDED.quantity
+RETURNING sq.mapping_id
 """
 
 # The mappings that use any of the given products. The ids are joined (unnest), not compared
@@ -78,10 +88,18 @@ def recompute_sellable(product_ids: Iterable[int] | None = None) -> list[int]:
         # A text array literal: adapting 100,000 Python ints one by one is slow.
         params["products"] = _int_array(wanted)
         touched = _TOUCHED
-    # One statement: atomic on its own, or part of the caller's transaction.
-    with connection.cursor() as cur:
+    with transaction.atomic(), connection.cursor() as cur:
         cur.execute(_SQL.format(touched=touched), params)
-        return [row[0] for row in cur.fetchall()]
+        rows = cur.fetchall()
+        changed = [mapping_id for mapping_id, qty in rows if qty is None]
+        missing = [(mapping_id, qty) for mapping_id, qty in rows if qty is not None]
+        if missing:
+            cur.execute(
+                _INSERT,
+                [_int_array(m for m, _ in missing), _int_array(q for _, q in missing)],
+            )
+            changed.extend(row[0] for row in cur.fetchall())
+        return changed
 
 
 def recompute_dirty() -> list[int]:
