@@ -7,6 +7,7 @@ import pytest
 
 from channels.models import SellableQuantity, SkuComponent, SkuMapping
 from channels.outbox import queue_stock_pushes
+from inventory import sellable as sellable_module
 from inventory import services
 from inventory.models import SellableDirty
 from inventory.sellable import recompute_sellable
@@ -145,3 +146,39 @@ def test_a_large_set_of_products_gives_the_same_figures_as_one_product_at_a_time
     assert sorted(changed) == sorted(m.id for m in mappings)
     assert {m.id: sellable(m) for m in mappings} == one_at_a_time
     assert recompute_sellable(None) == []  # the whole-table path agrees
+
+
+def test_a_set_holding_every_mapped_product_takes_the_whole_table_path_with_the_same_result(
+    make_shop, make_product, main_warehouse, monkeypatch
+):
+    monkeypatch.setattr(sellable_module, "WHOLE_TABLE_CHECK_FROM", 1)
+    shop = make_shop("TM01", stock_ratio=D("0.5"))
+    tea, cup, spare = make_product(), make_product(), make_product()
+    stock(main_warehouse, tea, 9)
+    stock(main_warehouse, cup, 4)
+    bundle = mapping(shop, "SET", (tea, "1"), (cup, "1"))
+    tea_only = mapping(shop, "TEA", (tea, "3"))
+
+    changed = recompute_sellable([tea.id, cup.id, spare.id])  # covers every mapped product
+
+    assert sorted(changed) == sorted([bundle.id, tea_only.id])
+    assert (sellable(bundle), sellable(tea_only)) == (2, 1)
+
+
+def test_a_large_set_missing_a_mapped_product_leaves_that_products_mappings_alone(
+    make_shop, make_product, main_warehouse, monkeypatch
+):
+    monkeypatch.setattr(sellable_module, "WHOLE_TABLE_CHECK_FROM", 1)
+    shop = make_shop("TM01")
+    tea, cup = make_product(), make_product()
+    stock(main_warehouse, tea, 5)
+    stock(main_warehouse, cup, 5)
+    tea_only = mapping(shop, "TEA", (tea, "1"))
+    cup_only = mapping(shop, "CUP", (cup, "1"))
+    recompute_sellable([tea.id, cup.id])
+    SellableQuantity.objects.filter(mapping=cup_only).update(quantity=99)  # stale on purpose
+
+    stock(main_warehouse, tea, 1)
+    assert recompute_sellable([tea.id]) == [tea_only.id]
+
+    assert (sellable(tea_only), sellable(cup_only)) == (6, 99)
