@@ -13,27 +13,72 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 
+# ``{touched}`` selects the mappings to recompute. A figure that did not change is neither
+# written nor locked (an ON CONFLICT upsert would lock every conflicting row, and take a
+# speculative insertion per row): the rows that exist are updated through one join, only where
+# the figure differs, and the statement also returns the figures of the mappings that have no
+# row yet; those are inserted by a second statement (``_INSERT``).
+#
+# Inserting in this statement would mean reading channels_sellablequantity (which mappings lack
+# a row) while writing it, and when its statistics say it is empty PostgreSQL rescans it for
+# each row inserted: quadratic on a first computation.
 _SQL = """
-WITH touched AS (
-    SELECT DISTINCT mapping_id FROM channels_skucomponent WHERE {where}
-), calc AS (
+WITH calc AS (
     SELECT c.mapping_id,
            FLOOR(MIN(GREATEST(0, COALESCE(sl.on_hand - sl.reserved, 0) - s.safety_stock)
                      * s.stock_ratio / c.quantity))::integer AS qty
-    FROM touched t
-    JOIN channels_skucomponent c ON c.mapping_id = t.mapping_id
+    FROM channels_skucomponent c
     JOIN channels_skumapping m ON m.id = c.mapping_id
     JOIN channels_shop s ON s.id = m.shop_id
     LEFT JOIN inventory_stocklevel sl
            ON sl.product_id = c.product_id AND sl.warehouse_id = %(main)s
+    {touched}
     GROUP BY c.mapping_id
+), updated AS (
+    UPDATE channels_sellablequantity AS sq SET quantity = calc.qty, computed_at = now()
+    FROM calc
+    WHERE sq.mapping_id = calc.mapping_id AND sq.quantity IS DISTINCT FROM calc.qty
+    RETURNING sq.mapping_id
 )
+SELECT mapping_id, NULL::integer FROM updated  -- changed, written
+UNION ALL
+SELECT calc.mapping_id, calc.qty FROM calc  -- no row yet: to insert
+WHERE NOT EXISTS (
+    SELECT 1 FROM channels_sellablequantity e WHERE e.mapping_id = calc.mapping_id
+)
+"""
+
+# The figures of mappings that had no row. ON CONFLICT: another transaction may have inserted
+# the row meanwhile; the figure computed here then replaces it (as an update would).
+_INSERT = """
 INSERT INTO channels_sellablequantity AS sq (mapping_id, quantity, computed_at)
-SELECT mapping_id, qty, now() FROM calc
+SELECT v.mapping_id, v.qty, now()
+FROM unnest(%s::bigint[], %s::integer[]) AS v(mapping_id, qty)
 ON CONFLICT (mapping_id) DO UPDATE
    SET quantity = EXCLUDED.quantity, computed_at = EXCLUDED.computed_at
    WHERE sq.quantity IS DISTINCT FROM EXCLUDED.quantity
-RETURNING mapping_id
+RETURNING sq.mapping_id
+"""
+
+# The mappings that use any of the given products. The ids are joined (unnest), not compared
+# with ``= ANY(array)``: for a large set PostgreSQL can then hash them instead of probing the
+# index once per id, and for a small one it still walks the product index.
+_TOUCHED = """
+    WHERE c.mapping_id IN (
+        SELECT t.mapping_id FROM channels_skucomponent t
+        JOIN unnest(%(products)s::bigint[]) AS p(id) ON t.product_id = p.id
+    )
+"""
+
+# Whether the given products include every product used by a mapping (one scan of the
+# components, hashed against the ids); asked only for sets of at least this many products.
+WHOLE_TABLE_CHECK_FROM = 10_000
+_COVERS_ALL = """
+SELECT NOT EXISTS (
+    SELECT 1 FROM channels_skucomponent c
+    LEFT JOIN unnest(%(products)s::bigint[]) AS p(id) ON p.id = c.product_id
+    WHERE p.id IS NULL
+)
 """
 
 
@@ -42,20 +87,37 @@ def recompute_sellable(product_ids: Iterable[int] | None = None) -> list[int]:
 
     Returns the ids of the mappings whose sellable quantity changed.
     """
-    from .services import main_warehouse_id
+    from .services import _int_array, main_warehouse_id
 
     params: dict = {"main": main_warehouse_id()}
     if product_ids is None:
-        where = "TRUE"
+        touched = ""
     else:
-        params["products"] = sorted({int(p) for p in product_ids})
-        if not params["products"]:
+        wanted = sorted({int(p) for p in product_ids})
+        if not wanted:
             return []
-        where = "product_id = ANY(%(products)s)"
-    # One statement: atomic on its own, or part of the caller's transaction.
-    with connection.cursor() as cur:
-        cur.execute(_SQL.format(where=where), params)
-        return [row[0] for row in cur.fetchall()]
+        # A text array literal: adapting 100,000 Python ints one by one is slow.
+        params["products"] = _int_array(wanted)
+        touched = _TOUCHED
+    with transaction.atomic(), connection.cursor() as cur:
+        if touched and len(wanted) >= WHOLE_TABLE_CHECK_FROM:
+            # A large set (a full ERP snapshot) often holds every product used by a mapping:
+            # then the mappings concerned are all of them, and the whole-table statement,
+            # without the filter, gives the same result faster.
+            cur.execute(_COVERS_ALL, params)
+            if cur.fetchone()[0]:
+                touched = ""
+        cur.execute(_SQL.format(touched=touched), params)
+        rows = cur.fetchall()
+        changed = [mapping_id for mapping_id, qty in rows if qty is None]
+        missing = [(mapping_id, qty) for mapping_id, qty in rows if qty is not None]
+        if missing:
+            cur.execute(
+                _INSERT,
+                [_int_array(m for m, _ in missing), _int_array(q for _, q in missing)],
+            )
+            changed.extend(row[0] for row in cur.fetchall())
+        return changed
 
 
 def recompute_dirty() -> list[int]:
