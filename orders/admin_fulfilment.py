@@ -324,10 +324,10 @@ class WaveFilterForm(forms.Form):
     note = forms.CharField(required=False, max_length=255, label=gettext_lazy("note"))
 
 
-class WaveOrderInline(admin.TabularInline):
-    model = WaveOrder
-    fields = ["position", "order", "status", "tracking_no"]
-    readonly_fields = fields
+class _OrderRowInline(admin.TabularInline):
+    """Read-only rows of orders inside a wave or a handover batch, with each order's state."""
+
+    parent_view_permission = ""  # whoever may see the parent sees its rows
     extra = 0
     can_delete = False
 
@@ -340,11 +340,17 @@ class WaveOrderInline(admin.TabularInline):
         return obj.order.tracking_no
 
     def has_view_permission(self, request, obj=None):
-        # The rows are part of their parent: whoever may see it sees them.
-        return request.user.has_perm("orders.view_wave")
+        return request.user.has_perm(self.parent_view_permission)
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class WaveOrderInline(_OrderRowInline):
+    model = WaveOrder
+    fields = ["position", "order", "status", "tracking_no"]
+    readonly_fields = fields
+    parent_view_permission = "orders.view_wave"
 
 
 @admin.register(Wave)
@@ -493,27 +499,11 @@ class HandoverForm(forms.Form):
     )
 
 
-class HandoverItemInline(admin.TabularInline):
+class HandoverItemInline(_OrderRowInline):
     model = HandoverItem
     fields = ["order", "status", "tracking_no"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    @admin.display(description=gettext_lazy("status"))
-    def status(self, obj):
-        return obj.order.get_status_display()
-
-    @admin.display(description=gettext_lazy("tracking no."))
-    def tracking_no(self, obj):
-        return obj.order.tracking_no
-
-    def has_view_permission(self, request, obj=None):
-        # The rows are part of their parent: whoever may see it sees them.
-        return request.user.has_perm("orders.view_handoverbatch")
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    parent_view_permission = "orders.view_handoverbatch"
 
 
 @admin.register(HandoverBatch)
