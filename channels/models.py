@@ -2,14 +2,13 @@
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from inventory.models import QTY
+from inventory.models import QTY, actor_field
 
 
 class Platform(models.Model):
@@ -189,14 +188,7 @@ class OutboxMessage(models.Model):
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
     parked_at = models.DateTimeField(_("parked at"), null=True, blank=True)
-    retried_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("retried by"),
-    )
+    retried_by = actor_field(_("retried by"))
     retried_at = models.DateTimeField(_("retried at"), null=True, blank=True)
 
     class Meta:

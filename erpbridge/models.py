@@ -1,13 +1,12 @@
 """The offline ERP's side of tongcang: its clients, the message log, stock messages applied,
 the last ERP quantity per product, and the retail batches (records handed over exactly once)."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inventory.models import QTY
+from inventory.models import QTY, actor_field
 
 
 class ErpClient(models.Model):
@@ -24,23 +23,9 @@ class ErpClient(models.Model):
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = actor_field(_("created by"))
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True)
-    disabled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("disabled by"),
-    )
+    disabled_by = actor_field(_("disabled by"))
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
 
     class Meta:
@@ -124,14 +109,7 @@ class MessageLog(models.Model):
     response_body = models.TextField(_("response body"), blank=True)
     received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)
-    accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("accepted by"),
-    )
+    accepted_by = actor_field(_("accepted by"))
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
 
     class Meta:
@@ -168,14 +146,7 @@ class StockMessage(models.Model):
         verbose_name=_("message log"),
     )
     applied_at = models.DateTimeField(_("applied at"), auto_now_add=True)
-    applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("accepted by"),
-    )
+    applied_by = actor_field(_("accepted by"))
 
     class Meta:
         verbose_name = _("applied stock message")

@@ -17,6 +17,19 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.0000")
 
 
+def actor_field(verbose_name) -> models.ForeignKey:
+    """The user who did something to a row (created, printed, shipped it…); None for the
+    system. Every "who" column of every app is this field."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=verbose_name,
+    )
+
+
 class Product(models.Model):
     code = models.CharField(_("product code"), max_length=64, unique=True)
     name = models.CharField(_("product name"), max_length=200)

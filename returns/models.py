@@ -1,12 +1,11 @@
 """After-sales orders (售后单): what comes back from a shipped order, and where it went."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from inventory.models import MONEY, QTY
+from inventory.models import MONEY, QTY, actor_field
 
 
 class ReturnOrder(models.Model):
@@ -40,23 +39,9 @@ class ReturnOrder(models.Model):
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     refund_amount = models.DecimalField(_("refund amount"), **MONEY, default=0)
     return_tracking_no = models.CharField(_("return tracking no."), max_length=64, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = actor_field(_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("reviewed by"),
-    )
+    reviewed_by = actor_field(_("reviewed by"))
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     reject_reason = models.CharField(_("reason for rejection"), max_length=255, blank=True)
     received_at = models.DateTimeField(_("received at"), null=True, blank=True, db_index=True)
@@ -129,14 +114,7 @@ class ReturnReceipt(models.Model):
         "inventory.Warehouse", on_delete=models.PROTECT, verbose_name=_("warehouse")
     )
     quantity = models.DecimalField(_("quantity"), **QTY)
-    received_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("received by"),
-    )
+    received_by = actor_field(_("received by"))
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
@@ -166,14 +144,7 @@ class ReturnEvent(models.Model):
     message = models.CharField(_("note"), max_length=500, blank=True)
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("actor"),
-    )
+    actor = actor_field(_("actor"))
     actor_label = models.CharField(_("actor label"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
 

@@ -1,10 +1,11 @@
 """Carriers, tracking numbers, waves, prints and shipments (the warehouse's side of an order)."""
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from inventory.models import actor_field
 
 __all__ = [
     "Carrier",
@@ -50,14 +51,7 @@ class TrackingNumberRange(models.Model):
     end = models.BigIntegerField(_("last number"))
     width = models.PositiveSmallIntegerField(_("digits"), default=0)
     next_value = models.BigIntegerField(_("next number"))
-    imported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("imported by"),
-    )
+    imported_by = actor_field(_("imported by"))
     imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
     source = models.CharField(_("source file"), max_length=255, blank=True)
 
@@ -105,23 +99,9 @@ class TrackingNumber(models.Model):
         related_name="tracking_numbers",
         verbose_name=_("order"),
     )
-    assigned_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("assigned by"),
-    )
+    assigned_by = actor_field(_("assigned by"))
     assigned_at = models.DateTimeField(_("assigned at"), auto_now_add=True)
-    voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("voided by"),
-    )
+    voided_by = actor_field(_("voided by"))
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     void_reason = models.CharField(_("void reason"), max_length=255, blank=True)
 
@@ -158,23 +138,9 @@ class Wave(models.Model):
         Carrier, on_delete=models.PROTECT, related_name="waves", verbose_name=_("carrier")
     )
     note = models.CharField(_("note"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = actor_field(_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    printed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("printed by"),
-    )
+    printed_by = actor_field(_("printed by"))
     printed_at = models.DateTimeField(_("printed at"), null=True, blank=True)
 
     class Meta:
@@ -235,14 +201,7 @@ class PrintRecord(models.Model):
     )
     reprint = models.BooleanField(_("reprint"), default=False)
     page_count = models.PositiveIntegerField(_("pages"), default=0)
-    printed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("printed by"),
-    )
+    printed_by = actor_field(_("printed by"))
     printed_at = models.DateTimeField(_("printed at"), auto_now_add=True)
 
     class Meta:
@@ -258,23 +217,9 @@ class HandoverBatch(models.Model):
     carrier = models.ForeignKey(
         Carrier, on_delete=models.PROTECT, related_name="handovers", verbose_name=_("carrier")
     )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = actor_field(_("created by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    shipped_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("shipped by"),
-    )
+    shipped_by = actor_field(_("shipped by"))
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
 
     class Meta:

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from inventory.models import MONEY, QTY
+from inventory.models import MONEY, QTY, actor_field
 
 __all__ = [
     "Order",
@@ -234,23 +234,9 @@ class OrderHold(models.Model):
     )
     reason = models.CharField(_("hold reason"), max_length=32, choices=HoldReason.choices)
     note = models.CharField(_("note"), max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("held by"),
-    )
+    created_by = actor_field(_("held by"))
     created_at = models.DateTimeField(_("held at"), auto_now_add=True)
-    released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("released by"),
-    )
+    released_by = actor_field(_("released by"))
     released_at = models.DateTimeField(_("released at"), null=True, blank=True)
     release_note = models.CharField(_("release note"), max_length=255, blank=True)
 
