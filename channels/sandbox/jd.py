@@ -21,7 +21,12 @@ JD_STATE = {
     "WAIT_BUYER_CONFIRM_GOODS": "WAIT_GOODS_RECEIVE_CONFIRM",
     "TRADE_FINISHED": "FINISHED_L",
     "TRADE_CLOSED": "TRADE_CANCELED",
+    "PAID_FORBID_CONSIGN": "POP_ORDER_PAUSE",  # POP business paused: shipping forbidden
 }
+# Gateway errors as JOS numbers them.
+CALL_LIMIT, BAD_TIMESTAMP, BAD_SIGN, BAD_METHOD = "2", "8", "12", "15"
+NO_TOKEN, BAD_TOKEN, NO_APP_KEY, BAD_APP_KEY = "18", "19", "20", "21"
+TIMESTAMP_TOLERANCE = timedelta(minutes=6)
 
 
 def expected_sign(params: dict, secret: str) -> str:
@@ -43,7 +48,7 @@ def ok(method: str, payload: dict):
 
 
 RATE_LIMITED = {
-    "error_response": {"code": "90", "en_desc": "Api call limited", "zh_desc": "API调用次数超限"}
+    "error_response": {"code": CALL_LIMIT, "en_desc": "Api call limited", "zh_desc": "调用次数超限"}
 }
 
 
@@ -52,18 +57,22 @@ def handle(state: SandboxState, params: dict):
 
     app = state.apps["jd"]
     method = params.get("method", "")
-    if params.get("app_key") != app["app_key"]:
-        return error("18", "Invalid app_key", "app_key无效")
+    if not params.get("app_key"):
+        return error(NO_APP_KEY, "Missing app_key", "缺少app_key参数")
+    if params["app_key"] != app["app_key"]:
+        return error(BAD_APP_KEY, "Invalid app_key", "无效的app_key")
     try:
         ts = parse(params.get("timestamp", ""))
     except ValueError:
-        return error("67", "Invalid timestamp", "时间戳格式错误")
-    if abs(datetime.now(UTC) - ts) > timedelta(minutes=10):
-        return error("67", "Invalid timestamp", "时间戳超出允许范围")
+        return error(BAD_TIMESTAMP, "Invalid timestamp", "时间戳格式错误")
+    if abs(datetime.now(UTC) - ts) > TIMESTAMP_TOLERANCE:
+        return error(BAD_TIMESTAMP, "Invalid timestamp", "时间戳与服务器时间相差超过6分钟")
     if not hmac.compare_digest(expected_sign(params, app["secret"]), params.get("sign", "")):
-        return error("19", "Invalid signature", "签名无效")
-    if params.get("access_token") != app["access_token"]:
-        return error("19", "Invalid access_token", "access_token无效")
+        return error(BAD_SIGN, "Invalid signature", "签名无效")
+    if not params.get("access_token"):
+        return error(NO_TOKEN, "Missing access_token", "缺少access_token参数")
+    if params["access_token"] != app["access_token"]:
+        return error(BAD_TOKEN, "Invalid access_token", "无效的access_token")
     try:
         args = json.loads(params.get("360buy_param_json") or "{}")
     except ValueError:
@@ -75,7 +84,7 @@ def handle(state: SandboxState, params: dict):
         return reply
     handler = METHODS.get(method)
     if handler is None:
-        return error("20", "Invalid method", "方法不存在")
+        return error(BAD_METHOD, "Invalid method", "无效的方法名")
     result = handler(state, method, args, fault)
     if fault is not None and fault.kind == "timeout_after":
         return result, fault.delay
@@ -135,6 +144,8 @@ def order_search(state, method, args, fault):
         return error("66", "Invalid start_date/end_date", "开始或结束时间格式错误")
     if end - start > timedelta(days=30):
         return error("66", "Window too long", "查询时间跨度不能超过30天")
+    if not args.get("optional_fields"):
+        return error("66", "Missing optional_fields", "optional_fields为必填参数")
     page = max(1, int(args.get("page", 1)))
     size = min(100, max(1, int(args.get("page_size", 50))))
     found = state.orders_modified_between("jd", start, end)
@@ -155,7 +166,11 @@ def order_search(state, method, args, fault):
     )
 
 
-REFUND_STATUS = {"WAIT_SELLER_AGREE": 0, "SUCCESS": 1, "CLOSED": 2}
+# 0 not reviewed, 1 approved, 2 refused, 3 JD finance approved (the money goes back), 4 JD
+# finance refused, 5 approved by hand, 6 intercepted and refunded, 7/8 JD logistics
+# interception succeeded / failed, 9 force-closed and refunded. A refund may carry its own
+# ``jd_status`` (tests); otherwise the neutral state is rendered.
+REFUND_STATUS = {"WAIT_SELLER_AGREE": 0, "SUCCESS": 3, "CLOSED": 2, "SELLER_REFUSE_BUYER": 2}
 
 
 def refund_query(state, method, args, fault):
@@ -169,7 +184,7 @@ def refund_query(state, method, args, fault):
         {
             "id": r["refund_id"],
             "orderId": r["tid"],
-            "status": REFUND_STATUS.get(r["status"], 0),
+            "status": r.get("jd_status", REFUND_STATUS.get(r["status"], 0)),
             "applyRefundSum": int(r["refund_fee"] * 100),  # fen
             "applyTime": fmt(r["created"]),
             "checkTime": fmt(r["modified"]),
@@ -187,10 +202,15 @@ def refund_query(state, method, args, fault):
 def order_shipment(state, method, args, fault):
     problem = state.ship(
         "jd",
-        tid=str(args.get("order_id", "")),
-        tracking_no=str(args.get("waybill", "")),
+        tid=str(args.get("orderId", "")),
+        tracking_no=str(args.get("logiNo", "")),
         carrier=str(args.get("logiCoprId", "")),
     )
+    if problem == "forbidden":
+        return ok(
+            method,
+            {"sopjosshipment_result": {"success": False, "chineseErrCode": "订单已暂停，不能出库"}},
+        )
     if problem == "closed":
         return ok(
             method,
@@ -209,8 +229,15 @@ def order_shipment(state, method, args, fault):
 
 
 def sku_search(state, method, args, fault):
-    outer = args.get("outerId", "")
-    rows = [{"skuId": sku_id(outer), "outerId": outer}] if outer in state.catalogue_of("jd") else []
+    """Filters by ``outId`` (a list of outer codes). Like JD, an unknown filter (``outerId``) is
+    ignored: every SKU of the shop comes back."""
+    catalogue = sorted(state.catalogue_of("jd"))
+    wanted = args.get("outId")
+    if wanted is not None:
+        if not isinstance(wanted, list):
+            return error("66", "outId must be a list", "outId必须为数组")
+        catalogue = [s for s in catalogue if s in set(map(str, wanted))]
+    rows = [{"skuId": sku_id(s), "outerId": s} for s in catalogue]
     return ok(method, {"page": {"data": rows, "totalItem": len(rows)}})
 
 

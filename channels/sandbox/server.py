@@ -152,6 +152,18 @@ class Handler(BaseHTTPRequestHandler):
         if action == "close":
             st.close_order(data["platform"], data["tid"])
             return Reply({"ok": True})
+        if action == "refund_status":
+            with st.lock:
+                refund = st.refunds[data["platform"]][data["refund_id"]]
+                refund.update({k: v for k, v in data.items() if k in ("status", "jd_status")})
+                st.touch(refund, None)
+            return Reply({"ok": True})
+        if action == "pause":
+            at = datetime.fromisoformat(data["at"]) if data.get("at") else None
+            st.pause_order(
+                data["platform"], data["tid"], paused=bool(data.get("paused", True)), at=at
+            )
+            return Reply({"ok": True})
         if action == "order":
             order = st.orders[data["platform"]].get(data["tid"])
             return Reply({"order": order})

@@ -189,6 +189,7 @@ class SandboxState:
                 order = {
                     "tid": tid,
                     "status": "WAIT_SELLER_SEND_GOODS",
+                    "type": "fixed",  # 一口价: left out by the increment call without ``type``
                     "created": created,
                     "pay_time": created + timedelta(seconds=rng.randrange(5, 60)),
                     "modified": created + timedelta(seconds=rng.randrange(60, 90)),
@@ -253,6 +254,17 @@ class SandboxState:
                 ln["refund_status"] = "SUCCESS"
             self.touch(order, at)
 
+    def pause_order(self, platform: str, tid: str, *, paused: bool = True, at=None) -> None:
+        """Paid, but shipping forbidden (TOP PAID_FORBID_CONSIGN, JD POP_ORDER_PAUSE), or the
+        pause lifted again."""
+        with self.lock:
+            order = self.orders[platform][tid]
+            if paused and order["status"] == "WAIT_SELLER_SEND_GOODS":
+                order["status"] = "PAID_FORBID_CONSIGN"
+            elif not paused and order["status"] == "PAID_FORBID_CONSIGN":
+                order["status"] = "WAIT_SELLER_SEND_GOODS"
+            self.touch(order, at)
+
     # --- calls from connectors ------------------------------------------------------------
     def orders_modified_between(self, platform: str, start: datetime, end: datetime) -> list:
         with self.lock:
@@ -272,6 +284,8 @@ class SandboxState:
                 return "not_found"
             if order["status"] == "TRADE_CLOSED":
                 return "closed"
+            if order["status"] == "PAID_FORBID_CONSIGN":
+                return "forbidden"
             targets = [ln for ln in order["lines"] if not oids or ln["oid"] in oids]
             if oids and len(targets) != len(set(oids)):
                 return "not_found"

@@ -16,6 +16,9 @@ from .state import SandboxState, num_iid, sku_id
 GMT8 = timezone(timedelta(hours=8))
 TIME_FMT = "%Y-%m-%d %H:%M:%S"
 MAX_PAGE_SIZE = 100
+MAX_SKUS_PER_STOCK_CALL = 20
+# taobao.trades.sold.increment.get without ``type``: only these trade types.
+DEFAULT_TRADE_TYPES = {"guarantee_trade", "auto_delivery", "ec", "cod", "step"}
 
 
 def fmt(dt: datetime) -> str:
@@ -77,12 +80,14 @@ def handle(state: SandboxState, params: dict):
         return error(28, "Missing App Key")
     if params["app_key"] != app["app_key"]:
         return error(29, "Invalid App Key")
+    if not params.get("timestamp"):
+        return error(30, "Missing Timestamp")
     try:
-        ts = parse(params.get("timestamp", ""))
+        ts = parse(params["timestamp"])
     except ValueError:
-        return error(31, "Missing Timestamp")
+        return error(31, "Invalid Timestamp")
     if abs(datetime.now(UTC) - ts) > timedelta(minutes=10):
-        return error(32, "Invalid Timestamp")
+        return error(31, "Invalid Timestamp")
     sign_method = params.get("sign_method", "md5")
     want = expected_sign(params, app["secret"], sign_method)
     if not want or not hmac.compare_digest(want, params.get("sign", "")):
@@ -152,7 +157,7 @@ def trade_full(order: dict) -> dict:
     return {
         "tid": order["tid"],
         "status": order["status"],
-        "type": "fixed",
+        "type": order.get("type", "fixed"),
         "created": fmt(order["created"]),
         "pay_time": fmt(order["pay_time"]),
         "modified": fmt(order["modified"]),
@@ -184,7 +189,12 @@ def trades_sold_increment_get(state, params, fault):
             "start_modified and end_modified must be within one day",
         )
     page_no, page_size = _paging(params)
-    found = state.orders_modified_between(params["_seller"], start, end)
+    types = set(filter(None, params.get("type", "").split(","))) or DEFAULT_TRADE_TYPES
+    found = [
+        o
+        for o in state.orders_modified_between(params["_seller"], start, end)
+        if o.get("type", "fixed") in types
+    ]
     chunk = page_slice(found, page_no, page_size, fault)
     payload = {"trades": {"trade": [trade_summary(o) for o in chunk]}}
     if params.get("use_has_next") == "true":
@@ -236,6 +246,10 @@ def refunds_receive_get(state, params, fault):
 
 
 def logistics_offline_send(state, params, fault):
+    if fault is not None and fault.kind == "b150":
+        return error(
+            15, "Remote service error", "isv.logistics-offline-service-error:B150", "系统繁忙"
+        )
     oids = [s for s in params.get("sub_tid", "").split(",") if s]
     if params.get("is_split") == "1" and not oids:
         return error(40, "Missing Required Arguments", "isv.missing-parameter:sub_tid")
@@ -259,8 +273,15 @@ def logistics_offline_send(state, params, fault):
         return error(
             15,
             "Remote service error",
-            "isv.logistics-offline-service-error:B27",
-            "该订单已发货，请勿重复发货",
+            "isv.logistics-offline-service-error:B04",
+            "订单状态不对该物流订单已经发货或者已关闭，不能重复发货",
+        )
+    if problem == "forbidden":
+        return error(
+            15,
+            "Remote service error",
+            "isv.logistics-offline-service-error:PAID_FORBID_CONSIGN",
+            "订单已付款但禁止发货",
         )
     if problem:
         return error(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
@@ -286,7 +307,15 @@ def skus_quantity_update(state, params, fault):
         return error(41, "Invalid Arguments", "isv.invalid-parameter:type")
     by_sku = {sku_id(s): s for s in state.catalogue_of(params["_seller"])}
     quantities = {}
-    for pair in params.get("skuid_quantities", "").split(";"):
+    pairs = [p for p in params.get("skuid_quantities", "").split(";") if p]
+    if len(pairs) > MAX_SKUS_PER_STOCK_CALL:
+        return error(
+            41,
+            "Invalid Arguments",
+            "isv.invalid-parameter:skuid_quantities",
+            f"最多支持{MAX_SKUS_PER_STOCK_CALL}个SKU同时修改",
+        )
+    for pair in pairs:
         if not pair:
             continue
         sid, _, qty = pair.partition(":")

@@ -24,6 +24,8 @@ class HoldReason(models.TextChoices):
     ADDRESS_INCOMPLETE = "address_incomplete", _("address incomplete")
     REFUND_REQUESTED = "refund_requested", _("refund requested (intercepted)")
     MANUAL = "manual", _("manual hold")
+    # The platform forbids shipping for now (TOP PAID_FORBID_CONSIGN, JD POP_ORDER_PAUSE).
+    SHIP_FORBIDDEN = "ship_forbidden", _("platform forbids shipping")
 
 
 class Order(models.Model):
