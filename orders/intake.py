@@ -56,6 +56,8 @@ class NormalizedOrder:
     # but the platform forbids shipping for now (TOP PAID_FORBID_CONSIGN, JD POP_ORDER_PAUSE):
     # held until a later version of the order no longer says so; never cancelled.
     platform_change: str = ""
+    # The receiver's opaque id when the platform sends masked buyer details (密文订单).
+    receiver_oaid: str = ""
     raw: dict = field(default_factory=dict)
 
 
@@ -169,6 +171,7 @@ def _header(o: NormalizedOrder) -> dict:
         "city": o.city.strip()[:32],
         "district": o.district.strip()[:32],
         "address": o.address.strip()[:255],
+        "receiver_oaid": o.receiver_oaid.strip()[:128],
         "buyer_remark": o.buyer_remark.strip(),
         "seller_remark": o.seller_remark.strip(),
         "paid_at": o.paid_at,
@@ -178,11 +181,13 @@ def _header(o: NormalizedOrder) -> dict:
 
 
 def address_complete(values) -> bool:
-    get = values.get if isinstance(values, dict) else lambda k: getattr(values, k)
-    return all(
-        (get(k) or "").strip()
-        for k in ("receiver_name", "receiver_phone", "province", "city", "address")
-    )
+    """Name, phone, province, city and address given. An encrypted receiver (a receiver id)
+    needs only province and city: the masked rest is resolved by the waybill service."""
+    get = values.get if isinstance(values, dict) else lambda k: getattr(values, k, "")
+    keys = ("receiver_name", "receiver_phone", "province", "city", "address")
+    if (get("receiver_oaid") or "").strip():
+        keys = ("province", "city")
+    return all((get(k) or "").strip() for k in keys)
 
 
 def _jsonable(value):

@@ -15,6 +15,7 @@ from orders.intake import NormalizedLine, NormalizedOrder
 
 from .base import (
     AuthError,
+    ClearReceiver,
     Connector,
     ConnectorError,
     Page,
@@ -161,6 +162,7 @@ class JdConnector(Connector):
             city=consignee.get("city", ""),
             district=consignee.get("county", ""),
             address=address,
+            receiver_oaid=str(o.get("oaid") or ""),
             lines=lines,
             paid_at=from_platform_time(o.get("paymentConfirmTime")),
             buyer_nick=o.get("pin", ""),
@@ -183,6 +185,40 @@ class JdConnector(Connector):
             ),
             raw=o,
         )
+
+    # --- encrypted receivers (密文订单) ------------------------------------------------------
+    def decrypt_receivers(self, queries, *, scene: str = "1") -> list[ClearReceiver]:
+        """jingdong.jos.order.oaid.decrypt for [(platform_order_no, oaid)], 20 per call."""
+        found = []
+        queries = list(queries)
+        for i in range(0, len(queries), 20):
+            body = self.call(
+                "jingdong.jos.order.oaid.decrypt",
+                getReceiverInfoListReqVO={
+                    "orderType": "POP",
+                    "appName": "tongcang",
+                    "scenesType": scene,
+                    "orderInfos": [{"orderId": t, "oaid": o} for t, o in queries[i : i + 20]],
+                },
+            )
+            result = body.get("returnType") or {}
+            if str(result.get("code")) != "0":
+                raise PermanentError(result.get("msg") or "decryption refused", raw=result)
+            for r in (result.get("data") or {}).get("receiverInfoList") or []:
+                found.append(
+                    ClearReceiver(
+                        platform_order_no=str(r.get("orderId", "")),
+                        receiver_oaid=str(r.get("oaid", "")),
+                        matched=bool(r.get("matched")),
+                        name=r.get("customerName", ""),
+                        phone=r.get("customerPhone", ""),
+                        province=r.get("province", ""),
+                        city=r.get("city", ""),
+                        district=r.get("county", ""),
+                        address=r.get("address", ""),
+                    )
+                )
+        return found
 
     # --- refunds ---------------------------------------------------------------------------
     def refund_page(self, start, end, page) -> Page:

@@ -11,6 +11,7 @@ import hmac
 import json
 from datetime import UTC, datetime, timedelta
 
+from . import privacy
 from .state import SandboxState, sku_id
 from .top import GMT8, fmt, parse
 
@@ -91,7 +92,34 @@ def handle(state: SandboxState, params: dict):
     return result
 
 
-def _order(order: dict) -> dict:
+def _consignee(order: dict, encrypted: bool) -> dict:
+    full = (
+        order["receiver_state"]
+        + order["receiver_city"]
+        + order["receiver_district"]
+        + order["receiver_address"]
+    )
+    info = {
+        "fullname": order["receiver_name"],
+        "mobile": order["receiver_mobile"],
+        "province": order["receiver_state"],
+        "city": order["receiver_city"],
+        "county": order["receiver_district"],
+        "fullAddress": full,
+    }
+    if encrypted:
+        info.update(
+            fullname=privacy.mask_name(order["receiver_name"]),
+            mobile=privacy.mask_phone(order["receiver_mobile"]),
+            fullAddress=order["receiver_state"]
+            + order["receiver_city"]
+            + order["receiver_district"]
+            + privacy.mask_address(order["receiver_address"]),
+        )
+    return info
+
+
+def _order(order: dict, encrypted: bool = False) -> dict:
     goods = sum((ln["price"] * ln["num"] for ln in order["lines"]), start=0)
     state = JD_STATE.get(order["status"], "WAIT_SELLER_STOCK_OUT")
     if state == "WAIT_SELLER_STOCK_OUT" and any(
@@ -111,17 +139,8 @@ def _order(order: dict) -> dict:
         "orderPayment": f"{goods + order['post_fee'] - order['discount_fee']:.2f}",
         "orderRemark": order["buyer_message"],
         "venderRemark": order["seller_memo"],
-        "consigneeInfo": {
-            "fullname": order["receiver_name"],
-            "mobile": order["receiver_mobile"],
-            "province": order["receiver_state"],
-            "city": order["receiver_city"],
-            "county": order["receiver_district"],
-            "fullAddress": order["receiver_state"]
-            + order["receiver_city"]
-            + order["receiver_district"]
-            + order["receiver_address"],
-        },
+        "consigneeInfo": _consignee(order, encrypted),
+        **({"oaid": privacy.oaid("jd", order)} if encrypted else {}),
         "itemInfoList": [
             {
                 "skuId": ln["sku_id"],
@@ -152,8 +171,9 @@ def order_search(state, method, args, fault):
     wanted = set(filter(None, str(args.get("order_state", "")).split(",")))
     if wanted:
         found = [o for o in found if _order(o)["orderState"] in wanted]
+    encrypted = state.encrypted_receivers.get("jd", False)
     with state.lock:
-        chunk = [_order(o) for o in page_slice(found, page, size, fault)]
+        chunk = [_order(o, encrypted) for o in page_slice(found, page, size, fault)]
     return ok(
         method,
         {
@@ -250,7 +270,43 @@ def update_sku_stock(state, method, args, fault):
     return ok(method, {"success": True})
 
 
+def oaid_decrypt(state, method, args, fault):
+    """jingdong.jos.order.oaid.decrypt: ``getReceiverInfoListReqVO`` with ``orderInfos``
+    [{orderId, oaid}] and ``scenesType``. The answer's shape is a sandbox choice."""
+    req = args.get("getReceiverInfoListReqVO") or {}
+    infos = req.get("orderInfos") or []
+    if not infos or not req.get("scenesType"):
+        return error("66", "Missing orderInfos/scenesType", "orderInfos和scenesType为必填参数")
+    if len(infos) > 20:
+        return error("66", "Too many orderInfos", "orderInfos最多20个")
+    rows = []
+    with state.lock:
+        if state.decrypts["jd"] + len(infos) > state.decrypt_quota:
+            return ok(method, {"returnType": {"code": 1002, "msg": "解密额度已用完"}})
+        for info in infos:
+            order = state.orders["jd"].get(str(info.get("orderId", "")))
+            if order is None:
+                return ok(method, {"returnType": {"code": 1001, "msg": "订单不存在"}})
+            matched = privacy.oaid("jd", order) == info.get("oaid")
+            row = {"orderId": order["tid"], "oaid": info.get("oaid"), "matched": matched}
+            if matched:
+                clear = privacy.receiver_clear(order)
+                row.update(
+                    customerName=clear["name"],
+                    customerPhone=clear["mobile"],
+                    province=clear["state"],
+                    city=clear["city"],
+                    county=clear["district"],
+                    address=clear["address_detail"],
+                )
+            rows.append(row)
+        state.decrypts["jd"] += len(infos)
+        state.decrypt_log.append({"seller": "jd", "queries": infos})
+    return ok(method, {"returnType": {"code": 0, "data": {"receiverInfoList": rows}}})
+
+
 METHODS = {
+    "jingdong.jos.order.oaid.decrypt": oaid_decrypt,
     "jingdong.pop.order.search": order_search,
     "jingdong.pop.afs.soa.refundapply.queryPageList": refund_query,
     "jingdong.pop.order.shipment": order_shipment,

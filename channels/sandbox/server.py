@@ -152,6 +152,17 @@ class Handler(BaseHTTPRequestHandler):
         if action == "close":
             st.close_order(data["platform"], data["tid"])
             return Reply({"ok": True})
+        if action == "receiver":  # give an order another receiver (same person as another)
+            with st.lock:
+                order = st.orders[data["platform"]][data["tid"]]
+                order.update({k: v for k, v in data.items() if k.startswith("receiver_")})
+            return Reply({"ok": True})
+        if action == "privacy":  # encrypted receivers per platform, the decryption ration
+            with st.lock:
+                st.encrypted_receivers.update(data.get("encrypted") or {})
+                if "decrypt_quota" in data:
+                    st.decrypt_quota = int(data["decrypt_quota"])
+            return Reply({"ok": True})
         if action == "refund_status":
             with st.lock:
                 refund = st.refunds[data["platform"]][data["refund_id"]]

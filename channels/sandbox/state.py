@@ -96,6 +96,16 @@ class SandboxState:
     # TOP sessions → the seller they open (each seller has its own orders, stock, catalogue;
     # "top" is the default seller). More sellers: add_top_seller (the demo's Tmall shop).
     top_sessions: dict = field(default_factory=lambda: {DEFAULT_APPS["top"]["session"]: "top"})
+    # Encrypted buyer details (密文订单): masked receivers plus the receiver's id.
+    encrypted_receivers: dict = field(default_factory=lambda: {"top": True, "jd": True})
+    decrypt_quota: int = 1000  # decryptions per seller (rationed by the platform)
+    decrypts: Counter = field(default_factory=Counter)
+    decrypt_log: list = field(default_factory=list)
+    # Electronic waybill services (电子面单): see waybill.py.
+    waybill_accounts: dict = field(default_factory=dict)  # (service, cp_code) → account
+    waybills: dict = field(default_factory=dict)  # (service, cp_code, waybill_code) → waybill
+    waybill_keys: dict = field(default_factory=dict)  # (service, cp_code, key) → waybill_code
+    waybill_calls: list = field(default_factory=list)
 
     def __post_init__(self):
         self.lock = threading.RLock()
@@ -120,7 +130,8 @@ class SandboxState:
             fresh = SandboxState(seed=seed)
             for name in (
                 "apps catalogue catalogues orders refunds stock stock_calls shipments calls faults "
-                "weimob_tokens weimob_token_ttl top_sessions"
+                "weimob_tokens weimob_token_ttl top_sessions encrypted_receivers decrypt_quota "
+                "decrypts decrypt_log waybill_accounts waybills waybill_keys waybill_calls"
             ).split():
                 setattr(self, name, getattr(fresh, name))
             self.rng = random.Random(seed)
@@ -329,4 +340,9 @@ class SandboxState:
                 "shipments": list(self.shipments),
                 "calls": {f"{p}:{m}": n for (p, m), n in self.calls.items()},
                 "faults": len(self.faults),
+                "decrypts": dict(self.decrypts),
+                "waybills": [
+                    {"service": s, "cp_code": cp, **w}
+                    for (s, cp, _code), w in self.waybills.items()
+                ],
             }

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+from . import privacy
 from .state import SandboxState, num_iid, sku_id
 
 GMT8 = timezone(timedelta(hours=8))
@@ -127,7 +129,12 @@ def trade_summary(order: dict) -> dict:
     return {"tid": order["tid"], "status": order["status"], "modified": fmt(order["modified"])}
 
 
-def trade_full(order: dict) -> dict:
+OAID_FIELDS = {"receiver_name", "receiver_address", "created", "receiver_mobile", "receiver_phone"}
+
+
+def trade_full(order: dict, *, seller: str = "top", params: dict | None = None, encrypted=False):
+    """The full trade. Encrypted (密文): masked receiver; ``oaid`` only when the fields ask for
+    the receiver fields and ``created``, or include_oaid=true."""
     lines = []
     for ln in order["lines"]:
         payment = ln["price"] * ln["num"]
@@ -154,6 +161,23 @@ def trade_full(order: dict) -> dict:
         )
     goods = sum((ln["price"] * ln["num"] for ln in order["lines"]), start=0)
     payment = goods + order["post_fee"] - order["discount_fee"]
+    receiver = {
+        "receiver_name": order["receiver_name"],
+        "receiver_mobile": order["receiver_mobile"],
+        "receiver_state": order["receiver_state"],
+        "receiver_city": order["receiver_city"],
+        "receiver_district": order["receiver_district"],
+        "receiver_address": order["receiver_address"],
+    }
+    if encrypted:
+        receiver.update(
+            receiver_name=privacy.mask_name(order["receiver_name"]),
+            receiver_mobile=privacy.mask_phone(order["receiver_mobile"]),
+            receiver_address=privacy.mask_address(order["receiver_address"]),
+        )
+        fields = set((params or {}).get("fields", "").split(","))
+        if OAID_FIELDS <= fields or (params or {}).get("include_oaid") == "true":
+            receiver["oaid"] = privacy.oaid(seller, order)
     return {
         "tid": order["tid"],
         "status": order["status"],
@@ -162,12 +186,7 @@ def trade_full(order: dict) -> dict:
         "pay_time": fmt(order["pay_time"]),
         "modified": fmt(order["modified"]),
         "buyer_nick": order["buyer_nick"],
-        "receiver_name": order["receiver_name"],
-        "receiver_mobile": order["receiver_mobile"],
-        "receiver_state": order["receiver_state"],
-        "receiver_city": order["receiver_city"],
-        "receiver_district": order["receiver_district"],
-        "receiver_address": order["receiver_address"],
+        **receiver,
         "buyer_message": order["buyer_message"],
         "seller_memo": order["seller_memo"],
         "post_fee": f"{order['post_fee']:.2f}",
@@ -209,7 +228,13 @@ def trade_fullinfo_get(state, params, fault):
     if order is None:
         return error(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
     with state.lock:
-        return ok(params["method"], {"trade": trade_full(order)})
+        trade = trade_full(
+            order,
+            seller=params["_seller"],
+            params=params,
+            encrypted=state.encrypted_receivers.get("top", False),
+        )
+        return ok(params["method"], {"trade": trade})
 
 
 def refunds_receive_get(state, params, fault):
@@ -331,7 +356,53 @@ def skus_quantity_update(state, params, fault):
     return ok(params["method"], {"item": {"num_iid": params["num_iid"]}})
 
 
+DECRYPT_SCENES = {"1001", "1002", "1003", "1004", "1005", "1006", "1007", "2001", "2002"}
+MAX_DECRYPT = 20
+
+
+def top_oaid_decrypt(state, params, fault):
+    """taobao.top.oaid.decrypt: up to 20 {oaid, tid, scene}; answers each receiver in clear,
+    ``matched`` false when the oaid is not the trade's current one, a privacy number
+    (``privacy_protection``) for some. Rationed: ``state.decrypt_quota`` per seller."""
+    try:
+        queries = json.loads(params.get("query_list") or "[]")
+    except ValueError:
+        return error(41, "Invalid Arguments", "isv.invalid-parameter:query_list")
+    if not isinstance(queries, list) or not queries:
+        return error(40, "Missing Required Arguments", "isv.missing-parameter:query_list")
+    if len(queries) > MAX_DECRYPT:
+        return error(41, "Invalid Arguments", "isv.invalid-parameter:query_list", "最多支持20个")
+    seller = params["_seller"]
+    receivers = []
+    with state.lock:
+        used = state.decrypts[seller]
+        if used + len(queries) > state.decrypt_quota:
+            return error(15, "Remote service error", "isv.decrypt-quota-exceeded", "解密额度已用完")
+        for q in queries:
+            if str(q.get("scene", "")) not in DECRYPT_SCENES:
+                return error(41, "Invalid Arguments", "isv.invalid-parameter:scene")
+            order = state.orders[seller].get(str(q.get("tid", "")))
+            if order is None:
+                return error(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
+            current = privacy.oaid(seller, order)
+            row = {
+                "tid": order["tid"],
+                "oaid": q.get("oaid", ""),
+                "matched": current == q.get("oaid"),
+            }
+            if row["matched"]:
+                row.update(privacy.receiver_clear(order))
+                virtual = privacy.privacy_number(order)
+                if virtual:
+                    row.update(mobile=virtual, privacy_protection=True)
+            receivers.append(row)
+        state.decrypts[seller] = used + len(queries)
+        state.decrypt_log.append({"seller": seller, "queries": queries})
+    return ok(params["method"], {"receiver_list": {"receiver": receivers}})
+
+
 METHODS = {
+    "taobao.top.oaid.decrypt": top_oaid_decrypt,
     "taobao.trades.sold.increment.get": trades_sold_increment_get,
     "taobao.trade.fullinfo.get": trade_fullinfo_get,
     "taobao.refunds.receive.get": refunds_receive_get,
