@@ -305,7 +305,21 @@ def oaid_decrypt(state, method, args, fault):
     return ok(method, {"returnType": {"code": 0, "data": {"receiverInfoList": rows}}})
 
 
+def _ldop_receive(state, method, args, fault):
+    from .waybill import jd_receive
+
+    return jd_receive(state, method, args, fault)
+
+
+def _ldop_cancel(state, method, args, fault):
+    from .waybill import jd_cancel
+
+    return jd_cancel(state, method, args, fault)
+
+
 METHODS = {
+    "jingdong.ldop.waybill.receive": _ldop_receive,
+    "jingdong.ldop.delivery.provider.cancelWayBill": _ldop_cancel,
     "jingdong.jos.order.oaid.decrypt": oaid_decrypt,
     "jingdong.pop.order.search": order_search,
     "jingdong.pop.afs.soa.refundapply.queryPageList": refund_query,

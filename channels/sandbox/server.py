@@ -152,6 +152,10 @@ class Handler(BaseHTTPRequestHandler):
         if action == "close":
             st.close_order(data["platform"], data["tid"])
             return Reply({"ok": True})
+        if action == "waybill_account":  # an electronic waybill subscription (订购关系)
+            from .waybill import add_account
+
+            return Reply({"account": add_account(st, **data)})
         if action == "receiver":  # give an order another receiver (same person as another)
             with st.lock:
                 order = st.orders[data["platform"]][data["tid"]]

@@ -401,7 +401,21 @@ def top_oaid_decrypt(state, params, fault):
     return ok(params["method"], {"receiver_list": {"receiver": receivers}})
 
 
+def _cainiao_get(state, params, fault):
+    from .waybill import cainiao_get
+
+    return cainiao_get(state, params, fault)
+
+
+def _cainiao_cancel(state, params, fault):
+    from .waybill import cainiao_cancel
+
+    return cainiao_cancel(state, params, fault)
+
+
 METHODS = {
+    "cainiao.waybill.ii.get": _cainiao_get,
+    "cainiao.waybill.ii.cancel": _cainiao_cancel,
     "taobao.top.oaid.decrypt": top_oaid_decrypt,
     "taobao.trades.sold.increment.get": trades_sold_increment_get,
     "taobao.trade.fullinfo.get": trade_fullinfo_get,
