@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from orders.intake import NormalizedLine, NormalizedOrder
+from channels.types import NormalizedLine, NormalizedOrder, RefundNotice, ShipmentNotice
 
 from .base import (
     AuthError,
@@ -21,7 +21,6 @@ from .base import (
     Page,
     PermanentError,
     RateLimited,
-    RefundNotice,
     TransientError,
     from_platform_time,
     money,
@@ -254,12 +253,12 @@ class JdConnector(Connector):
         ]
 
     # --- shipments and stock ---------------------------------------------------------------
-    def send_shipment(self, payload: dict) -> None:
+    def send_shipment(self, notice: ShipmentNotice) -> None:
         body = self.call(
             "jingdong.pop.order.shipment",
-            orderId=str(payload["platform_order_no"]),
-            logiCoprId=str(payload["carrier"]),
-            logiNo=str(payload["tracking_no"]),
+            orderId=str(notice.platform_order_no),
+            logiCoprId=str(notice.carrier),
+            logiNo=str(notice.tracking_no),
         )
         result = body.get("sopjosshipment_result") or {}
         if result.get("success"):

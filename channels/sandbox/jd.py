@@ -36,13 +36,13 @@ def expected_sign(params: dict, secret: str) -> str:
 
 
 def error(code: str, en: str, zh: str):
-    from .server import Reply
+    from .replies import Reply
 
     return Reply({"error_response": {"code": code, "en_desc": en, "zh_desc": zh}})
 
 
 def ok(method: str, payload: dict):
-    from .server import Reply
+    from .replies import Reply
 
     key = method.replace(".", "_") + "_responce"
     return Reply({key: {"code": "0", **payload}})
@@ -54,7 +54,7 @@ RATE_LIMITED = {
 
 
 def handle(state: SandboxState, params: dict):
-    from .server import fault_reply
+    from .replies import fault_reply
 
     app = state.apps["jd"]
     method = params.get("method", "")
@@ -155,7 +155,7 @@ def _order(order: dict, encrypted: bool = False) -> dict:
 
 
 def order_search(state, method, args, fault):
-    from .server import page_slice
+    from .replies import page_slice
 
     try:
         start, end = parse(args["start_date"]), parse(args["end_date"])
@@ -194,7 +194,7 @@ REFUND_STATUS = {"WAIT_SELLER_AGREE": 0, "SUCCESS": 3, "CLOSED": 2, "SELLER_REFU
 
 
 def refund_query(state, method, args, fault):
-    from .server import page_slice
+    from .replies import page_slice
 
     start, end = parse(args["applyTimeStart"]), parse(args["applyTimeEnd"])
     page = max(1, int(args.get("pageIndex", 1)))
@@ -305,21 +305,8 @@ def oaid_decrypt(state, method, args, fault):
     return ok(method, {"returnType": {"code": 0, "data": {"receiverInfoList": rows}}})
 
 
-def _ldop_receive(state, method, args, fault):
-    from .waybill import jd_receive
-
-    return jd_receive(state, method, args, fault)
-
-
-def _ldop_cancel(state, method, args, fault):
-    from .waybill import jd_cancel
-
-    return jd_cancel(state, method, args, fault)
-
-
+# JD's waybill methods are added by waybill.py (they run on this gateway too).
 METHODS = {
-    "jingdong.ldop.waybill.receive": _ldop_receive,
-    "jingdong.ldop.delivery.provider.cancelWayBill": _ldop_cancel,
     "jingdong.jos.order.oaid.decrypt": oaid_decrypt,
     "jingdong.pop.order.search": order_search,
     "jingdong.pop.afs.soa.refundapply.queryPageList": refund_query,

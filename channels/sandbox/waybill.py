@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import zlib
 
-from . import privacy
+from . import jd, privacy, top
 
 PREFIX = {"YTO": "YT", "ZTO": "78", "STO": "77", "YUNDA": "43", "SF": "SF", "EMS": "98"}
 MAX_CAINIAO_DTOS = 10
@@ -126,8 +126,7 @@ def _cainiao_recipient(state, r: dict):
 
 
 def cainiao_get(state, params, fault):
-    from .top import error, ok
-
+    error, ok = top.error, top.ok
     try:
         req = json.loads(params.get("param_waybill_cloud_print_apply_new_request") or "")
     except ValueError:
@@ -193,8 +192,7 @@ def cainiao_get(state, params, fault):
 
 
 def cainiao_cancel(state, params, fault):
-    from .top import error, ok
-
+    error, ok = top.error, top.ok
     problem = _cancel(state, "cainiao", params.get("cp_code", ""), params.get("waybill_code", ""))
     if problem == "unknown":
         return error(15, "Remote service error", "isv.waybill-not-exist", "面单号不存在")
@@ -207,8 +205,7 @@ def cainiao_cancel(state, params, fault):
 
 
 def jd_receive(state, method, args, fault):
-    from .jd import error, ok
-
+    error, ok = jd.error, jd.ok
     account = state.waybill_accounts.get(("jd", "JD"))
     if account is None or args.get("customerCode") != account["customer_code"]:
         return ok(
@@ -273,9 +270,19 @@ def jd_receive(state, method, args, fault):
 
 
 def jd_cancel(state, method, args, fault):
-    from .jd import ok
-
+    ok = jd.ok
     problem = _cancel(state, "jd", "JD", str(args.get("waybillCode", "")))
     status = {"": 0, "unknown": 1, "cancelled": 2}[problem]
     text = {"": "成功", "unknown": "运单不存在", "cancelled": "运单已取消"}[problem]
     return ok(method, {"responseDTO": {"statusCode": status, "statusMessage": text}})
+
+
+top.METHODS.update(
+    {"cainiao.waybill.ii.get": cainiao_get, "cainiao.waybill.ii.cancel": cainiao_cancel}
+)
+jd.METHODS.update(
+    {
+        "jingdong.ldop.waybill.receive": jd_receive,
+        "jingdong.ldop.delivery.provider.cancelWayBill": jd_cancel,
+    }
+)

@@ -5,11 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from channels import sync
 from channels.connectors.base import PermanentError
 from channels.connectors.jd import JdConnector
 from channels.connectors.top import TopConnector
 from orders.models import HoldReason, Order, OrderHold
+from platformsync import sync
 
 pytestmark = pytest.mark.django_db
 

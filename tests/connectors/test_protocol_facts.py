@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 import requests
+from django.utils import timezone
 
-from channels import outbox, sync
+from channels import notices
 from channels.connectors.base import AuthError, PermanentError, RateLimited, TransientError
 from channels.connectors.jd import JdConnector
 from channels.connectors.top import TopConnector
@@ -15,7 +16,9 @@ from channels.connectors.weimob import WeimobConnector
 from channels.models import OutboxMessage
 from channels.sandbox.jd import expected_sign
 from channels.sandbox.top import fmt
+from channels.types import ShipmentNotice
 from orders.models import HoldReason, Order, OrderHold
+from platformsync import outbox, sync
 
 pytestmark = pytest.mark.django_db
 
@@ -32,19 +35,22 @@ def active_holds(order):
     )
 
 
-def shipment(shop, tid, tracking="YT0001", carrier="YTO"):
-    return outbox.enqueue(
-        shop=shop,
-        kind="shipment",
-        dedupe_key=f"shipment:{tid}:{tracking}",
-        payload={
-            "platform_order_no": tid,
-            "carrier": carrier,
-            "tracking_no": tracking,
-            "platform_line_ids": [],
-            "is_split": False,
-        },
+def notice(tid, tracking="YT0001", carrier="YTO"):
+    return ShipmentNotice(
+        order_no="SO00001",
+        platform_order_no=tid,
+        carrier=carrier,
+        carrier_name="",
+        tracking_no=tracking,
+        shipped_at=timezone.now(),
     )
+
+
+def shipment(shop, tid, tracking="YT0001", carrier="YTO"):
+    notices.queue_shipment(
+        shop=shop, dedupe_key=f"shipment:{tid}:{tracking}", notice=notice(tid, tracking, carrier)
+    )
+    return OutboxMessage.objects.get(dedupe_key=f"shipment:{tid}:{tracking}")
 
 
 # --- JD ------------------------------------------------------------------------------------
@@ -55,9 +61,7 @@ def test_jd_shipping_sends_order_id_carrier_and_tracking_number_as_the_sdks_name
 ):
     (tid,) = sandbox.generate(platform="jd", count=1)
 
-    JdConnector(jd_shop).send_shipment(
-        {"platform_order_no": tid, "carrier": "463", "tracking_no": "JDVA0001"}
-    )
+    JdConnector(jd_shop).send_shipment(notice(tid, "JDVA0001", "463"))
 
     (shipped,) = sandbox.state()["shipments"]
     assert (shipped["tid"], shipped["carrier"], shipped["tracking_no"]) == (tid, "463", "JDVA0001")
@@ -123,9 +127,7 @@ def test_the_jd_sandbox_refuses_to_ship_a_paused_order(sandbox, jd_shop):
     sandbox.control("pause", platform="jd", tid=tid)
 
     with pytest.raises(PermanentError, match="暂停"):
-        JdConnector(jd_shop).send_shipment(
-            {"platform_order_no": tid, "carrier": "463", "tracking_no": "JDVA0002"}
-        )
+        JdConnector(jd_shop).send_shipment(notice(tid, "JDVA0002", "463"))
     assert sandbox.state()["shipments"] == []
 
 
@@ -241,9 +243,7 @@ def test_a_paid_top_trade_whose_shipping_is_forbidden_is_held_and_never_shipped(
     assert HoldReason.REFUND_REQUESTED not in active_holds(order)
     assert order.platform_status == "PAID_FORBID_CONSIGN"
     with pytest.raises(PermanentError) as err:
-        TopConnector(top_shop).send_shipment(
-            {"platform_order_no": tid, "carrier": "YTO", "tracking_no": "YT0009"}
-        )
+        TopConnector(top_shop).send_shipment(notice(tid, "YT0009", "YTO"))
     assert "FORBID" in err.value.sub_code
     assert sandbox.state()["shipments"] == []
 
@@ -251,10 +251,9 @@ def test_a_paid_top_trade_whose_shipping_is_forbidden_is_held_and_never_shipped(
 def test_b04_on_a_retry_of_a_shipment_the_platform_has_is_success(sandbox, top_shop):
     (tid,) = sandbox.generate(count=1)
     connector = TopConnector(top_shop)
-    payload = {"platform_order_no": tid, "carrier": "YTO", "tracking_no": "YT0001"}
-    connector.send_shipment(payload)
+    connector.send_shipment(notice(tid))
 
-    connector.send_shipment(payload)  # the platform answers B04: shipped (not closed)
+    connector.send_shipment(notice(tid))  # the platform answers B04: shipped (not closed)
 
     assert len(sandbox.state()["shipments"]) == 1
 
@@ -264,9 +263,7 @@ def test_b04_on_a_closed_trade_is_a_refusal(sandbox, top_shop):
     sandbox.control("close", platform="top", tid=tid)
 
     with pytest.raises(PermanentError) as err:
-        TopConnector(top_shop).send_shipment(
-            {"platform_order_no": tid, "carrier": "YTO", "tracking_no": "YT0002"}
-        )
+        TopConnector(top_shop).send_shipment(notice(tid, "YT0002", "YTO"))
     assert err.value.sub_code.endswith(":B04")
 
 
@@ -282,7 +279,7 @@ def test_b150_is_retried_by_the_outbox_not_parked(sandbox, top_shop):
     assert sandbox.state()["shipments"] == []
     with pytest.raises(TransientError):
         sandbox.fault("b150", method="taobao.logistics.offline.send", platform="top")
-        TopConnector(top_shop).send_shipment(message.payload)
+        TopConnector(top_shop).send_shipment(ShipmentNotice.from_payload(message.payload))
 
 
 def test_top_stock_goes_out_at_most_twenty_skus_a_call(sandbox, top_shop):

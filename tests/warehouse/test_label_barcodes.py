@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from orders.models import Carrier, Order, TrackingNumber
 from orders.pdf.handover import render_handover_list
-from orders.services import fulfilment as svc
+from orders.services import printing, shipping, tracking, waves
 
 from .barcodes import decode_pages
 
@@ -42,9 +42,9 @@ def test_every_label_layout_prints_a_tracking_barcode_a_scanner_reads(
     three_orders, carrier, worker, layout, size
 ):
     Carrier.objects.filter(pk=carrier.pk).update(waybill_layout=layout)
-    wave = svc.create_wave(orders=three_orders, actor=worker)
+    wave = waves.create_wave(orders=three_orders, actor=worker)
 
-    pdf = svc.print_waybills(wave=wave, actor=worker).pdf
+    pdf = printing.print_waybills(wave=wave, actor=worker).pdf
 
     numbers = list(
         Order.objects.filter(pk__in=[o.pk for o in three_orders])
@@ -60,9 +60,9 @@ def test_a_long_provider_number_still_fits_and_decodes_on_the_small_label(
 ):
     Carrier.objects.filter(pk=carrier.pk).update(waybill_layout=Carrier.Layout.ONE_PART)
     order = three_orders[0]
-    svc.set_tracking_number(order=order, number="YT7512345678901234", actor=worker)
+    tracking.set_tracking_number(order=order, number="YT7512345678901234", actor=worker)
 
-    pdf = svc.print_waybills(orders=[order], actor=worker).pdf
+    pdf = printing.print_waybills(orders=[order], actor=worker).pdf
 
     assert decode_pages(pdf) == [["YT7512345678901234"]]
 
@@ -70,7 +70,7 @@ def test_a_long_provider_number_still_fits_and_decodes_on_the_small_label(
 def test_the_one_part_label_carries_the_routing_data_of_the_number(three_orders, carrier, worker):
     Carrier.objects.filter(pk=carrier.pk).update(waybill_layout=Carrier.Layout.ONE_PART)
     order = three_orders[0]
-    svc.set_tracking_number(order=order, number="YT0000000000001", actor=worker)
+    tracking.set_tracking_number(order=order, number="YT0000000000001", actor=worker)
     TrackingNumber.objects.filter(number="YT0000000000001").update(
         short_address="杭州 西湖",
         package_center="杭州集包中心",
@@ -78,7 +78,7 @@ def test_the_one_part_label_carries_the_routing_data_of_the_number(three_orders,
         sort_code="300-W05 00",
     )
 
-    (page,) = pdf_text(svc.print_waybills(orders=[order], actor=worker).pdf)
+    (page,) = pdf_text(printing.print_waybills(orders=[order], actor=worker).pdf)
 
     for text in ("杭州 西湖", "571 杭州集包中心", "300-W05 00", "收件人0", "YT0000000000001"):
         assert text in page
@@ -88,7 +88,7 @@ def test_a_waybill_prints_buyer_text_as_text_not_markup(make_order, stocked_prod
     cup = stocked_product("保温杯")
     order = make_order([(cup, 1, "59.00")], receiver_name="<b>王&五</b>", address="文三路<br/>1号")
 
-    (page,) = pdf_text(svc.print_waybills(orders=[order], actor=worker).pdf)
+    (page,) = pdf_text(printing.print_waybills(orders=[order], actor=worker).pdf)
 
     assert "<b>王&五</b>" in page and "文三路<br/>1号" in page
 
@@ -98,7 +98,7 @@ def verified(make_order, stocked_product, count):
     orders = []
     for i in range(count):
         order = make_order([(cup, 1, "59.00")])
-        svc.set_tracking_number(order=order, number=f"SF{2000000 + i}", actor=None)
+        tracking.set_tracking_number(order=order, number=f"SF{2000000 + i}", actor=None)
         Order.objects.filter(pk=order.pk).update(status=Order.Status.VERIFIED)
         orders.append(order)
     return orders
@@ -109,7 +109,7 @@ def test_the_handover_list_has_a_barcode_per_parcel_the_count_and_signature_boxe
     make_order, stocked_product, carrier, worker, count
 ):
     orders = verified(make_order, stocked_product, count)
-    batch = svc.create_handover_batch(carrier=carrier, actor=worker, orders=orders)
+    batch = shipping.create_handover_batch(carrier=carrier, actor=worker, orders=orders)
 
     pdf = render_handover_list(batch, batch_orders(batch))
 
@@ -124,7 +124,7 @@ def test_the_handover_list_has_a_barcode_per_parcel_the_count_and_signature_boxe
 
 def test_a_reprinted_handover_list_is_marked(make_order, stocked_product, carrier, worker):
     orders = verified(make_order, stocked_product, 2)
-    batch = svc.create_handover_batch(carrier=carrier, actor=worker, orders=orders)
+    batch = shipping.create_handover_batch(carrier=carrier, actor=worker, orders=orders)
 
     pdf = render_handover_list(batch, batch_orders(batch), reprint=True)
 

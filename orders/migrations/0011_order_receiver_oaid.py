@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0009_hold_ship_forbidden'),
+        ('orders', '0010_hold_ship_forbidden'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0008_line_merged_from'),
+        ('orders', '0009_event_kinds'),
     ]
 
     operations = [

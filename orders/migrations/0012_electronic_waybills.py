@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('channels', '0006_sellablequantity_fillfactor'),
-        ('orders', '0010_order_receiver_oaid'),
+        ('orders', '0011_order_receiver_oaid'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
