@@ -92,14 +92,26 @@ class WaybillClient:
     def issue(self, requests: list[WaybillRequest]) -> list[IssuedWaybill]:
         """Numbers for these parcels, in batches as the service takes them. A batch refused or
         lost raises (the numbers of earlier batches stand: their keys are known)."""
+        issued, error = self.issue_partial(requests)
+        if error is not None:
+            raise error
+        return issued
+
+    def issue_partial(
+        self, requests: list[WaybillRequest]
+    ) -> tuple[list[IssuedWaybill], ConnectorError | None]:
+        """Like ``issue``, but stops at the first batch that fails and returns what was issued
+        before it together with the error."""
         issued = []
         for i in range(0, len(requests), self.batch_size):
             started = time.perf_counter()
             try:
                 issued.extend(self._issue(requests[i : i + self.batch_size]))
+            except ConnectorError as exc:
+                return issued, exc
             finally:
                 self.wait_seconds += time.perf_counter() - started
-        return issued
+        return issued, None
 
     def cancel(self, tracking_no: str) -> None:
         started = time.perf_counter()
