@@ -283,6 +283,7 @@ class PrintRecord(models.Model):
         WAYBILL = "waybill", _("express waybill")
         DELIVERY_NOTE = "delivery_note", _("delivery note")
         INVOICE = "invoice", _("retail invoice")
+        HANDOVER_LIST = "handover_list", _("handover list")
 
     kind = models.CharField(_("document"), max_length=16, choices=Kind.choices)
     wave = models.ForeignKey(
@@ -295,6 +296,14 @@ class PrintRecord(models.Model):
     )
     orders = models.ManyToManyField(
         "orders.Order", related_name="prints", blank=True, verbose_name=_("orders")
+    )
+    handover = models.ForeignKey(
+        "HandoverBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prints",
+        verbose_name=_("handover batch"),
     )
     reprint = models.BooleanField(_("reprint"), default=False)
     page_count = models.PositiveIntegerField(_("pages"), default=0)

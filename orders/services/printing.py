@@ -316,3 +316,32 @@ def print_order_documents(*, kind: str, orders, actor) -> PrintOutcome:
         record = _record(kind, todo, actor, reprint=bool(reprinted), pages=len(todo))
         pdf = renderers[kind](todo, reprint_ids=reprinted)
     return PrintOutcome(pdf=pdf, record=record, printed=todo, skipped=skipped)
+
+
+def print_handover_list(*, batch, actor) -> PrintOutcome:
+    """The handover list (交接清单) of a handover batch, for the courier to sign; every print
+    after the first is marked a reprint."""
+    from orders.models import HandoverBatch
+    from orders.pdf.handover import render_handover_list
+
+    with transaction.atomic():
+        batch = HandoverBatch.objects.select_for_update().select_related("carrier").get(pk=batch.pk)
+        orders = [
+            item.order
+            for item in batch.items.select_related("order", "order__shop").order_by(
+                "order__order_no"
+            )
+        ]
+        reprint = PrintRecord.objects.filter(
+            kind=PrintRecord.Kind.HANDOVER_LIST, handover=batch
+        ).exists()
+        record = PrintRecord.objects.create(
+            kind=PrintRecord.Kind.HANDOVER_LIST,
+            handover=batch,
+            reprint=reprint,
+            printed_by=actor_user(actor),
+            page_count=0,
+        )
+        record.orders.set(orders)
+        pdf = render_handover_list(batch, orders, reprint=reprint)
+    return PrintOutcome(pdf=pdf, record=record, printed=orders, skipped=[])
