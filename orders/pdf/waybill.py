@@ -253,7 +253,7 @@ def _draw_one_part(
     canvas.drawString(left, top - 6.5 * mm, f"{T['Shop']}: {order.shop.name}")
     items = order_items(order)
     summary = "；".join(f"{e['product'].name}×{fmt_qty(e['quantity'])}" for e in items)
-    for i, line in enumerate(wrap(summary, inner - 3 * mm, 7)[:3]):
+    for i, line in enumerate(wrap(summary[:90], inner - 3 * mm, 7)[:3]):
         canvas.drawString(left, top - 9.5 * mm - i * 3 * mm, line)
     canvas.drawString(left, MARGIN + 1.5 * mm, f"{T['Printed at']} {printed}")
     _box(canvas, top, top - MARGIN, width)
