@@ -219,3 +219,60 @@ def test_a_reprint_asks_the_service_again_and_keeps_the_number(
     (page,) = pdf_text(outcome.pdf)
     assert raw["receiver_name"] in page and "补打" in page
     assert decode_pages(outcome.pdf) == [[number]]
+
+
+def test_jd_orders_take_jd_waybills_and_other_shops_cainiao_in_one_wave(
+    sandbox,  # noqa: F811
+    wave_of_three_shops,
+    yto,
+    make_shop,
+    make_order,
+    stocked_product,
+    worker,
+):
+    from datetime import UTC, datetime, timedelta
+
+    from channels.connectors.jd import JdConnector
+
+    jd_shop = make_shop(
+        code="JD01", platform="jd", api_base_url=sandbox.url, credentials=credentials("jd")
+    )
+    sandbox.control("waybill_account", service="jd", cp_code="JD", customer_code="010K0001")
+    cainiao = WaybillSubscription.objects.get(carrier=yto)
+    WaybillSubscription.objects.create(
+        carrier=yto,
+        service="jd",
+        service_carrier_code="JD",
+        account_shop=jd_shop,
+        customer_code="010K0001",
+        **{
+            f.name: getattr(cainiao, f.name)
+            for f in WaybillSubscription._meta.fields
+            if f.name.startswith("sender_")
+        },
+    )
+    (tid,) = sandbox.generate(platform="jd", count=1)
+    connector = JdConnector(jd_shop)
+    now = datetime.now(UTC)
+    page = connector.order_page(now - timedelta(hours=3), now + timedelta(minutes=1), 1)
+    (normalized,) = connector.normalize_orders(page.items)
+    jd_order = make_order(
+        [(stocked_product("茶叶"), 1, "10.00")],
+        carrier=yto,
+        shop=jd_shop,
+        receiver_name=normalized.receiver_name,
+        receiver_phone=normalized.receiver_phone,
+        province=normalized.province,
+        city=normalized.city,
+        address=normalized.address,
+        receiver_oaid=normalized.receiver_oaid,
+    )
+    Order.objects.filter(pk=jd_order.pk).update(platform_order_no=tid)
+    orders, _raw = wave_of_three_shops
+
+    outcome = printing.print_waybills(orders=[orders[0], jd_order], actor=worker)
+
+    taobao_no, jd_no = numbers_of([orders[0], jd_order])
+    assert taobao_no.startswith("YT") and jd_no.startswith("JDVA")
+    assert sandbox.order("jd", tid)["receiver_name"] in pdf_text(outcome.pdf)[1]
+    assert decode_pages(outcome.pdf) == [[taobao_no], [jd_no]]
