@@ -32,6 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, orders_per_minute, seed, verbose_http, no_adopt, **options):
         state = SandboxState(seed=seed)
+        state.open_waybill_accounts = True  # the demo's waybill subscriptions need no setup
         if not no_adopt:
             try:
                 adopted = adopt_demo_shops(state, port=port)
