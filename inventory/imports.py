@@ -162,10 +162,7 @@ def import_products(*, source, actor, filename: str | None = None, dry_run: bool
                     RowError(
                         number,
                         header("size"),
-                        _(
-                            "%(style)s %(colour)s %(size)s appears again "
-                            "(first in row %(row)d)"
-                        )
+                        _("%(style)s %(colour)s %(size)s appears again (first in row %(row)d)")
                         % {
                             "style": garment[0],
                             "colour": garment[1],

@@ -72,6 +72,11 @@ class Product(models.Model):
     def __str__(self):
         return f"{self.code} {self.name}"
 
+    def save(self, *args, **kwargs):
+        if self.barcode == "":
+            self.barcode = None
+        super().save(*args, **kwargs)
+
     def clean(self):
         from django.core.exceptions import ValidationError
 
@@ -82,11 +87,6 @@ class Product(models.Model):
     @property
     def is_garment(self) -> bool:
         return bool(self.style_code)
-
-    def save(self, *args, **kwargs):
-        if self.barcode == "":
-            self.barcode = None
-        super().save(*args, **kwargs)
 
 
 class Warehouse(models.Model):

@@ -36,8 +36,7 @@ def test_the_clothing_sample_imports_as_two_styles():
 
 def test_english_headers_work_too():
     text = (
-        "product_code,name,barcode,unit,style_code,colour,size\n"
-        "K1-RED-M,Knit red M,,pc,K1,red,M\n"
+        "product_code,name,barcode,unit,style_code,colour,size\nK1-RED-M,Knit red M,,pc,K1,red,M\n"
     )
     import_products(source=text.encode(), filename="k.csv", actor=None)
     assert Product.objects.get(code="K1-RED-M").size == "M"
