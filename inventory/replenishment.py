@@ -9,7 +9,7 @@ and sizes; a product's own rule wins over its style's):
   days' sales when they were higher: ``max(target, sold) − position``;
 - a product of those rules without a sample (none in the sample location, none on its way)
   gets one sample;
-- never more than the main warehouse has available.
+- never more than the main warehouse has available (the sample first).
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from .models import (
 )
 
 ZERO = Decimal("0.0000")
+ONE = Decimal("1.0000")
 DEFAULT_DAYS = 14
 
 
@@ -134,6 +135,27 @@ def suggestion(*, store: Warehouse, days: int = DEFAULT_DAYS, now=None) -> list[
     for pid in sorted(pids, key=lambda p: products[p].code):
         rule, product = rules[pid], products[pid]
         main_left = available(main.id, pid)
+        sample_line = None
+        if sample_loc is not None:
+            has = (
+                on_hand(sample_loc.id, pid)
+                + samples_shipped.get((store.id, pid), ZERO)
+                + samples_drafted.get((store.id, pid), ZERO)
+            )
+            if has <= 0:  # the sample comes first: without it nobody tries the garment on
+                sample_line = SuggestionLine(
+                    product=product,
+                    sample=True,
+                    minimum=ZERO,
+                    target=ONE,
+                    available=ZERO,
+                    in_transit=samples_shipped.get((store.id, pid), ZERO),
+                    drafted=samples_drafted.get((store.id, pid), ZERO),
+                    sold=ZERO,
+                    main_available=main_left,
+                    wanted=ONE,
+                    quantity=ONE if main_left >= ONE else ZERO,
+                )
         line = SuggestionLine(
             product=product,
             sample=False,
@@ -148,32 +170,12 @@ def suggestion(*, store: Warehouse, days: int = DEFAULT_DAYS, now=None) -> list[
             quantity=ZERO,
         )
         if line.position < rule.minimum:
+            left = main_left - (sample_line.quantity if sample_line else ZERO)
             line.wanted = max(rule.target, line.sold) - line.position
-            line.quantity = max(ZERO, min(line.wanted, main_left))
+            line.quantity = max(ZERO, min(line.wanted, left))
         out.append(line)
-        if sample_loc is not None:
-            has = (
-                on_hand(sample_loc.id, pid)
-                + samples_shipped.get((store.id, pid), ZERO)
-                + samples_drafted.get((store.id, pid), ZERO)
-            )
-            if has <= 0:
-                left = main_left - line.quantity
-                out.append(
-                    SuggestionLine(
-                        product=product,
-                        sample=True,
-                        minimum=ZERO,
-                        target=Decimal("1.0000"),
-                        available=ZERO,
-                        in_transit=samples_shipped.get((store.id, pid), ZERO),
-                        drafted=samples_drafted.get((store.id, pid), ZERO),
-                        sold=ZERO,
-                        main_available=main_left,
-                        wanted=Decimal("1.0000"),
-                        quantity=Decimal("1.0000") if left >= 1 else ZERO,
-                    )
-                )
+        if sample_line is not None:
+            out.append(sample_line)
     return out
 
 
