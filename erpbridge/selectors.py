@@ -40,13 +40,27 @@ def decode_cursor(cursor: str, size: int) -> list:
 # --- stock -----------------------------------------------------------------------------------
 
 
+_LISTED = [
+    Warehouse.Kind.MAIN,
+    Warehouse.Kind.DEFECTIVE,
+    Warehouse.Kind.STORE,
+    Warehouse.Kind.SAMPLE,
+]
+
+
 def _stock_items(products: list[Product]) -> list[dict]:
+    """Per product: the main and the defective warehouse always; a store's locations
+    (``"MD01"``, ``"MD01:sample"``, by their codes = the store's unit code) when the product
+    has stock there. In-transit stock is not listed (the ERP gets transfers once received)."""
     warehouses = {
-        w.id: w.kind
-        for w in Warehouse.objects.filter(kind__in=[Warehouse.Kind.MAIN, Warehouse.Kind.DEFECTIVE])
+        w.id: w for w in Warehouse.objects.filter(kind__in=_LISTED).order_by("kind", "code")
     }
+    fixed = {w.kind: w.id for w in warehouses.values() if w.kind in ("main", "defective")}
+    stores = sorted(
+        (w for w in warehouses.values() if w.kind in ("store", "sample")), key=lambda w: w.code
+    )
     levels = {
-        (lv.product_id, warehouses[lv.warehouse_id]): lv
+        (lv.product_id, lv.warehouse_id): lv
         for lv in StockLevel.objects.filter(
             product__in=[p.id for p in products], warehouse_id__in=list(warehouses)
         )
@@ -54,15 +68,17 @@ def _stock_items(products: list[Product]) -> list[dict]:
     items = []
     for product in products:
         erp = getattr(product, "erp_stock", None)
-        for kind in ("main", "defective"):
-            lv = levels.get((product.id, kind))
+        shown = [("main", fixed.get("main")), ("defective", fixed.get("defective"))]
+        shown += [(w.code, w.id) for w in stores if (product.id, w.id) in levels]
+        for name, wid in shown:
+            lv = levels.get((product.id, wid))
             on_hand = lv.on_hand if lv else ZERO
             reserved = lv.reserved if lv else ZERO
-            is_main = kind == "main" and erp is not None
+            is_main = name == "main" and erp is not None
             items.append(
                 {
                     "product_code": product.code,
-                    "warehouse": kind,
+                    "warehouse": name,
                     "on_hand": fmt_qty(on_hand),
                     "reserved": fmt_qty(reserved),
                     "available": fmt_qty(on_hand - reserved),

@@ -210,7 +210,7 @@ def retail_batches(request, body, client, ctx):
     ctx["unit_code"] = unit_code
     kind = data.get("kind")
     if kind not in RecordKind.values:
-        raise invalid(_("kind must be sales or returns"))
+        raise invalid(_("kind must be sales, returns or transfers"))
     limit = data.get("limit", services.MAX_BATCH)
     if type(limit) is not int or not 1 <= limit <= services.MAX_BATCH:
         raise invalid(_("limit must be a whole number from 1 to %(n)s") % {"n": services.MAX_BATCH})
