@@ -145,7 +145,7 @@ def test_the_main_warehouse_reconciliation_counts_transfers_in_flight_and_not_ex
 
 
 def test_stock_out_lists_the_stores_locations_by_code(api, make_product, stock_in, store):
-    a, b = make_product("A"), make_product("B")
+    a, _b = make_product("A"), make_product("B")
     stock_in(a, 5)
     stock_in(a, 3, warehouse=store[0])
     stock_in(a, 1, warehouse=store[1])
