@@ -43,9 +43,12 @@ class Product(models.Model):
     list_price = models.DecimalField(_("list price"), **MONEY, null=True, blank=True)
     # Garments (contracts/import-formats.md): the products of one style code are the colours
     # and sizes of one garment. All three or none.
-    style_code = models.CharField(_("style code"), max_length=64, blank=True, db_index=True)
-    colour = models.CharField(_("colour"), max_length=32, blank=True)
-    size = models.CharField(_("size"), max_length=32, blank=True)
+    # db_default: rows written by raw SQL or COPY (benchmarks, bulk loads) need not name them.
+    style_code = models.CharField(
+        _("style code"), max_length=64, blank=True, default="", db_default="", db_index=True
+    )
+    colour = models.CharField(_("colour"), max_length=32, blank=True, default="", db_default="")
+    size = models.CharField(_("size"), max_length=32, blank=True, default="", db_default="")
     active = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

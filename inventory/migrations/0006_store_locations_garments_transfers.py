@@ -128,32 +128,32 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='historicalproduct',
             name='colour',
-            field=models.CharField(blank=True, max_length=32, verbose_name='colour'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=32, verbose_name='colour'),
         ),
         migrations.AddField(
             model_name='historicalproduct',
             name='size',
-            field=models.CharField(blank=True, max_length=32, verbose_name='size'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=32, verbose_name='size'),
         ),
         migrations.AddField(
             model_name='historicalproduct',
             name='style_code',
-            field=models.CharField(blank=True, db_index=True, max_length=64, verbose_name='style code'),
+            field=models.CharField(blank=True, db_default='', default='', db_index=True, max_length=64, verbose_name='style code'),
         ),
         migrations.AddField(
             model_name='product',
             name='colour',
-            field=models.CharField(blank=True, max_length=32, verbose_name='colour'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=32, verbose_name='colour'),
         ),
         migrations.AddField(
             model_name='product',
             name='size',
-            field=models.CharField(blank=True, max_length=32, verbose_name='size'),
+            field=models.CharField(blank=True, db_default='', default='', max_length=32, verbose_name='size'),
         ),
         migrations.AddField(
             model_name='product',
             name='style_code',
-            field=models.CharField(blank=True, db_index=True, max_length=64, verbose_name='style code'),
+            field=models.CharField(blank=True, db_default='', default='', db_index=True, max_length=64, verbose_name='style code'),
         ),
         migrations.AlterField(
             model_name='historicalwarehouse',
