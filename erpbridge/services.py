@@ -196,7 +196,8 @@ class SuspiciousSnapshot(ErpError):
 
 # Per product of %(pids)s, in ONE statement (one snapshot): on hand in the main warehouse, and
 # what the ERP had not extracted as of %(as_of)s: − shipped − transferred out of main +
-# returned into main + transferred back into main (design.md, The experience store).
+# returned into main + transferred back into main (design.md, The experience store); what
+# orders shipped counts only what left the main warehouse (not a store's take-away).
 # A transfer out counts from its shipment (main's stock left then) until its record is
 # extracted; a transfer back in from its receipt (main's stock grew then).
 _CURRENT = """
@@ -220,6 +221,20 @@ returned AS (
     WHERE rc.warehouse_id = %(main)s AND (rr.acked_at IS NULL OR rr.acked_at > %(as_of)s)
     GROUP BY rc.product_id
 ),
+store_shipped AS (
+    -- what orders shipped out of a store's location (a take-away handed over): it never
+    -- left the main warehouse, so it is taken back out of ``shipped`` (the ledger knows)
+    SELECT sm.product_id AS p, -SUM(sm.quantity) AS q
+    FROM inventory_stockmove sm
+    JOIN v ON v.p = sm.product_id
+    JOIN inventory_warehouse w ON w.id = sm.warehouse_id AND w.kind = 'store'
+    JOIN orders_order o ON o.id = CASE WHEN sm.document ~ '^order:[0-9]+$'
+                                       THEN substr(sm.document, 7)::bigint END
+    LEFT JOIN erpbridge_retailrecord rr ON rr.order_id = o.id
+    WHERE sm.reason = 'ship' AND o.status = 'shipped'
+      AND (rr.acked_at IS NULL OR rr.acked_at > %(as_of)s)
+    GROUP BY sm.product_id
+),
 transferred AS (
     SELECT tl.product_id AS p,
         SUM(CASE WHEN t.to_warehouse_id = %(main)s THEN COALESCE(tl.received_quantity, 0)
@@ -234,10 +249,12 @@ transferred AS (
     GROUP BY tl.product_id
 )
 SELECT v.p, COALESCE(l.on_hand, 0),
-    COALESCE(returned.q, 0) - COALESCE(shipped.q, 0) + COALESCE(transferred.q, 0)
+    COALESCE(returned.q, 0) - COALESCE(shipped.q, 0) + COALESCE(store_shipped.q, 0)
+    + COALESCE(transferred.q, 0)
 FROM v
 {levels}
 LEFT JOIN shipped ON shipped.p = v.p
+LEFT JOIN store_shipped ON store_shipped.p = v.p
 LEFT JOIN returned ON returned.p = v.p
 LEFT JOIN transferred ON transferred.p = v.p
 """

@@ -200,3 +200,25 @@ def test_a_return_received_into_a_store_says_store(
 
     assert record["lines"][0]["warehouse"] == "store"
     assert level("MD01", a) == 1
+
+
+def test_a_take_away_sold_from_the_stores_stock_does_not_touch_the_main_warehouse(
+    api, make_product, stock_in, store_shop, make_shipped_order
+):
+    a = make_product("A")
+    stock_in(a, 10)
+    t = shipped_transfer([(a, 3)])
+    transfers.receive_transfer(transfer=t, actor=None)
+    batch = api.post("retail-batches", {"unit_code": "MD01", "kind": "transfers"}).json()
+    api.post(f"retail-batches/{batch['batch_id']}/ack")
+    order = make_shipped_order(store_shop, [("A", 1, "99.00", [(a, 1)])], ship_stock=False)
+    stock.reserve(document=order.document, items=[(a.id, Decimal(1))], warehouse="MD01")
+    stock.ship(document=order.document, actor=None, warehouse="MD01")
+    assert (on_hand(a), level("MD01", a)) == (7, 2)
+
+    # The ERP's main warehouse holds 7 after the extracted transfer; the store's sale is the
+    # store's, not extracted yet: main stays 7.
+    api.post("stock/incremental", message("M1", [("A", "7")]))
+
+    assert on_hand(a) == 7
+    assert ledger_mismatches() == []
