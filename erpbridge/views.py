@@ -152,9 +152,13 @@ def stock(request, body, client, ctx):
             raise invalid(_("codes is empty"))
         if len(codes) > MAX_CODES:
             raise invalid(_("at most %(n)s codes at a time") % {"n": MAX_CODES})
-        return 200, selectors.stock_for_codes(codes), Result.ANSWERED
+        answer = selectors.stock_for_codes(codes, unit_codes=client.allowed_unit_codes)
+        return 200, answer, Result.ANSWERED
     try:
-        return 200, selectors.stock_page(request.GET.get("cursor") or None), Result.ANSWERED
+        page = selectors.stock_page(
+            request.GET.get("cursor") or None, unit_codes=client.allowed_unit_codes
+        )
+        return 200, page, Result.ANSWERED
     except selectors.BadCursor as exc:
         raise invalid(_("cursor is not one this API gave")) from exc
 

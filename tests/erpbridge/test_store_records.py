@@ -222,3 +222,20 @@ def test_a_take_away_sold_from_the_stores_stock_does_not_touch_the_main_warehous
 
     assert on_hand(a) == 7
     assert ledger_mismatches() == []
+
+
+def test_a_key_limited_to_other_unit_codes_does_not_see_a_stores_locations(
+    client, make_product, stock_in, store
+):
+    from erpbridge import services
+
+    from .conftest import ErpApi
+
+    a = make_product("A")
+    stock_in(a, 2, warehouse=store[0])
+    limited, secret = services.create_client(name="tm-only", unit_codes=["TM01"])
+    api = ErpApi(client, limited.key_id, secret)
+
+    items = api.get("stock?codes=A").json()["items"]
+
+    assert [i["warehouse"] for i in items] == ["main", "defective"]
