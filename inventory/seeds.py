@@ -13,7 +13,7 @@ SEEDS = [
     ("channels.migrations.0002_seed_platforms", "seed"),
     ("inventory.migrations.0002_ledger_append_only_and_warehouses", "seed_warehouses"),
     ("inventory.migrations.0006_store_locations_garments_transfers", "seed_locations"),
-    ("channels.migrations.0004_schedules", "create"),
+    ("platformsync.migrations.0001_schedules", "create"),
 ]
 
 

@@ -106,7 +106,7 @@ def test_online_sellable_quantities_count_the_main_warehouse_only(
     store_locations, make_product, make_shop
 ):
     from channels.models import SellableQuantity, SkuComponent, SkuMapping
-    from inventory.sellable import recompute_sellable
+    from channels.sellable import recompute_sellable
 
     product = make_product()
     shop = make_shop("TM01", "tmall")

@@ -27,6 +27,7 @@ def manager(client, store_locations):
     user = User.objects.create_user(username="md01_manager", password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name="store_manager"))
     client.force_login(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     set_location_scope(
         lambda u: {"MD01", "MD01:sample"} if u.username.startswith("md01") else set()
     )
@@ -65,6 +66,10 @@ def test_a_store_manager_makes_ships_and_receives_a_transfer(client, manager, ma
     assert (t.status, t.created_by, t.lines.count()) == ("draft", manager, 2)
     page = client.get(reverse("admin:inventory_transfer_change", args=[t.pk]))
     assert b"Ship (out of the source, into transit)" in page.content
+    chinese = client.get(
+        reverse("admin:inventory_transfer_change", args=[t.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert "发出（出库，转为在途）" in chinese.content.decode()
 
     client.post(reverse("admin:inventory_transfer_ship", args=[t.pk]))
     t.refresh_from_db()
