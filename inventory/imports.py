@@ -59,7 +59,7 @@ _MAX_LENGTH = {
     "spec": 100,
     "style_code": 64,
     "colour": 32,
-    "size": 32,
+    "size": 16,
 }
 
 

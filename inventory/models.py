@@ -48,7 +48,7 @@ class Product(models.Model):
         _("style code"), max_length=64, blank=True, default="", db_default="", db_index=True
     )
     colour = models.CharField(_("colour"), max_length=32, blank=True, default="", db_default="")
-    size = models.CharField(_("size"), max_length=32, blank=True, default="", db_default="")
+    size = models.CharField(_("size"), max_length=16, blank=True, default="", db_default="")
     active = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

@@ -12,7 +12,7 @@ import importlib
 SEEDS = [
     ("channels.migrations.0002_seed_platforms", "seed"),
     ("inventory.migrations.0002_ledger_append_only_and_warehouses", "seed_warehouses"),
-    ("inventory.migrations.0006_store_locations_garments_transfers", "seed_locations"),
+    ("inventory.migrations.0007_store_locations_transfers", "seed_locations"),
     ("platformsync.migrations.0001_schedules", "create"),
 ]
 

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('erpbridge', '0001_initial'),
-        ('inventory', '0006_store_locations_garments_transfers'),
+        ('inventory', '0007_store_locations_transfers'),
         ('orders', '0008_line_merged_from'),
         ('returns', '0003_return_no_sequence'),
     ]
