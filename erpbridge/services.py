@@ -223,16 +223,18 @@ returned AS (
 ),
 store_shipped AS (
     -- what orders shipped out of a store's location (a take-away handed over): it never
-    -- left the main warehouse, so it is taken back out of ``shipped`` (the ledger knows)
+    -- left the main warehouse, so it is taken back out of ``shipped`` (the ledger knows).
+    -- Driven by the store shops' shipped orders (a store location's code is its shop's unit
+    -- code), whose ledger rows are found by document: never a scan of the whole ledger.
     SELECT sm.product_id AS p, -SUM(sm.quantity) AS q
-    FROM inventory_stockmove sm
-    JOIN v ON v.p = sm.product_id
-    JOIN inventory_warehouse w ON w.id = sm.warehouse_id AND w.kind = 'store'
-    JOIN orders_order o ON o.id = CASE WHEN sm.document ~ '^order:[0-9]+$'
-                                       THEN substr(sm.document, 7)::bigint END
+    FROM inventory_warehouse w
+    JOIN channels_shop s ON s.unit_code = w.code
+    JOIN orders_order o ON o.shop_id = s.id AND o.status = 'shipped'
     LEFT JOIN erpbridge_retailrecord rr ON rr.order_id = o.id
-    WHERE sm.reason = 'ship' AND o.status = 'shipped'
-      AND (rr.acked_at IS NULL OR rr.acked_at > %(as_of)s)
+    JOIN inventory_stockmove sm ON sm.document = 'order:' || o.id
+        AND sm.warehouse_id = w.id AND sm.reason = 'ship'
+    JOIN v ON v.p = sm.product_id
+    WHERE w.kind = 'store' AND (rr.acked_at IS NULL OR rr.acked_at > %(as_of)s)
     GROUP BY sm.product_id
 ),
 transferred AS (
