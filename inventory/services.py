@@ -334,8 +334,11 @@ def reserve(
         return
     if any(q <= 0 for q in totals.values()):
         raise StockError("reservation quantities must be positive")
-    warehouse_id = resolve_warehouse_id(warehouse, warehouse_id)
-    refuse_samples([warehouse_id])
+    if warehouse is None and warehouse_id is None:
+        warehouse_id = main_warehouse_id()  # the hot path of online orders: nothing to check
+    else:
+        warehouse_id = resolve_warehouse_id(warehouse, warehouse_id)
+        refuse_samples([warehouse_id])
     if connection.in_atomic_block:
         with transaction.atomic():
             _reserve_locked(document, warehouse_id, totals)
