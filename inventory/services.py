@@ -496,7 +496,13 @@ def release(
             else:
                 r.quantity -= take
                 r.save(update_fields=["quantity"])
-        _notify(touched, by_wh.keys(), grew=True)
+        # Sellable quantities count the main warehouse only: a store's release changes none.
+        _notify(
+            touched,
+            by_wh.keys(),
+            grew=True,
+            sellable_deferred=main_warehouse_id() not in by_wh,
+        )
 
 
 def transfer_reservation(
@@ -618,7 +624,13 @@ def apply_moves(
                 for m in moves
             ]
         )
-        _notify({m.product_id for m in moves}, per_wh.keys(), grew=grew)
+        # Sellable quantities count the main warehouse only: moves elsewhere change none.
+        _notify(
+            {m.product_id for m in moves},
+            per_wh.keys(),
+            grew=grew,
+            sellable_deferred=main_warehouse_id() not in per_wh,
+        )
     return created
 
 
