@@ -525,31 +525,42 @@ def _unit_price(amount: Decimal, quantity: Decimal) -> Decimal:
 STORE_PLATFORM = "store"
 
 
+def _guide_code(order) -> str | None:
+    """The guide's staff code in the order's store (``StoreMember.staff_code`` of the stores
+    app), else their user name; None when no guide is attached."""
+    guide = getattr(order, "guide", None)
+    if guide is None:
+        return None
+    memberships = getattr(guide, "store_memberships", None)
+    if memberships is not None:
+        code = (
+            memberships.filter(store__shop_id=order.shop_id)
+            .exclude(staff_code="")
+            .values_list("staff_code", flat=True)
+            .first()
+        )
+        if code:
+            return code
+    return guide.get_username()
+
+
 def _store_fields(order) -> dict:
     """The fields of a store's sales record (contract): fulfilment, guide, payments.
 
-    TODO(h13): ``Order.fulfilment``, ``Order.guide`` (a user with a staff code) and the
-    ``Payment`` rows (``order.payments``: method, amount, reference) come with the stores app;
-    until they are on main they are read with getattr and default to the contract's empties.
+    ``Order.fulfilment``, ``Order.guide`` and the ``Payment`` rows (``order.payments``) come
+    with the stores work (h13); they are read with getattr so this module stands without them
+    (TODO: plain attribute access once they are on main).
     """
-    guide = getattr(order, "guide", None)
-    staff_code = None
-    if guide is not None:
-        staff_code = (
-            getattr(guide, "staff_code", None)
-            or getattr(getattr(guide, "store_staff", None), "staff_code", None)
-            or getattr(guide, "username", None)
-        )
     payments = getattr(order, "payments", None)
     rows = sorted(payments.all(), key=lambda p: p.pk) if payments is not None else []
     return {
         "fulfilment": getattr(order, "fulfilment", None) or None,
-        "guide": staff_code,
+        "guide": _guide_code(order),
         "payments": [
             {
                 "method": p.method,
                 "amount": fmt_money(p.amount),
-                "reference": getattr(p, "reference", "") or None,
+                "reference": p.reference or None,
             }
             for p in rows
         ],

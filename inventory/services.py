@@ -465,23 +465,32 @@ def release(
     if warehouse is not None or warehouse_id is not None:
         only = resolve_warehouse_id(warehouse, warehouse_id)
     with transaction.atomic():
-        held = Reservation.objects.select_for_update().filter(document=document)
+        reservations = Reservation.objects.select_for_update().filter(document=document)
         if only is not None:
-            held = held.filter(warehouse_id=only)
-        rows = list(held.order_by("warehouse_id", "product_id"))
+            reservations = reservations.filter(warehouse_id=only)
+        rows = list(reservations.order_by("warehouse_id", "product_id"))
         if not rows:
             return
+        # What to release of each row: all, or the items taken row by row (a product held in
+        # two locations, say the store and the main warehouse, is released once, not twice).
         wanted = None if items is None else _sum_items(items)
+        left = None if wanted is None else dict(wanted)
         by_wh: dict[int, dict[int, Decimal]] = defaultdict(dict)
         for r in rows:
-            take = r.quantity if wanted is None else min(r.quantity, wanted.get(r.product_id, 0))
+            if left is None:
+                take = r.quantity
+            else:
+                take = min(r.quantity, left.get(r.product_id, Decimal(0)))
+                if take > 0:
+                    left[r.product_id] -= take
             if take > 0:
                 by_wh[r.warehouse_id][r.product_id] = take
-        if wanted is not None:
-            held = {r.product_id: r.quantity for r in rows}
-            for pid, q in wanted.items():
-                if held.get(pid, Decimal(0)) < q:
-                    raise StockError(f"document {document} holds less than {q} of product {pid}")
+        if left is not None:
+            for pid, q in left.items():
+                if q > 0:
+                    raise StockError(
+                        f"document {document} holds less than {wanted[pid]} of product {pid}"
+                    )
         touched = set()
         for warehouse_id, per_product in sorted(by_wh.items()):
             levels = _lock_levels(warehouse_id, list(per_product))
@@ -496,13 +505,7 @@ def release(
             else:
                 r.quantity -= take
                 r.save(update_fields=["quantity"])
-        # Sellable quantities count the main warehouse only: a store's release changes none.
-        _notify(
-            touched,
-            by_wh.keys(),
-            grew=True,
-            sellable_deferred=main_warehouse_id() not in by_wh,
-        )
+        _notify(touched, by_wh.keys(), grew=True)
 
 
 def transfer_reservation(
@@ -624,13 +627,7 @@ def apply_moves(
                 for m in moves
             ]
         )
-        # Sellable quantities count the main warehouse only: moves elsewhere change none.
-        _notify(
-            {m.product_id for m in moves},
-            per_wh.keys(),
-            grew=grew,
-            sellable_deferred=main_warehouse_id() not in per_wh,
-        )
+        _notify({m.product_id for m in moves}, per_wh.keys(), grew=grew)
     return created
 
 

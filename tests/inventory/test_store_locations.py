@@ -119,3 +119,23 @@ def test_online_sellable_quantities_count_the_main_warehouse_only(
     recompute_sellable([product.id])
 
     assert SellableQuantity.objects.get(mapping=mapping).quantity == 4
+
+
+def test_releasing_items_of_a_product_held_in_two_locations_releases_them_once(
+    store_locations, make_product
+):
+    product = make_product()
+    services.receive(items=[(product.id, 5)], actor=None, document="t")
+    services.receive(warehouse="MD01", items=[(product.id, 5)], actor=None, document="t")
+    services.reserve(document="order:7", items=[(product.id, 2)])
+    services.reserve(document="order:7", items=[(product.id, 2)], warehouse="MD01")
+
+    services.release(document="order:7", items=[(product.id, 3)])
+
+    held = sorted(
+        (r.warehouse.code, r.quantity) for r in Reservation.objects.filter(document="order:7")
+    )
+    assert sum(q for _w, q in held) == 1
+    assert reservation_mismatches() == []
+    with pytest.raises(services.StockError, match="holds less than 2.0000"):
+        services.release(document="order:7", items=[(product.id, 2)])
