@@ -149,6 +149,16 @@ IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("TONGCANG_IMPORT_MAX_BYTES", str(20
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
+FILE_UPLOAD_HANDLERS = [
+    "config.uploads.LimitedUploadHandler",  # refuses an upload over the limit while it streams
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# An XLSX import: at most this many rows, and at most this much once unzipped.
+IMPORT_MAX_ROWS = int(os.environ.get("TONGCANG_IMPORT_MAX_ROWS", "100000"))
+IMPORT_MAX_UNZIPPED_BYTES = int(
+    os.environ.get("TONGCANG_IMPORT_MAX_UNZIPPED_BYTES", str(200 * 1024 * 1024))
+)
 
 # django-import-export: only users with the model's add/change permission may import.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from channels.models import Shop
+from config.uploads import check_upload_size
 
 from .models import (
     Carrier,
@@ -84,6 +85,9 @@ class RangeImportForm(forms.Form):
             "One range per line: “start,end” or “prefix,start,end” (UTF-8 text or CSV)."
         ),
     )
+
+    def clean_file(self):
+        return check_upload_size(self.cleaned_data["file"])
 
 
 @admin.register(Carrier)
