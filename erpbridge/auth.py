@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import time
 from datetime import timedelta
@@ -25,6 +26,7 @@ from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 
 WINDOW_SECONDS = 300
+_DIGITS = re.compile(r"^[0-9]{1,12}\Z")
 NONCE_MIN, NONCE_MAX = 16, 64
 # A nonce can only be replayed while its timestamp is inside the window, i.e. at most
 # 2 × WINDOW after it was first seen; keep a margin.
@@ -114,7 +116,11 @@ def authenticate(request, body: bytes):
     sent = meta.get("HTTP_X_ERP_SIGNATURE", "")
     if not (key_id and timestamp and nonce and sent):
         raise Unauthorized("missing header")
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > WINDOW_SECONDS:
+    # ASCII only: "²".isdigit() is true but int("²") fails, and hmac.compare_digest refuses
+    # non-ASCII text; any such header is just another bad request.
+    if not all(h.isascii() for h in (key_id, timestamp, nonce, sent)):
+        raise Unauthorized("non-ASCII header")
+    if not _DIGITS.match(timestamp) or abs(time.time() - int(timestamp)) > WINDOW_SECONDS:
         raise Unauthorized("timestamp outside the window")
     if not (NONCE_MIN <= len(nonce) <= NONCE_MAX) or not nonce.isprintable():
         raise Unauthorized("bad nonce")

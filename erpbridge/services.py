@@ -238,7 +238,8 @@ def reconciled_deltas(
     *, targets: dict[int, Decimal], as_of: datetime, main_id: int
 ) -> dict[int, Decimal]:
     """The change of on hand that makes each product's level
-    Q − (shipped, not extracted as of as_of) + (returned into main, not extracted); non-zero only.
+    max(0, Q − (shipped, not extracted as of as_of) + (returned into main, not extracted));
+    non-zero only. The ERP's books may go below zero; physical stock never does.
     """
     if not targets:
         return {}
@@ -252,7 +253,7 @@ def reconciled_deltas(
         rows = cur.fetchall()
     deltas = {}
     for pid, on_hand, adjust in rows:
-        delta = targets[pid] + adjust - on_hand
+        delta = max(ZERO, targets[pid] + adjust) - on_hand
         if delta:
             deltas[pid] = delta
     return deltas
@@ -369,6 +370,11 @@ def apply_stock_message(
             "applied": len(target_ids),
             "stale": [r[1] for r in stale_rows],
             "unknown_products": unknown,
+            "negative": [
+                c
+                for c, q in zip(message.codes, message.quantities, strict=True)
+                if q < 0 and c in ids and ids[c] in targets
+            ],
         }
         StockMessage.objects.create(
             message_id=message.message_id,
