@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -32,6 +33,23 @@ else:
     SECRET_KEY = os.environ.get(
         "DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production"
     )
+
+# The keys that encrypt the secrets kept in the database (ERP clients' secrets, shops' API
+# credentials): comma-separated, the first encrypts, all decrypt (core/crypto.py).
+SECRET_KEYS = env_list("TONGCANG_ERP_SECRET_KEYS") or env_list("TONGCANG_ERP_SECRET_KEY")
+if PRODUCTION:
+    if not SECRET_KEYS:
+        raise ImproperlyConfigured(
+            "TONGCANG_ERP_SECRET_KEYS is required in production: the key(s) that encrypt the ERP "
+            "clients' secrets and the shops' API credentials (not DJANGO_SECRET_KEY)"
+        )
+    if SECRET_KEY in SECRET_KEYS:
+        raise ImproperlyConfigured(
+            "TONGCANG_ERP_SECRET_KEYS must differ from DJANGO_SECRET_KEY: a leaked session key "
+            "must not open the stored secrets"
+        )
+elif not SECRET_KEYS:
+    SECRET_KEYS = [SECRET_KEY]
 
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
 ALLOWED_HOSTS = env_list(

@@ -26,11 +26,13 @@ from inventory.models import StockMove, Warehouse
 
 from . import auth
 from .models import (
+    ALL_SCOPES,
     ErpClient,
     MessageLog,
     RecordKind,
     RetailBatch,
     RetailRecord,
+    Scope,
     StockMessage,
 )
 
@@ -73,9 +75,25 @@ def _clean_unit_codes(unit_codes) -> str:
     return ",".join(sorted({c.strip() for c in unit_codes or [] if c.strip()}))
 
 
+def _clean_scopes(scopes) -> str:
+    if scopes is None:
+        return ALL_SCOPES
+    if isinstance(scopes, str):
+        scopes = scopes.split(",")
+    chosen = {s.strip() for s in scopes if s.strip()}
+    unknown = chosen - set(Scope.values)
+    if unknown:
+        raise ValueError(
+            _("unknown scope(s) %(unknown)s; the scopes are %(known)s")
+            % {"unknown": ", ".join(sorted(unknown)), "known": ", ".join(Scope.values)}
+        )
+    return ",".join(s for s in Scope.values if s in chosen)
+
+
 @transaction.atomic
-def create_client(*, name: str, unit_codes=(), actor=None) -> tuple[ErpClient, str]:
-    """A new ERP client; returns it with its secret (shown once, stored only encrypted)."""
+def create_client(*, name: str, unit_codes=(), scopes=None, actor=None) -> tuple[ErpClient, str]:
+    """A new ERP client; returns it with its secret (shown once, stored only encrypted).
+    ``scopes``: what its key may do (default: everything, erpbridge.models.Scope)."""
     name = name.strip()
     if not name:
         raise ValueError(_("an ERP client needs a name"))
@@ -87,6 +105,7 @@ def create_client(*, name: str, unit_codes=(), actor=None) -> tuple[ErpClient, s
         key_id=auth.new_key_id(),
         secret_encrypted=auth.encrypt_secret(secret),
         unit_codes=_clean_unit_codes(unit_codes),
+        scopes=_clean_scopes(scopes),
         created_by=actor,
     )
     return client, secret
@@ -101,6 +120,14 @@ def set_client_unit_codes(*, client: ErpClient, unit_codes, actor=None) -> ErpCl
 
 
 @transaction.atomic
+def set_client_scopes(*, client: ErpClient, scopes, actor=None) -> ErpClient:
+    """What the client's key may do (erpbridge.models.Scope)."""
+    client.scopes = _clean_scopes(scopes)
+    ErpClient.objects.filter(pk=client.pk).update(scopes=client.scopes)
+    return client
+
+
+@transaction.atomic
 def disable_client(*, client: ErpClient, actor=None) -> ErpClient:
     client = ErpClient.objects.select_for_update().get(pk=client.pk)
     if client.enabled:
@@ -109,6 +136,37 @@ def disable_client(*, client: ErpClient, actor=None) -> ErpClient:
         client.disabled_by = actor
         client.save(update_fields=["enabled", "disabled_at", "disabled_by"])
     return client
+
+
+def rotate_secret_keys() -> dict:
+    """Re-encrypt every stored secret (ERP clients' secrets, shops' API credentials) with the
+    first of TONGCANG_ERP_SECRET_KEYS; afterwards the older keys can be dropped. A secret no
+    configured key decrypts is left as it is and counted."""
+    from channels.models import Shop
+    from core import crypto
+
+    counts = {"erp_clients": 0, "shops": 0, "undecryptable": 0}
+    with transaction.atomic():
+        for client in ErpClient.objects.select_for_update().order_by("pk"):
+            try:
+                token = crypto.rotate(client.secret_encrypted)
+            except crypto.InvalidToken:
+                counts["undecryptable"] += 1
+                continue
+            ErpClient.objects.filter(pk=client.pk).update(secret_encrypted=token)
+            counts["erp_clients"] += 1
+        with connection.cursor() as cur:
+            cur.execute("SELECT id, credentials FROM channels_shop ORDER BY id FOR UPDATE")
+            rows = cur.fetchall()
+        for pk, token in rows:
+            try:
+                value = json.loads(crypto.decrypt(token)) if token else {}
+            except crypto.InvalidToken:
+                counts["undecryptable"] += 1
+                continue
+            Shop.objects.filter(pk=pk).update(credentials=value)
+            counts["shops"] += 1
+    return counts
 
 
 # --- message log -----------------------------------------------------------------------------

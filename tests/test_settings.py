@@ -35,6 +35,7 @@ def production_env():
         "DATABASE_URL": "postgres://tongcang@db.example.com:5432/tongcang",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "TONGCANG_Q_WORKERS": "4",
+        "TONGCANG_ERP_SECRET_KEYS": secrets.token_urlsafe(32),
     }
 
 
@@ -44,13 +45,23 @@ def test_production_settings_pass_the_deploy_check():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "DATABASE_URL", "TONGCANG_ERP_SECRET_KEYS"]
+)
 def test_production_refuses_to_start_without_its_secret_or_database(missing):
     env = production_env()
     del env[missing]
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_production_refuses_the_session_key_as_the_secrets_key():
+    env = production_env()
+    env["TONGCANG_ERP_SECRET_KEYS"] = f"{secrets.token_urlsafe(32)},{env['DJANGO_SECRET_KEY']}"
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "must differ from DJANGO_SECRET_KEY" in result.stderr
 
 
 def test_production_settings_use_redis_and_the_configured_workers():
