@@ -185,6 +185,10 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 
+# The ERP message log: rows kept this many days; full-snapshot bodies dropped sooner.
+ERP_LOG_RETENTION_DAYS = int(os.environ.get("TONGCANG_ERP_LOG_RETENTION_DAYS", "90"))
+ERP_LOG_SNAPSHOT_BODY_DAYS = int(os.environ.get("TONGCANG_ERP_LOG_SNAPSHOT_BODY_DAYS", "7"))
+
 # --- Tasks: django-q2, ORM broker unless REDIS_URL is set ------------------------------------
 Q_CLUSTER = {
     "name": "tongcang",

@@ -8,6 +8,7 @@ concurrent calls cannot apply a message twice nor hand a record out twice.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import secrets
@@ -21,6 +22,7 @@ from django.db.models import Exists, OuterRef, Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import clock
 from inventory import services as stock
 from inventory.models import StockMove, Warehouse
 
@@ -43,6 +45,7 @@ MAX_BATCH = 500
 MAX_MESSAGE_ID = 60
 FUTURE_TOLERANCE = timedelta(seconds=auth.WINDOW_SECONDS)
 _QTY_RE = re.compile(r"^-?\d{1,14}(\.\d{1,4})?$")
+logger = logging.getLogger(__name__)
 _STOCK_LOCK = 0x45525053  # "ERPS": stock messages are applied one at a time
 
 
@@ -176,6 +179,32 @@ def log_message(**fields) -> MessageLog:
     """One row of the message log (written outside the transaction of the work it records)."""
     fields.setdefault("direction", MessageLog.Direction.IN)
     return MessageLog.objects.create(**fields)
+
+
+def prune_message_log(*, now=None) -> dict:
+    """Retention of the message log (a daily task). First the bodies of full snapshots, the
+    largest rows, after ``ERP_LOG_SNAPSHOT_BODY_DAYS`` (a refused one keeps its body until it
+    is accepted or the row goes: an administrator may still accept it); then every row older
+    than ``ERP_LOG_RETENTION_DAYS``. The applied messages (``StockMessage``, what makes a
+    repeated message_id a duplicate) stay; they only lose their link to the row."""
+    now = now or clock.now()
+    retention = timedelta(days=settings.ERP_LOG_RETENTION_DAYS)
+    body_days = timedelta(days=settings.ERP_LOG_SNAPSHOT_BODY_DAYS)
+    with transaction.atomic():
+        bodies = (
+            MessageLog.objects.filter(
+                kind=MessageLog.Kind.STOCK_FULL, received_at__lt=now - body_days
+            )
+            .exclude(request_body="")
+            .exclude(result=MessageLog.Result.REFUSED)
+            .update(
+                request_body="", note=_("body dropped after %(n)s days") % {"n": body_days.days}
+            )
+        )
+        old = MessageLog.objects.filter(received_at__lt=now - retention)
+        StockMessage.objects.filter(log__in=old).update(log=None)
+        rows, _by_model = old.delete()
+    return {"bodies": bodies, "rows": rows}
 
 
 # --- stock in --------------------------------------------------------------------------------
@@ -444,31 +473,44 @@ def apply_stock_message(
             applied_by=actor,
         )
         if full:
-            # design.md: every mapped SKU is pushed to the platforms after the full sync.
-            transaction.on_commit(queue_full_stock_push)
+            # design.md: every mapped SKU is pushed to the platforms after the full sync. After
+            # the commit, and robust: a broker that fails then cannot undo nor hide what was
+            # applied (the nightly full push catches up).
+            transaction.on_commit(queue_full_stock_push, robust=True)
     return answer
 
 
 def queue_full_stock_push() -> None:
-    """Queue the full push of every mapped SKU (channels) for the task cluster."""
+    """Queue the full push of every mapped SKU (channels) for the task cluster. A broker that
+    cannot take it is logged, not raised: the snapshot is applied already."""
     from django_q.tasks import async_task
 
-    async_task("channels.tasks.full_stock_push", task_name="full stock push after ERP snapshot")
+    try:
+        async_task("channels.tasks.full_stock_push", task_name="full stock push after ERP snapshot")
+    except Exception:  # noqa: BLE001 - any broker failure; the scheduled full push catches up
+        logger.exception("could not queue the full stock push after an ERP snapshot")
 
 
 def accept_refused_snapshot(*, log: MessageLog, actor) -> dict:
-    """An administrator accepts a full snapshot refused as suspicious: it is applied now."""
-    if log.kind != MessageLog.Kind.STOCK_FULL or log.result != MessageLog.Result.REFUSED:
-        raise ValueError(_("only a refused full snapshot can be accepted"))
-    message = parse_stock_message(json.loads(log.request_body))
-    answer = apply_stock_message(
-        kind=log.kind, message=message, client=log.client, log=log, force=True, actor=actor
-    )
-    if answer["status"] == "duplicate":
-        raise ValueError(_("message %(id)s has been applied already") % {"id": message.message_id})
-    MessageLog.objects.filter(pk=log.pk).update(
-        result=MessageLog.Result.ACCEPTED, accepted_by=actor, accepted_at=timezone.now()
-    )
+    """An administrator accepts a full snapshot refused as suspicious: it is applied now, and
+    the log entry marked accepted, in one transaction (both or neither)."""
+    with transaction.atomic():
+        log = MessageLog.objects.select_for_update().get(pk=log.pk)
+        if log.kind != MessageLog.Kind.STOCK_FULL or log.result != MessageLog.Result.REFUSED:
+            raise ValueError(_("only a refused full snapshot can be accepted"))
+        if not log.request_body:
+            raise ValueError(_("the body of this message is no longer kept"))
+        message = parse_stock_message(json.loads(log.request_body))
+        answer = apply_stock_message(
+            kind=log.kind, message=message, client=log.client, log=log, force=True, actor=actor
+        )
+        if answer["status"] == "duplicate":
+            raise ValueError(
+                _("message %(id)s has been applied already") % {"id": message.message_id}
+            )
+        MessageLog.objects.filter(pk=log.pk).update(
+            result=MessageLog.Result.ACCEPTED, accepted_by=actor, accepted_at=clock.now()
+        )
     return answer
 
 

@@ -23,7 +23,6 @@ from .services import ErpError, invalid
 logger = logging.getLogger(__name__)
 MAX_CODES = 1000
 _OFFSET_AS_SPACE = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
-_LOGGED_BODY_UNAUTHENTICATED = 2000
 
 Kind = MessageLog.Kind
 Result = MessageLog.Result
@@ -111,9 +110,9 @@ def erp_endpoint(kind: str, direction: str, methods: tuple[str, ...], scope: str
                         "next_cursor": payload.get("next_cursor"),
                     }
                 )
-            raw = body.decode("utf-8", errors="replace")
-            if client is None:
-                raw = raw[:_LOGGED_BODY_UNAUTHENTICATED]
+            # A request nobody signed leaves its metadata only: anyone can send one, and the
+            # log must not become a free store for strangers' bytes.
+            raw = body.decode("utf-8", errors="replace") if client is not None else ""
             services.log_message(
                 client=client,
                 direction=direction,
