@@ -285,14 +285,20 @@ class SuspiciousSnapshot(ErpError):
 # what the ERP had not extracted as of %(as_of)s: − shipped + returned into the main warehouse.
 _CURRENT = """
 WITH v AS (SELECT DISTINCT unnest(%(pids)s::bigint[]) AS p),
+unextracted AS (
+    -- the partial index order_shipped_unextracted: as small as the ERP's backlog
+    SELECT id FROM orders_order WHERE status = 'shipped' AND erp_extracted_at IS NULL
+    UNION ALL
+    -- extracted after as_of (minutes' worth): order_erp_extracted_at
+    SELECT id FROM orders_order
+    WHERE status = 'shipped' AND erp_extracted_at > %(as_of)s
+),
 shipped AS (
     SELECT oc.product_id AS p, SUM(oc.quantity) AS q
-    FROM orders_ordercomponent oc
+    FROM unextracted o
+    JOIN orders_orderline ol ON ol.order_id = o.id
+    JOIN orders_ordercomponent oc ON oc.line_id = ol.id
     JOIN v ON v.p = oc.product_id
-    JOIN orders_orderline ol ON ol.id = oc.line_id
-    JOIN orders_order o ON o.id = ol.order_id
-    LEFT JOIN erpbridge_retailrecord rr ON rr.order_id = o.id
-    WHERE o.status = 'shipped' AND (rr.acked_at IS NULL OR rr.acked_at > %(as_of)s)
     GROUP BY oc.product_id
 ),
 returned AS (
@@ -647,7 +653,11 @@ def _pending_sales(unit_code: str, limit: int):
 
     done = RetailRecord.objects.filter(order_id=OuterRef("pk"))
     return list(
-        Order.objects.filter(shop__unit_code=unit_code, status=Order.Status.SHIPPED)
+        Order.objects.filter(
+            shop__unit_code=unit_code,
+            status=Order.Status.SHIPPED,
+            erp_extracted_at__isnull=True,  # order_shipped_unextracted
+        )
         .filter(~Exists(done))
         .order_by("shipped_at", "id")
         .prefetch_related(
@@ -734,8 +744,14 @@ def ack_retail_batch(*, batch: RetailBatch, client: ErpClient | None = None) -> 
     with transaction.atomic():
         batch = RetailBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.acked_at is None:
+            from orders.models import Order
+
             batch.acked_at = timezone.now()
             batch.acked_by = client
             batch.save(update_fields=["acked_at", "acked_by"])
             batch.items.update(acked_at=batch.acked_at)
+            if batch.kind == RecordKind.SALES:
+                Order.objects.filter(
+                    pk__in=batch.items.filter(order__isnull=False).values("order_id")
+                ).update(erp_extracted_at=batch.acked_at)
     return batch
