@@ -15,7 +15,6 @@ errors. Also here:
 
 from __future__ import annotations
 
-import re
 from types import SimpleNamespace
 
 import tablib
@@ -30,18 +29,7 @@ from import_export.results import Error, Result, RowResult
 
 from config.tabular import FileUnreadable, RowErrors
 from config.uploads import check_upload_size
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\x00")
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
-
-
-def escape_formula(value):
-    """A cell a spreadsheet would run as a formula, made plain text (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        if _PLAIN_NUMBER.match(value):  # -12.5 is a number, not a formula
-            return value
-        return "'" + value
-    return value
+from core.cells import FORMULA_START, escape_formula  # noqa: F401 - shared with the exports
 
 
 def escape_dataset(dataset: tablib.Dataset) -> tablib.Dataset:

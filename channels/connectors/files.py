@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from channels.models import OutboxMessage, SellableQuantity, Shop
+from core.cells import escape_row
 from inventory.sellable import recompute_dirty
 
 FILE_PLATFORMS = {"feiniu", "yhd", "mogujie", "other"}
@@ -48,7 +49,7 @@ def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
     ws.title = title[:31]
     ws.append(header)
     for row in rows:
-        ws.append(row)
+        ws.append(escape_row(row))  # platform and buyer text is never run as a formula
     for column, width in zip("ABCDEFG", (24, 24, 14, 22, 22, 30, 10), strict=False):
         ws.column_dimensions[column].width = width
     out = io.BytesIO()
