@@ -25,7 +25,13 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
+DJANGO_ENV = os.environ.get("DJANGO_ENV", "development")
+if DJANGO_ENV not in ("production", "development"):
+    # "prod" once ran with DEBUG on and the public development key.
+    raise ImproperlyConfigured(
+        f"DJANGO_ENV must be 'production' or 'development', not {DJANGO_ENV!r}"
+    )
+PRODUCTION = DJANGO_ENV == "production"
 
 if PRODUCTION:
     SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
@@ -184,6 +190,16 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# Who sends the parcels, printed on the waybills: "name;phone;address" (orders/pdf/common.py).
+TONGCANG_SENDER = dict(
+    zip(
+        ("name", "phone", "address"),
+        (part.strip() for part in os.environ.get("TONGCANG_SENDER", "").split(";", 2)),
+        strict=False,
+    )
+)
+TONGCANG_SENDER = {k: v for k, v in TONGCANG_SENDER.items() if v}
 
 # The ERP message log: rows kept this many days; full-snapshot bodies dropped sooner.
 ERP_LOG_RETENTION_DAYS = int(os.environ.get("TONGCANG_ERP_LOG_RETENTION_DAYS", "90"))

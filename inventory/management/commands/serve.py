@@ -13,6 +13,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from core.guards import refuse_in_production
+
 # Other long-running commands that `make run` starts beside the web server and the cluster.
 SERVE_EXTRA_COMMANDS: list[list[str]] = [
     # the platform sandbox (channels); the demo shops point at port 8001
@@ -31,6 +33,9 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default=os.environ.get("TONGCANG_ADDR", "127.0.0.1:8000"))
 
     def handle(self, *args, addr, **options):
+        # runserver, the platform sandbox and the ERP simulator: production runs gunicorn and
+        # qcluster instead (README, Production).
+        refuse_in_production("serve")
         manage = [sys.executable, "manage.py"]
         commands = [
             [*manage, "runserver", "--noreload", addr],
