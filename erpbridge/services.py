@@ -135,7 +135,7 @@ def disable_client(*, client: ErpClient, actor=None) -> ErpClient:
     client = ErpClient.objects.select_for_update().get(pk=client.pk)
     if client.enabled:
         client.enabled = False
-        client.disabled_at = timezone.now()
+        client.disabled_at = clock.now()
         client.disabled_by = actor
         client.save(update_fields=["enabled", "disabled_at", "disabled_by"])
     return client
@@ -240,7 +240,7 @@ def parse_stock_message(data) -> StockMessageIn:
     if len(message_id) > MAX_MESSAGE_ID:
         raise invalid(_("message_id is longer than %(n)s characters") % {"n": MAX_MESSAGE_ID})
     as_of = parse_time(data.get("as_of"), "as_of")
-    if as_of > timezone.now() + FUTURE_TOLERANCE:
+    if as_of > clock.now() + FUTURE_TOLERANCE:
         raise invalid(_("as_of lies in the future"))
     items = data.get("items")
     if not isinstance(items, list):
@@ -720,7 +720,7 @@ def next_retail_batch(
         else:
             sources = _pending_returns(unit_code, limit)
             records = [returns_record(r) for r in sources]
-        now = timezone.now()
+        now = clock.now()
         batch = RetailBatch.objects.create(
             batch_id="rb_" + secrets.token_hex(12),
             unit_code=unit_code,
@@ -746,7 +746,7 @@ def ack_retail_batch(*, batch: RetailBatch, client: ErpClient | None = None) -> 
         if batch.acked_at is None:
             from orders.models import Order
 
-            batch.acked_at = timezone.now()
+            batch.acked_at = clock.now()
             batch.acked_by = client
             batch.save(update_fields=["acked_at", "acked_by"])
             batch.items.update(acked_at=batch.acked_at)

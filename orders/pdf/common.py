@@ -15,6 +15,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Paragraph
 
+from core import clock
+
 FONT = "WenQuanYiMicroHei"
 FONT_PATH = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
 
@@ -82,7 +84,7 @@ def fmt_money(value: Decimal) -> str:
 
 
 def local_now_text() -> str:
-    return timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    return timezone.localtime(clock.now()).strftime("%Y-%m-%d %H:%M")
 
 
 def full_address(order) -> str:

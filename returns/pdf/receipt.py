@@ -16,6 +16,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
+from core import clock
 from orders.pdf.common import para, register_fonts
 from returns import selectors
 from returns.models import ReturnOrder
@@ -153,7 +154,7 @@ def render_return_receipt(return_order: ReturnOrder) -> bytes:
             [
                 p(f"{received_by}: {', '.join(receivers) or '________'}"),
                 p(f"{checked_by}: ________"),
-                p(f"{printed_at}: {_when(timezone.now())}"),
+                p(f"{printed_at}: {_when(clock.now())}"),
             ]
         ],
         colWidths=[60 * mm, 60 * mm, 60 * mm],
