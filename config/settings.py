@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "orders",
     "returns",
     "erpbridge",
+    "platformsync",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -361,7 +361,7 @@ def apply_stock_message(
     force: bool = False,
     actor=None,
 ) -> dict:
-    """Apply the ERP's quantities to the main warehouse (design.md, The offline ERP).
+    """Apply the ERP's quantities to the main warehouse (docs/design.md, The offline ERP).
 
     on_hand = Q − (shipped, not extracted as of as_of) + (returned into main, not extracted),
     through delta moves of the ledger (reason ERP sync). A message_id seen before answers its
@@ -479,9 +479,9 @@ def apply_stock_message(
             applied_by=actor,
         )
         if full:
-            # design.md: every mapped SKU is pushed to the platforms after the full sync. After
-            # the commit, and robust: a broker that fails then cannot undo nor hide what was
-            # applied (the nightly full push catches up).
+            # docs/design.md: every mapped SKU is pushed to the platforms after the full sync.
+            # After the commit, and robust: a broker that fails then cannot undo nor hide what
+            # was applied (the nightly full push catches up).
             transaction.on_commit(queue_full_stock_push, robust=True)
     return answer
 
@@ -492,7 +492,9 @@ def queue_full_stock_push() -> None:
     from django_q.tasks import async_task
 
     try:
-        async_task("channels.tasks.full_stock_push", task_name="full stock push after ERP snapshot")
+        async_task(
+            "platformsync.tasks.full_stock_push", task_name="full stock push after ERP snapshot"
+        )
     except Exception:  # noqa: BLE001 - any broker failure; the scheduled full push catches up
         logger.exception("could not queue the full stock push after an ERP snapshot")
 

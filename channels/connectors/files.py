@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from channels.models import OutboxMessage, SellableQuantity, Shop
+from channels.sellable import recompute_dirty
 from core.cells import escape_row
-from inventory.sellable import recompute_dirty
 
 FILE_PLATFORMS = {"feiniu", "yhd", "mogujie", "other"}
 

@@ -1,4 +1,4 @@
-"""Orders already acknowledged by the ERP get their extraction time (orders 0009 keeps it on the
+"""Orders already acknowledged by the ERP get their extraction time (orders 0010 keeps it on the
 order for the reconciliation's small partial index)."""
 
 from django.db import migrations
@@ -13,7 +13,7 @@ WHERE rr.order_id = o.id AND rr.acked_at IS NOT NULL AND o.erp_extracted_at IS N
 class Migration(migrations.Migration):
     dependencies = [
         ("erpbridge", "0002_client_scopes"),
-        ("orders", "0009_order_erp_extracted_at"),
+        ("orders", "0010_order_erp_extracted_at"),
     ]
 
     operations = [migrations.RunSQL(FORWARD, migrations.RunSQL.noop)]

@@ -6,11 +6,11 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from channels import outbox
+from channels import notices
 from channels.connectors.files import export_stock, export_tracking
 from channels.models import SkuComponent, SkuMapping
+from channels.sellable import recompute_sellable
 from inventory import services as stock
-from inventory.sellable import recompute_sellable
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_the_stock_export_writes_a_formula_like_sku_as_text(feiniu):
 
 
 def test_the_tracking_export_writes_formula_like_text_as_text(feiniu):
-    outbox.enqueue(
+    notices.enqueue(
         shop=feiniu,
         kind="shipment",
         dedupe_key="shipment:1",

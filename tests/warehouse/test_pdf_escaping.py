@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from orders.models import PrintRecord
-from orders.services import fulfilment as svc
+from orders.services import printing, waves
 
 pytestmark = pytest.mark.django_db
 
@@ -27,18 +27,18 @@ def wave(make_order, stocked_product, worker):
     product = stocked_product(name=f"杯子{FILE}", spec="500ml")
     first = make_order([(product, 1, "10.00")], receiver_name=BROKEN, buyer_remark=BIG)
     second = make_order([(product, 2, "10.00")], receiver_name=FILE, buyer_nick=BIG)
-    return svc.create_wave(orders=[first, second], actor=worker)
+    return waves.create_wave(orders=[first, second], actor=worker)
 
 
 def test_markup_in_buyer_text_prints_literally_on_every_document_of_the_wave(wave, worker):
     orders = [item.order for item in wave.items.order_by("position")]
     documents = {
-        "waybill": svc.print_waybills(wave=wave, actor=worker).pdf,
-        "pick list": svc.print_pick_list(wave=wave, actor=worker).pdf,
-        "delivery note": svc.print_order_documents(
+        "waybill": printing.print_waybills(wave=wave, actor=worker).pdf,
+        "pick list": printing.print_pick_list(wave=wave, actor=worker).pdf,
+        "delivery note": printing.print_order_documents(
             kind=PrintRecord.Kind.DELIVERY_NOTE, orders=orders, actor=worker
         ).pdf,
-        "invoice": svc.print_order_documents(
+        "invoice": printing.print_order_documents(
             kind=PrintRecord.Kind.INVOICE, orders=orders, actor=worker
         ).pdf,
     }

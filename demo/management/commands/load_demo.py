@@ -11,7 +11,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, **options):
         refuse_in_production("load_demo")
-        from inventory.demo import load_demo
+        from demo.loader import load_demo
 
         summary = load_demo(stdout=self.stdout, once=once)
         self.stdout.write(f"load_demo: {summary}")

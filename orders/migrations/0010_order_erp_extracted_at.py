@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('channels', '0007_shop_credentials_encrypted'),
-        ('orders', '0008_line_merged_from'),
+        ('orders', '0009_event_kinds'),
     ]
 
     operations = [
