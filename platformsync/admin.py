@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from channels.connectors.files import FILE_PLATFORMS, NotAFileShop, export_stock, export_tracking
 from channels.models import OutboxMessage, ShopSyncStatus
 
-from . import outbox, sync
+from . import admin_tasks, outbox, sync  # noqa: F401 - admin_tasks re-registers django_q's
 from .selectors import shop_statuses
 
 
