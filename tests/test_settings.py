@@ -123,7 +123,7 @@ def test_an_unknown_django_env_refuses_to_start(value):
 def test_the_demo_commands_refuse_to_run_in_production(command):
     result = run_manage(*command, env=production_env())
     assert result.returncode != 0
-    assert "refuses to run in production" in result.stderr
+    assert "DJANGO_ENV=production" in result.stderr  # "refuses to run in production", 拒绝运行
 
 
 def test_the_waybill_sender_comes_from_tongcang_sender():
