@@ -9,6 +9,19 @@ from django.utils.translation import gettext_lazy as _
 from inventory.models import QTY, actor_field
 
 
+class Scope(models.TextChoices):
+    """What a client's key may do. Stock writes move the main warehouse, which every shop sells
+    from: a key limited to unit codes never writes it, whatever its scopes."""
+
+    STOCK_READ = "stock_read", _("read stock")
+    STOCK_WRITE = "stock_write", _("write the main warehouse's stock")
+    ORDERS = "orders", _("read orders (per unit code)")
+    RETAIL = "retail", _("extract retail records (per unit code)")
+
+
+ALL_SCOPES = ",".join(Scope.values)
+
+
 class ErpClient(models.Model):
     """A machine client of the API: key id + secret (kept encrypted: HMAC needs the secret)."""
 
@@ -20,6 +33,12 @@ class ErpClient(models.Model):
         max_length=500,
         blank=True,
         help_text=_("comma-separated unit codes this key may use; empty: every unit code"),
+    )
+    scopes = models.CharField(
+        _("scopes"),
+        max_length=200,
+        default=ALL_SCOPES,
+        help_text=_("what this key may do (comma-separated)"),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -44,6 +63,19 @@ class ErpClient(models.Model):
     def may_use(self, unit_code: str) -> bool:
         allowed = self.allowed_unit_codes
         return not allowed or unit_code in allowed
+
+    @property
+    def scope_set(self) -> set[str]:
+        return {s.strip() for s in self.scopes.split(",") if s.strip()}
+
+    def may(self, scope: str) -> bool:
+        """Whether the key may do this; writing the main warehouse's stock also needs a key
+        that is not limited to some unit codes."""
+        if scope not in self.scope_set:
+            return False
+        if scope == Scope.STOCK_WRITE and self.allowed_unit_codes:
+            return False
+        return True
 
 
 class ErpNonce(models.Model):

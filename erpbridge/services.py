@@ -8,6 +8,7 @@ concurrent calls cannot apply a message twice nor hand a record out twice.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import secrets
@@ -21,16 +22,19 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import clock
 from inventory import services as stock
 from inventory.models import StockMove, Warehouse
 
 from . import auth
 from .models import (
+    ALL_SCOPES,
     ErpClient,
     MessageLog,
     RecordKind,
     RetailBatch,
     RetailRecord,
+    Scope,
     StockMessage,
 )
 
@@ -41,6 +45,7 @@ MAX_BATCH = 500
 MAX_MESSAGE_ID = 60
 FUTURE_TOLERANCE = timedelta(seconds=auth.WINDOW_SECONDS)
 _QTY_RE = re.compile(r"^-?\d{1,14}(\.\d{1,4})?$")
+logger = logging.getLogger(__name__)
 _STOCK_LOCK = 0x45525053  # "ERPS": stock messages are applied one at a time
 
 
@@ -73,9 +78,25 @@ def _clean_unit_codes(unit_codes) -> str:
     return ",".join(sorted({c.strip() for c in unit_codes or [] if c.strip()}))
 
 
+def _clean_scopes(scopes) -> str:
+    if scopes is None:
+        return ALL_SCOPES
+    if isinstance(scopes, str):
+        scopes = scopes.split(",")
+    chosen = {s.strip() for s in scopes if s.strip()}
+    unknown = chosen - set(Scope.values)
+    if unknown:
+        raise ValueError(
+            _("unknown scope(s) %(unknown)s; the scopes are %(known)s")
+            % {"unknown": ", ".join(sorted(unknown)), "known": ", ".join(Scope.values)}
+        )
+    return ",".join(s for s in Scope.values if s in chosen)
+
+
 @transaction.atomic
-def create_client(*, name: str, unit_codes=(), actor=None) -> tuple[ErpClient, str]:
-    """A new ERP client; returns it with its secret (shown once, stored only encrypted)."""
+def create_client(*, name: str, unit_codes=(), scopes=None, actor=None) -> tuple[ErpClient, str]:
+    """A new ERP client; returns it with its secret (shown once, stored only encrypted).
+    ``scopes``: what its key may do (default: everything, erpbridge.models.Scope)."""
     name = name.strip()
     if not name:
         raise ValueError(_("an ERP client needs a name"))
@@ -87,6 +108,7 @@ def create_client(*, name: str, unit_codes=(), actor=None) -> tuple[ErpClient, s
         key_id=auth.new_key_id(),
         secret_encrypted=auth.encrypt_secret(secret),
         unit_codes=_clean_unit_codes(unit_codes),
+        scopes=_clean_scopes(scopes),
         created_by=actor,
     )
     return client, secret
@@ -101,14 +123,53 @@ def set_client_unit_codes(*, client: ErpClient, unit_codes, actor=None) -> ErpCl
 
 
 @transaction.atomic
+def set_client_scopes(*, client: ErpClient, scopes, actor=None) -> ErpClient:
+    """What the client's key may do (erpbridge.models.Scope)."""
+    client.scopes = _clean_scopes(scopes)
+    ErpClient.objects.filter(pk=client.pk).update(scopes=client.scopes)
+    return client
+
+
+@transaction.atomic
 def disable_client(*, client: ErpClient, actor=None) -> ErpClient:
     client = ErpClient.objects.select_for_update().get(pk=client.pk)
     if client.enabled:
         client.enabled = False
-        client.disabled_at = timezone.now()
+        client.disabled_at = clock.now()
         client.disabled_by = actor
         client.save(update_fields=["enabled", "disabled_at", "disabled_by"])
     return client
+
+
+def rotate_secret_keys() -> dict:
+    """Re-encrypt every stored secret (ERP clients' secrets, shops' API credentials) with the
+    first of TONGCANG_ERP_SECRET_KEYS; afterwards the older keys can be dropped. A secret no
+    configured key decrypts is left as it is and counted."""
+    from channels.models import Shop
+    from core import crypto
+
+    counts = {"erp_clients": 0, "shops": 0, "undecryptable": 0}
+    with transaction.atomic():
+        for client in ErpClient.objects.select_for_update().order_by("pk"):
+            try:
+                token = crypto.rotate(client.secret_encrypted)
+            except crypto.InvalidToken:
+                counts["undecryptable"] += 1
+                continue
+            ErpClient.objects.filter(pk=client.pk).update(secret_encrypted=token)
+            counts["erp_clients"] += 1
+        with connection.cursor() as cur:
+            cur.execute("SELECT id, credentials FROM channels_shop ORDER BY id FOR UPDATE")
+            rows = cur.fetchall()
+        for pk, token in rows:
+            try:
+                value = json.loads(crypto.decrypt(token)) if token else {}
+            except crypto.InvalidToken:
+                counts["undecryptable"] += 1
+                continue
+            Shop.objects.filter(pk=pk).update(credentials=value)
+            counts["shops"] += 1
+    return counts
 
 
 # --- message log -----------------------------------------------------------------------------
@@ -118,6 +179,32 @@ def log_message(**fields) -> MessageLog:
     """One row of the message log (written outside the transaction of the work it records)."""
     fields.setdefault("direction", MessageLog.Direction.IN)
     return MessageLog.objects.create(**fields)
+
+
+def prune_message_log(*, now=None) -> dict:
+    """Retention of the message log (a daily task). First the bodies of full snapshots, the
+    largest rows, after ``ERP_LOG_SNAPSHOT_BODY_DAYS`` (a refused one keeps its body until it
+    is accepted or the row goes: an administrator may still accept it); then every row older
+    than ``ERP_LOG_RETENTION_DAYS``. The applied messages (``StockMessage``, what makes a
+    repeated message_id a duplicate) stay; they only lose their link to the row."""
+    now = now or clock.now()
+    retention = timedelta(days=settings.ERP_LOG_RETENTION_DAYS)
+    body_days = timedelta(days=settings.ERP_LOG_SNAPSHOT_BODY_DAYS)
+    with transaction.atomic():
+        bodies = (
+            MessageLog.objects.filter(
+                kind=MessageLog.Kind.STOCK_FULL, received_at__lt=now - body_days
+            )
+            .exclude(request_body="")
+            .exclude(result=MessageLog.Result.REFUSED)
+            .update(
+                request_body="", note=_("body dropped after %(n)s days") % {"n": body_days.days}
+            )
+        )
+        old = MessageLog.objects.filter(received_at__lt=now - retention)
+        StockMessage.objects.filter(log__in=old).update(log=None)
+        rows, _by_model = old.delete()
+    return {"bodies": bodies, "rows": rows}
 
 
 # --- stock in --------------------------------------------------------------------------------
@@ -153,7 +240,7 @@ def parse_stock_message(data) -> StockMessageIn:
     if len(message_id) > MAX_MESSAGE_ID:
         raise invalid(_("message_id is longer than %(n)s characters") % {"n": MAX_MESSAGE_ID})
     as_of = parse_time(data.get("as_of"), "as_of")
-    if as_of > timezone.now() + FUTURE_TOLERANCE:
+    if as_of > clock.now() + FUTURE_TOLERANCE:
         raise invalid(_("as_of lies in the future"))
     items = data.get("items")
     if not isinstance(items, list):
@@ -202,14 +289,20 @@ class SuspiciousSnapshot(ErpError):
 # extracted; a transfer back in from its receipt (main's stock grew then).
 _CURRENT = """
 WITH v AS (SELECT DISTINCT unnest(%(pids)s::bigint[]) AS p),
+unextracted AS (
+    -- the partial index order_shipped_unextracted: as small as the ERP's backlog
+    SELECT id FROM orders_order WHERE status = 'shipped' AND erp_extracted_at IS NULL
+    UNION ALL
+    -- extracted after as_of (minutes' worth): order_erp_extracted_at
+    SELECT id FROM orders_order
+    WHERE status = 'shipped' AND erp_extracted_at > %(as_of)s
+),
 shipped AS (
     SELECT oc.product_id AS p, SUM(oc.quantity) AS q
-    FROM orders_ordercomponent oc
+    FROM unextracted o
+    JOIN orders_orderline ol ON ol.order_id = o.id
+    JOIN orders_ordercomponent oc ON oc.line_id = ol.id
     JOIN v ON v.p = oc.product_id
-    JOIN orders_orderline ol ON ol.id = oc.line_id
-    JOIN orders_order o ON o.id = ol.order_id
-    LEFT JOIN erpbridge_retailrecord rr ON rr.order_id = o.id
-    WHERE o.status = 'shipped' AND (rr.acked_at IS NULL OR rr.acked_at > %(as_of)s)
     GROUP BY oc.product_id
 ),
 returned AS (
@@ -275,8 +368,9 @@ def reconciled_deltas(
     *, targets: dict[int, Decimal], as_of: datetime, main_id: int
 ) -> dict[int, Decimal]:
     """The change of on hand that makes each product's level
-    Q − shipped − transferred out + returned into main + transferred back in (each: not
-    extracted as of as_of); non-zero only.
+    max(0, Q − shipped − transferred out + returned into main + transferred back in), each
+    "not extracted as of as_of"; non-zero only. The ERP's books may go below zero; physical
+    stock never does.
     """
     if not targets:
         return {}
@@ -290,7 +384,7 @@ def reconciled_deltas(
         rows = cur.fetchall()
     deltas = {}
     for pid, on_hand, adjust in rows:
-        delta = targets[pid] + adjust - on_hand
+        delta = max(ZERO, targets[pid] + adjust) - on_hand
         if delta:
             deltas[pid] = delta
     return deltas
@@ -407,6 +501,11 @@ def apply_stock_message(
             "applied": len(target_ids),
             "stale": [r[1] for r in stale_rows],
             "unknown_products": unknown,
+            "negative": [
+                c
+                for c, q in zip(message.codes, message.quantities, strict=True)
+                if q < 0 and c in ids and ids[c] in targets
+            ],
         }
         StockMessage.objects.create(
             message_id=message.message_id,
@@ -419,30 +518,45 @@ def apply_stock_message(
         )
         if full:
             # docs/design.md: every mapped SKU is pushed to the platforms after the full sync.
-            transaction.on_commit(queue_full_stock_push)
+            # After the commit, and robust: a broker that fails then cannot undo nor hide what
+            # was applied (the nightly full push catches up).
+            transaction.on_commit(queue_full_stock_push, robust=True)
     return answer
 
 
 def queue_full_stock_push() -> None:
-    """Queue the full push of every mapped SKU (channels) for the task cluster."""
+    """Queue the full push of every mapped SKU (channels) for the task cluster. A broker that
+    cannot take it is logged, not raised: the snapshot is applied already."""
     from django_q.tasks import async_task
 
-    async_task("platformsync.tasks.full_stock_push", task_name="full stock push after ERP snapshot")
+    try:
+        async_task(
+            "platformsync.tasks.full_stock_push", task_name="full stock push after ERP snapshot"
+        )
+    except Exception:  # noqa: BLE001 - any broker failure; the scheduled full push catches up
+        logger.exception("could not queue the full stock push after an ERP snapshot")
 
 
 def accept_refused_snapshot(*, log: MessageLog, actor) -> dict:
-    """An administrator accepts a full snapshot refused as suspicious: it is applied now."""
-    if log.kind != MessageLog.Kind.STOCK_FULL or log.result != MessageLog.Result.REFUSED:
-        raise ValueError(_("only a refused full snapshot can be accepted"))
-    message = parse_stock_message(json.loads(log.request_body))
-    answer = apply_stock_message(
-        kind=log.kind, message=message, client=log.client, log=log, force=True, actor=actor
-    )
-    if answer["status"] == "duplicate":
-        raise ValueError(_("message %(id)s has been applied already") % {"id": message.message_id})
-    MessageLog.objects.filter(pk=log.pk).update(
-        result=MessageLog.Result.ACCEPTED, accepted_by=actor, accepted_at=timezone.now()
-    )
+    """An administrator accepts a full snapshot refused as suspicious: it is applied now, and
+    the log entry marked accepted, in one transaction (both or neither)."""
+    with transaction.atomic():
+        log = MessageLog.objects.select_for_update().get(pk=log.pk)
+        if log.kind != MessageLog.Kind.STOCK_FULL or log.result != MessageLog.Result.REFUSED:
+            raise ValueError(_("only a refused full snapshot can be accepted"))
+        if not log.request_body:
+            raise ValueError(_("the body of this message is no longer kept"))
+        message = parse_stock_message(json.loads(log.request_body))
+        answer = apply_stock_message(
+            kind=log.kind, message=message, client=log.client, log=log, force=True, actor=actor
+        )
+        if answer["status"] == "duplicate":
+            raise ValueError(
+                _("message %(id)s has been applied already") % {"id": message.message_id}
+            )
+        MessageLog.objects.filter(pk=log.pk).update(
+            result=MessageLog.Result.ACCEPTED, accepted_by=actor, accepted_at=clock.now()
+        )
     return answer
 
 
@@ -660,7 +774,11 @@ def _pending_sales(unit_code: str, limit: int):
 
     done = RetailRecord.objects.filter(order_id=OuterRef("pk"))
     qs = (
-        Order.objects.filter(shop__unit_code=unit_code, status=Order.Status.SHIPPED)
+        Order.objects.filter(
+            shop__unit_code=unit_code,
+            status=Order.Status.SHIPPED,
+            erp_extracted_at__isnull=True,  # order_shipped_unextracted
+        )
         .filter(~Exists(done))
         .select_related("shop__platform")
         .order_by("shipped_at", "id")
@@ -750,7 +868,7 @@ def next_retail_batch(
         else:
             sources = _pending_returns(unit_code, limit)
             records = [returns_record(r) for r in sources]
-        now = timezone.now()
+        now = clock.now()
         batch = RetailBatch.objects.create(
             batch_id="rb_" + secrets.token_hex(12),
             unit_code=unit_code,
@@ -778,8 +896,14 @@ def ack_retail_batch(*, batch: RetailBatch, client: ErpClient | None = None) -> 
     with transaction.atomic():
         batch = RetailBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.acked_at is None:
-            batch.acked_at = timezone.now()
+            from orders.models import Order
+
+            batch.acked_at = clock.now()
             batch.acked_by = client
             batch.save(update_fields=["acked_at", "acked_by"])
             batch.items.update(acked_at=batch.acked_at)
+            if batch.kind == RecordKind.SALES:
+                Order.objects.filter(
+                    pk__in=batch.items.filter(order__isnull=False).values("order_id")
+                ).update(erp_extracted_at=batch.acked_at)
     return batch

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from core import clock
+
 from . import auth
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -227,7 +229,7 @@ class ErpSimulator:
         self.receive_goods(rng or random.Random())
         # The quantities are as of now, after the acknowledgements (full precision: an as_of
         # rounded down to the second could fall before them and count them twice).
-        now = datetime.now(SHANGHAI)
+        now = clock.now().astimezone(SHANGHAI)  # injectable: tests run it at fixed times
         local = now
         due_full = local.hour == 3 and self.last_full_day != local.date()
         if full or due_full:

@@ -139,13 +139,10 @@ class StockLevelAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not request.user.has_perm(ADJUST_PERMISSION):
-            actions.pop("adjust_selected", None)
-        return actions
+    def has_adjust_permission(self, request):
+        return request.user.has_perm(ADJUST_PERMISSION)
 
-    @admin.action(description=_("Adjust the stock of the selected level"))
+    @admin.action(description=_("Adjust the stock of the selected level"), permissions=["adjust"])
     def adjust_selected(self, request, queryset):
         level = queryset.first()
         url = reverse("admin:inventory_stocklevel_adjust")

@@ -7,6 +7,7 @@ import time
 import requests
 from django.core.management.base import BaseCommand, CommandError
 
+from core.guards import refuse_in_production
 from erpbridge import auth, services
 from erpbridge.models import ErpClient
 from erpbridge.simulator import ApiFailure, ErpSimulator
@@ -55,6 +56,7 @@ class Command(BaseCommand):
     def handle(
         self, *args, url, key, secret, unit_codes, interval, once, full, restock, seed, **options
     ):
+        refuse_in_production("erp_simulator")
         key, secret = self.credentials(key, secret)
         codes = [c.strip() for c in unit_codes.split(",") if c.strip()]
 
