@@ -69,7 +69,8 @@ def send_enrolment_code(*, phone: str) -> None:
     provider().send(phone, _("Your membership code is %(code)s.") % {"code": code})
 
 
-def _check_code(phone: str, code: str, at: dt.datetime) -> None:
+def _use_code(phone: str, code: str, at: dt.datetime) -> str:
+    """Spend the right code ("ok"), or count a wrong try: "no_code" / "wrong_code"."""
     otc = (
         OneTimeCode.objects.select_for_update()
         .filter(phone=phone, used_at__isnull=True, expires_at__gt=at)
@@ -77,15 +78,16 @@ def _check_code(phone: str, code: str, at: dt.datetime) -> None:
         .first()
     )
     if otc is None:
-        raise PromotionError("no_code", _("No valid code for this phone: send a new one."))
+        return "no_code"
     if not hmac.compare_digest(otc.code_hash, _hash(phone, str(code or "").strip())):
         otc.attempts += 1
         if otc.attempts >= MAX_CODE_ATTEMPTS:
             otc.used_at = at
         otc.save(update_fields=["attempts", "used_at"])
-        raise PromotionError("wrong_code", _("The code is wrong."))
+        return "wrong_code"
     otc.used_at = at
     otc.save(update_fields=["used_at"])
+    return "ok"
 
 
 def enrol_member(
@@ -108,9 +110,13 @@ def enrol_member(
     level = MemberLevel.objects.order_by("rank").first()
     if level is None:
         raise PromotionError("no_levels", _("No member levels are defined."))
-    # The code check commits even when the enrolment below is refused: a wrong try counts.
+    # The code check commits on its own, so a wrong try counts even though enrolment is refused.
     with transaction.atomic():
-        _check_code(phone, code, at)
+        result = _use_code(phone, code, at)
+    if result == "no_code":
+        raise PromotionError("no_code", _("No valid code for this phone: send a new one."))
+    if result == "wrong_code":
+        raise PromotionError("wrong_code", _("The code is wrong."))
     if Member.objects.filter(phone=phone).exists():
         raise PromotionError(
             "already_member", _("%(phone)s is already a member.") % {"phone": mask_phone(phone)}
