@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from channels.sellable import recompute_sellable
 from config.tabular import (
     Column,
     ImportResult,
@@ -23,7 +24,6 @@ from config.tabular import (
     read_table,
 )
 from inventory.models import Product
-from inventory.sellable import recompute_sellable
 
 from .models import Shop, SkuComponent, SkuMapping
 

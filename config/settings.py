@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "orders",
     "returns",
     "erpbridge",
+    "platformsync",
+    "demo",
 ]
 
 MIDDLEWARE = [

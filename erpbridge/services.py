@@ -389,7 +389,7 @@ def queue_full_stock_push() -> None:
     """Queue the full push of every mapped SKU (channels) for the task cluster."""
     from django_q.tasks import async_task
 
-    async_task("channels.tasks.full_stock_push", task_name="full stock push after ERP snapshot")
+    async_task("platformsync.tasks.full_stock_push", task_name="full stock push after ERP snapshot")
 
 
 def accept_refused_snapshot(*, log: MessageLog, actor) -> dict:

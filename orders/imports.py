@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from channels.models import Shop
+from channels.types import NormalizedLine, NormalizedOrder
 from config.tabular import (
     Column,
     ImportResult,
@@ -27,7 +28,7 @@ from config.tabular import (
     read_table,
 )
 
-from .intake import NormalizedLine, NormalizedOrder, intake_orders
+from .intake import intake_orders
 from .models import Order
 
 ORDER_COLUMNS = [

@@ -186,8 +186,7 @@ def demo_products() -> list[dict]:
 
 def is_loaded() -> bool:
     from channels.models import Shop
-
-    from .models import StockMove
+    from inventory.models import StockMove
 
     return (
         Shop.objects.filter(code="TB01").exists()
@@ -198,13 +197,12 @@ def is_loaded() -> bool:
 def load_demo(*, stdout=None, once=False) -> str:
     """Load the demo data; returns a one-line summary."""
     from channels.models import Platform, Shop, SkuComponent, SkuMapping
+    from channels.sellable import recompute_sellable
     from channels.services import import_sku_relations
+    from inventory import services
+    from inventory.imports import import_products
+    from inventory.models import Product, StockMove, Warehouse
     from orders.models import Carrier
-
-    from . import services
-    from .imports import import_products
-    from .models import Product, StockMove, Warehouse
-    from .sellable import recompute_sellable
 
     def say(text):
         if stdout is not None:
