@@ -8,9 +8,11 @@ with a message (shown here). A member's phone is masked (138****5678) except for
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -158,19 +160,35 @@ class PromotionForm(forms.ModelForm):
 class PromotionAdmin(admin.ModelAdmin):
     form = PromotionForm
     list_display = [
-        "name", "key", "kind", "status", "starts_at", "ends_at", "uses", "given",
+        "name", "key", "kind", "status", "starts_at", "ends_at", "times_used", "amount_given",
         "created_by", "approved_by",
     ]  # fmt: skip
     list_filter = ["status", "kind"]
     search_fields = ["code", "name"]
     actions = ["approve", "make_new_version", "retire"]
-    readonly_fields = ["version", "status", "uses", "given", "supersedes", "created_by",
+    readonly_fields = ["version", "status", "times_used", "amount_given", "supersedes", "created_by",
                        "created_at", "approved_by", "approved_at"]  # fmt: skip
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("created_by", "approved_by")
+            .annotate(n_used=Count("usages"), n_given=Sum("usages__amount"))
+        )
+
+    @admin.display(description=_("uses so far"), ordering="n_used")
+    def times_used(self, obj):
+        return obj.n_used
+
+    @admin.display(description=_("given so far"), ordering="n_given")
+    def amount_given(self, obj):
+        return obj.n_given or Decimal("0.00")
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return self.readonly_fields
-        if obj.status == Promotion.Status.RETIRED or obj.uses or obj.usages.exists():
+        if obj.status == Promotion.Status.RETIRED or obj.usages.exists():
             return ["code", *EDITABLE, *self.readonly_fields]  # used: a new version instead
         return ["code", *self.readonly_fields]
 

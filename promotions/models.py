@@ -143,6 +143,10 @@ class MemberSpend(models.Model):
         verbose_name_plural = _("member spends")
 
 
+# A promotion version with a limit: locked and counted at checkout (services/usage.py).
+LIMITED = Q(max_uses__isnull=False) | Q(budget__isnull=False) | Q(max_uses_per_member__isnull=False)
+
+
 class Promotion(models.Model):
     """One version of a promotion. Made by a store manager (draft), active once another manager
     or an administrator approves it; once used it is never edited: a new version replaces it."""
@@ -193,6 +197,7 @@ class Promotion(models.Model):
     )  # fmt: skip
     max_uses = models.PositiveIntegerField(_("uses in all"), null=True, blank=True)
     max_uses_per_member = models.PositiveIntegerField(_("uses per member"), null=True, blank=True)
+    # Counted under the row lock for promotions with a limit only (see LIMITED).
     uses = models.PositiveIntegerField(_("uses so far"), default=0)
     given = models.DecimalField(_("given so far"), **MONEY, default=Decimal("0.00"))
     supersedes = models.ForeignKey(
@@ -218,6 +223,12 @@ class Promotion(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.key})"
+
+    @property
+    def is_limited(self) -> bool:
+        return not (
+            self.max_uses is None and self.budget is None and self.max_uses_per_member is None
+        )
 
     @property
     def key(self) -> str:

@@ -47,6 +47,8 @@ from .rules import (
 )
 
 HUNDRED = Decimal(100)
+# The near misses a quote keeps: the closest ones (a kiosk shows one or two).
+NEAR_MISS_LIMIT = 3
 
 
 @dataclass(frozen=True)
@@ -168,13 +170,33 @@ def quote(
     state = _State(lines)
     given: dict[str, Decimal] = {}
     labels: dict[str, tuple[str, str]] = {}
+    # Which lines each rule applies to, worked out once (through an index of the cart).
+    everything = tuple(range(len(lines)))
+    by_product: dict[str, list[int]] = {}
+    by_style: dict[str, list[int]] = {}
+    for i, line in enumerate(lines):
+        by_product.setdefault(line.product_code, []).append(i)
+        if line.style_code:
+            by_style.setdefault(line.style_code, []).append(i)
+    scope: dict[str, tuple[int, ...]] = {}
+    for r in rules:
+        if not r.product_codes and not r.style_codes:
+            scope[r.code] = everything
+            continue
+        found = {i for p in r.product_codes for i in by_product.get(p, ())}
+        found.update(i for st in r.style_codes for i in by_style.get(st, ()))
+        scope[r.code] = tuple(sorted(found))
 
     # Stage 1: the lowest item price, never stacked.
     item_rules = [r for r in rules if r.kind == ITEM]
+    per_line: list[list[Rule]] = [[] for _ in lines]
+    for rule in item_rules:
+        for i in scope[rule.code]:
+            per_line[i].append(rule)
     for i, line in enumerate(lines):
         list_amount = state.amounts[i]
         best: tuple[Decimal, str, str, str] | None = None  # amount, kind, code, label
-        for amount, kind, code, label in _item_candidates(line, list_amount, member, item_rules):
+        for amount, kind, code, label in _item_candidates(line, list_amount, member, per_line[i]):
             amount = max(ZERO, min(amount, list_amount))
             if amount < (best[0] if best else list_amount):
                 best = (amount, kind, code, label)
@@ -187,16 +209,14 @@ def quote(
 
     # Stage 2: spend-and-save on the eligible subtotal after stage 1.
     near: list[NearMiss] = []
-    base = list(state.amounts)
     sas = [r for r in rules if r.kind == SPEND_AND_SAVE]
-    chosen = _best_of_groups(sas, lines, base)
+    base = {r.code: _sum(state.amounts, scope[r.code]) for r in sas}
     for rule in sas:
-        subtotal = _subtotal(rule, lines, base)
-        near.extend(_near_misses(rule, subtotal))
-    for rule in chosen:
-        eligible = [i for i, line in enumerate(lines) if _in_scope(rule, line)]
-        current = money(sum((state.amounts[i] for i in eligible), ZERO))
-        off = _reward(rule, _subtotal(rule, lines, base), current)
+        near.extend(_near_misses(rule, base[rule.code]))
+    for rule in _best_of_groups(sas, base):
+        eligible = scope[rule.code]
+        current = _sum(state.amounts, eligible)
+        off = _reward(rule, base[rule.code], current)
         if off <= 0:
             continue
         state.take(off, eligible, "spend_and_save", rule.code, rule.label)
@@ -204,7 +224,6 @@ def quote(
         labels[rule.code] = (SPEND_AND_SAVE, rule.label)
 
     # Stage 3: a red packet spent.
-    everything = list(range(len(lines)))
     spent = ZERO
     if red_packet is not None and red_packet.amount > 0:
         spent = min(money(red_packet.amount), state.total())
@@ -221,16 +240,15 @@ def quote(
     # Stage 5: cash-back earned on the final net.
     cashback = ZERO
     cbs = [r for r in rules if r.kind == CASHBACK]
-    final = list(state.amounts)
-    for rule in _best_of_groups(cbs, lines, final):
-        subtotal = _subtotal(rule, lines, final)
-        earned = _reward(rule, subtotal, subtotal)
+    final = {r.code: _sum(state.amounts, scope[r.code]) for r in cbs}
+    for rule in _best_of_groups(cbs, final):
+        earned = _reward(rule, final[rule.code], final[rule.code])
         if earned > 0:
             cashback += earned
             given[rule.code] = given.get(rule.code, ZERO) + earned
             labels[rule.code] = (CASHBACK, rule.label)
     for rule in cbs:
-        near.extend(_near_misses(rule, _subtotal(rule, lines, final)))
+        near.extend(_near_misses(rule, final[rule.code]))
 
     applied_order = [r.code for r in rules if r.code in given]
     return Quote(
@@ -238,7 +256,9 @@ def quote(
         list_total=money(sum((money(line.unit_price * line.quantity) for line in lines), ZERO)),
         total=state.total(),
         cashback=money(cashback),
-        near_misses=tuple(sorted(near, key=lambda n: (n.missing, n.kind, n.code))),
+        near_misses=tuple(sorted(near, key=lambda n: (n.missing, -n.reward, n.kind, n.code)))[
+            :NEAR_MISS_LIMIT
+        ],
         applied=tuple(applied_order),
         priced_at=at,
         store_code=store_code,
@@ -376,17 +396,18 @@ def _item_candidates(line, list_amount, member, item_rules):
             yield money(price * line.quantity), "member_price", code, label
         if member.discount_percent > 0:
             yield _percent_off(list_amount, member.discount_percent), "member_price", code, label
-    for rule in item_rules:
-        if not _in_scope(rule, line):
-            continue
+    for rule in item_rules:  # those whose scope holds the line
         if rule.unit_price is not None:
             yield money(rule.unit_price * line.quantity), "item_promotion", rule.code, rule.label
         elif rule.percent > 0:
             yield _percent_off(list_amount, rule.percent), "item_promotion", rule.code, rule.label
 
 
-def _subtotal(rule: Rule, lines: Sequence[CartLine], amounts: list[Decimal]) -> Decimal:
-    return money(sum((amounts[i] for i, line in enumerate(lines) if _in_scope(rule, line)), ZERO))
+def _sum(amounts: list[Decimal], indexes: Sequence[int]) -> Decimal:
+    total = ZERO
+    for i in indexes:
+        total += amounts[i]
+    return total
 
 
 def _reward(rule: Rule, reached_on: Decimal, current: Decimal) -> Decimal:
@@ -408,15 +429,16 @@ def _reward(rule: Rule, reached_on: Decimal, current: Decimal) -> Decimal:
     return max(ZERO, min(reward, current))
 
 
-def _best_of_groups(rules: list[Rule], lines, amounts) -> list[Rule]:
-    """Stackable rules and the best rule of each exclusive group, in (priority, code) order."""
+def _best_of_groups(rules: list[Rule], subtotals: dict[str, Decimal]) -> list[Rule]:
+    """Stackable rules and the best rule of each exclusive group, in (priority, code) order;
+    ``subtotals``: each rule's eligible subtotal."""
     best: dict[str, tuple[Decimal, Rule]] = {}
     out = []
     for rule in rules:
         if not rule.exclusive_group:
             out.append(rule)
             continue
-        subtotal = _subtotal(rule, lines, amounts)
+        subtotal = subtotals[rule.code]
         value = _reward(rule, subtotal, subtotal)
         held = best.get(rule.exclusive_group)
         if held is None or value > held[0]:  # ties: the earlier in (priority, code) stays

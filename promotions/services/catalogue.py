@@ -147,7 +147,7 @@ def create_promotion(*, actor, code: str, **fields) -> Promotion:
 
 
 def _is_used(promotion: Promotion) -> bool:
-    return promotion.uses > 0 or promotion.usages.exists()
+    return promotion.usages.exists()
 
 
 def update_promotion(*, promotion: Promotion, actor, **changes) -> Promotion:

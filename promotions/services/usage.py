@@ -5,7 +5,10 @@ transaction that creates the order. It locks the rows of the promotions the quot
 ``SELECT … FOR UPDATE`` in primary-key order (two checkouts lock in the same order, so they
 cannot deadlock), then, holding the locks, checks and takes:
 
-- total uses (``uses + 1 ≤ max_uses``) and the budget (``given + amount ≤ budget``);
+- total uses (``uses + 1 ≤ max_uses``) and the budget (``given + amount ≤ budget``); the
+  counters ``uses``/``given`` are kept (in one statement) for promotions with a limit only:
+  those without one are not locked at all, so busy unlimited promotions never serialise
+  checkouts; their usage rows are their record;
 - uses per member: counted from the usage rows, which only a holder of the promotion's lock
   writes, so two checkouts of one member see each other (READ COMMITTED: each statement after
   the lock sees what the previous holder committed);
@@ -18,13 +21,13 @@ A refused limit raises ``PromotionError`` (codes ``exhausted``, ``budget``, ``pe
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from core.clock import now
 
 from ..errors import PromotionError
-from ..models import Member, Promotion, PromotionUsage
+from ..models import LIMITED, Member, Promotion, PromotionUsage
 from ..quote import Quote
 from .redpackets import spend_red_packet
 
@@ -46,14 +49,29 @@ def reserve_usage(*, quote: Quote, member: Member | None, order_ref: str) -> lis
     usages: list[PromotionUsage] = []
     applied = list(quote.promotions)
     if applied:
-        keys = [_split_key(a.code) for a in applied]
         match = Q()
-        for code, version in keys:
+        for item in applied:
+            code, version = _split_key(item.code)
             match |= Q(code=code, version=version)
-        rows = {
-            p.key: p
-            for p in Promotion.objects.select_for_update(of=("self",)).filter(match).order_by("pk")
-        }
+        # Only promotions with a limit are locked and counted: the others are shared by every
+        # checkout and need no lock (their usage rows are their record).
+        rows = {p.key: p for p in Promotion.objects.filter(match).filter(~LIMITED)}
+        rows.update(
+            (p.key, p)
+            for p in Promotion.objects.select_for_update(of=("self",))
+            .filter(match)
+            .filter(LIMITED)
+            .order_by("pk")
+        )
+        per_member = {}
+        counted = [rows[a.code].pk for a in applied if a.code in rows
+                   and rows[a.code].max_uses_per_member is not None]  # fmt: skip
+        if counted and member is not None:
+            per_member = dict(
+                PromotionUsage.objects.filter(promotion_id__in=counted, member=member)
+                .values_list("promotion_id")
+                .annotate(n=Count("id"))
+            )
         for item in applied:
             p = rows.get(item.code)
             if (
@@ -77,8 +95,7 @@ def reserve_usage(*, quote: Quote, member: Member | None, order_ref: str) -> lis
                     raise PromotionError(
                         "per_member", _("%(name)s is for members only.") % {"name": p.name}
                     )
-                used = PromotionUsage.objects.filter(promotion=p, member=member).count()
-                if used + 1 > p.max_uses_per_member:
+                if per_member.get(p.pk, 0) + 1 > p.max_uses_per_member:
                     raise PromotionError(
                         "per_member",
                         _("This member has already used %(name)s.") % {"name": p.name},
@@ -90,10 +107,7 @@ def reserve_usage(*, quote: Quote, member: Member | None, order_ref: str) -> lis
                 )
             )  # fmt: skip
         PromotionUsage.objects.bulk_create(usages)
-        for item in applied:
-            Promotion.objects.filter(pk=rows[item.code].pk).update(
-                uses=F("uses") + 1, given=F("given") + item.amount
-            )
+        _count([(rows[a.code].pk, a.amount) for a in applied if rows[a.code].is_limited])
     if quote.red_packet_spent > 0:
         spend_red_packet(
             ref=quote.red_packet_ref,
@@ -102,3 +116,18 @@ def reserve_usage(*, quote: Quote, member: Member | None, order_ref: str) -> lis
             amount=quote.red_packet_spent,
         )
     return usages
+
+
+def _count(taken: list[tuple[int, object]]) -> None:
+    """Add one use and its amount to each locked promotion, in one statement."""
+    if not taken:
+        return
+    values = ", ".join(["(%s, %s::numeric)"] * len(taken))
+    params = [x for pk, amount in taken for x in (pk, amount)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Promotion._meta.db_table} AS p SET uses = p.uses + 1, "
+            f"given = p.given + v.amount FROM (VALUES {values}) AS v(id, amount) "
+            "WHERE p.id = v.id",
+            params,
+        )
