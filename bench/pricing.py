@@ -145,6 +145,19 @@ def bench_checkout(args) -> tuple[list[float], int, float]:
             )  # fmt: skip
         print(f"  {PROMOTIONS} approved promotions, {Member.objects.count()} members", flush=True)
 
+        # One device alone first: the cost of a checkout without anyone to wait for.
+        serial = []
+        carts0 = [make_cart(random.Random(99), products) for _ in range(10)]
+        for n in range(max(10, args.checkouts)):
+            started = time.perf_counter()
+            with transaction.atomic():
+                member = find_member(phones[0])
+                q = price_cart(lines=carts0[n % 10], store_code="MD01", member=member)
+                services.reserve_usage(quote=q, member=member, order_ref=f"solo-{n}")
+            serial.append((time.perf_counter() - started) * 1000)
+        print(f"  one device alone: p50 {statistics.median(serial):.1f} ms   "
+              f"p95 {percentile(serial, 95):.1f} ms", flush=True)  # fmt: skip
+
         timings: list[float] = []
         refused = [0]
         lock = threading.Lock()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import F, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 
 from .models import Member, MemberPrice, Promotion, PromotionUsage, RedPacket, WalletEntry
 from .phones import PhoneError, mask_phone, normalize_phone
@@ -79,6 +80,65 @@ def to_rule(p: Promotion) -> Rule:
     )
 
 
+# Approved promotions as rules, kept per process and rebuilt when the approved set changes
+# (its stamp: how many, the last approval, the sum of their ids). Counters of promotions with
+# a limit are read fresh on every call, so a used-up promotion is never offered.
+_RULES_CACHE: tuple | None = None
+_RULES_LOCK = threading.Lock()
+
+
+def _approved_stamp() -> tuple:
+    return tuple(
+        Promotion.objects.filter(status=Promotion.Status.APPROVED)
+        .aggregate(n=Count("id"), last=Max("approved_at"), ids=Sum("id"))
+        .values()
+    )
+
+
+def _approved_rules() -> list[tuple[Promotion, Rule]]:
+    global _RULES_CACHE
+    stamp = _approved_stamp()
+    cached = _RULES_CACHE
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    with _RULES_LOCK:
+        rows = Promotion.objects.filter(status=Promotion.Status.APPROVED).order_by(
+            "priority", "code", "version"
+        )
+        built = [(p, to_rule(p)) for p in rows]
+        _RULES_CACHE = (stamp, built)
+    return built
+
+
+def active_rules(*, store_code: str, at: dt.datetime) -> list[Rule]:
+    """The rules of approved promotions in their window for this store, with uses and budget
+    left (the counters read now)."""
+    candidates = [
+        (p, rule)
+        for p, rule in _approved_rules()
+        if p.starts_at <= at < p.ends_at and (not p.store_codes or store_code in p.store_codes)
+    ]
+    limited = [p.pk for p, _rule in candidates if p.max_uses is not None or p.budget is not None]
+    counters = {}
+    if limited:
+        counters = {
+            pk: (uses, given)
+            for pk, uses, given in Promotion.objects.filter(pk__in=limited).values_list(
+                "pk", "uses", "given"
+            )
+        }
+    out = []
+    for p, rule in candidates:
+        if p.pk in counters:
+            uses, given = counters[p.pk]
+            if p.max_uses is not None and uses >= p.max_uses:
+                continue
+            if p.budget is not None and given >= p.budget:
+                continue
+        out.append(rule)
+    return out
+
+
 def active_promotions(*, store_code: str, at: dt.datetime) -> list[Promotion]:
     """Approved versions in their window for this store, with uses and budget left."""
     qs = (
@@ -97,7 +157,7 @@ def pricing_context(
 ) -> PricingContext:
     return PricingContext(
         member=member_terms(member),
-        promotions=tuple(to_rule(p) for p in active_promotions(store_code=store_code, at=at)),
+        promotions=tuple(active_rules(store_code=store_code, at=at)),
     )
 
 

@@ -21,13 +21,13 @@ A refused limit raises ``PromotionError`` (codes ``exhausted``, ``budget``, ``pe
 from __future__ import annotations
 
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from core.clock import now
 
 from ..errors import PromotionError
-from ..models import LIMITED, Member, Promotion, PromotionUsage
+from ..models import Member, Promotion, PromotionUsage
 from ..quote import Quote
 from .redpackets import spend_red_packet
 
@@ -49,20 +49,18 @@ def reserve_usage(*, quote: Quote, member: Member | None, order_ref: str) -> lis
     usages: list[PromotionUsage] = []
     applied = list(quote.promotions)
     if applied:
-        match = Q()
-        for item in applied:
-            code, version = _split_key(item.code)
-            match |= Q(code=code, version=version)
-        # Only promotions with a limit are locked and counted: the others are shared by every
-        # checkout and need no lock (their usage rows are their record).
-        rows = {p.key: p for p in Promotion.objects.filter(match).filter(~LIMITED)}
-        rows.update(
-            (p.key, p)
-            for p in Promotion.objects.select_for_update(of=("self",))
-            .filter(match)
-            .filter(LIMITED)
-            .order_by("pk")
-        )
+        # Simple reads: the versions by code, then a lock on those with a limit, in pk order.
+        wanted = {a.code for a in applied}
+        codes = {_split_key(a.code)[0] for a in applied}
+        rows = {p.key: p for p in Promotion.objects.filter(code__in=codes) if p.key in wanted}
+        limited = sorted(p.pk for p in rows.values() if p.is_limited)
+        if limited:
+            rows.update(
+                (p.key, p)
+                for p in Promotion.objects.select_for_update(of=("self",))
+                .filter(pk__in=limited)
+                .order_by("pk")
+            )
         per_member = {}
         counted = [rows[a.code].pk for a in applied if a.code in rows
                    and rows[a.code].max_uses_per_member is not None]  # fmt: skip
