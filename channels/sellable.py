@@ -1,4 +1,4 @@
-"""The sellable quantity of each shop SKU (design.md, Stock):
+"""The sellable quantity of each shop SKU (docs/design.md, Stock):
 
     floor( min over components c of ( max(0, available_c − safety) × shop.stock_ratio / q_c ) )
 

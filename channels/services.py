@@ -1,6 +1,6 @@
 """Writes to the channels master data.
 
-``import_sku_relations``: the SKU relation table file (商品关系表, contracts/import-formats.md).
+``import_sku_relations``: the SKU relation table file (商品关系表, docs/import-formats.md).
 One row per component; rows with the same shop and platform SKU form one mapping, and importing
 a mapping replaces its components. All rows or none. ``replace_components`` is the same change
 for one mapping (the admin inline and the reviewers' fixes use it).

@@ -1,4 +1,4 @@
-"""Demo data for `manage.py load_demo` (contracts/commands.md).
+"""Demo data for `manage.py load_demo` (docs/commands.md).
 
 One shop per platform (TB01 TM01 JD01 WM01 FN01 YHD01 MGJ01 OT01, each also its unit code),
 the sample products and SKU relations of the import contract, 240 more products with barcodes
@@ -39,7 +39,7 @@ CARRIERS = [
     ("EMS", "中国邮政 EMS"),
 ]
 
-# The sample files of contracts/import-formats.md, loaded through the import services.
+# The sample files of docs/import-formats.md, loaded through the import services.
 SAMPLE_PRODUCTS = """商品编码,商品名称,条码,单位,规格,重量,零售价
 P-TEA-LJ,西湖龙井 散装,6901234500017,千克,明前特级,1.000,398.00
 P-CUP-01,玻璃品茗杯,6901234500024,个,150ml,0.120,18.00

@@ -1,6 +1,6 @@
 """The stock core: every change of on_hand or reserved goes through these functions.
 
-Rules (design.md, Stock):
+Rules (docs/design.md, Stock):
 - on_hand changes only together with a ledger row (``StockMove``), so a level always equals the
   sum of its ledger;
 - a reservation never makes reserved exceed on_hand: the levels are locked (SELECT … FOR UPDATE)

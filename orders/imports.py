@@ -1,4 +1,4 @@
-"""Importing the standard-format orders file (标准格式订单, contracts/import-formats.md).
+"""Importing the standard-format orders file (标准格式订单, docs/import-formats.md).
 
 One row per order line; rows with the same shop and platform order number form one order.
 All rows or none: any bad row is reported (row, column, reason) and nothing is written. The

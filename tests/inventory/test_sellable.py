@@ -1,4 +1,4 @@
-"""The sellable quantity pushed to each shop SKU (design.md, Stock):
+"""The sellable quantity pushed to each shop SKU (docs/design.md, Stock):
 floor(min over components of max(0, available − safety) × ratio / component quantity)."""
 
 from decimal import Decimal as D
