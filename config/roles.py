@@ -23,7 +23,7 @@ ROLE_LABELS = {
     "after_sales": _("after-sales"),
     "after_sales_reviewer": _("after-sales reviewer"),
     "auditor": _("auditor"),
-    "store_guide": _("shopping guide"),
+    "store_guide": _("store guide"),
     "store_manager": _("store manager"),
 }
 
@@ -139,10 +139,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     # The auditor sees everything and changes nothing: every view_* permission, added below.
     "auditor": [],
-    # Experience store roles; the stores app adds its own permissions to these lists.
-    "store_guide": [*PROMOTIONS_GUIDE],
-    "store_manager": [*PROMOTIONS_MANAGER],
 }
+
+# The experience store roles (stores/ defines them) also work with members and promotions.
+for _role, _perms in (("store_guide", PROMOTIONS_GUIDE), ("store_manager", PROMOTIONS_MANAGER)):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS.get(_role, []), *_perms]
 
 
 def sync_role_permissions(**kwargs):

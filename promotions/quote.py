@@ -154,11 +154,15 @@ def quote(
     promotions: Iterable[Rule] = (),
     red_packet: RedPacketToSpend | None = None,
     adjustment: ManualAdjustment | None = None,
+    **context,
 ) -> Quote:
     """Price ``lines`` for the store ``store_code`` at ``at`` (see the module's stages).
 
     ``promotions`` may hold more than apply: rules outside their store, time window or member
     levels are ignored here, so an expired promotion a kiosk still shows gives nothing.
+    Other keywords (``context``, e.g. a caller's ``member_phone``) are accepted and ignored:
+    this function reads nothing; ``promotions.pricing.price_cart`` loads the member and the
+    promotions and calls it.
     """
     _check_lines(lines)
     rules = sorted(

@@ -190,3 +190,11 @@ def test_returning_a_line_in_parts_refunds_exactly_its_net():
     assert sum(parts) == line.net_amount
     with pytest.raises(PricingError):
         refund_for(line, returned_before=D(2), returning=D(2))
+
+
+def test_a_callers_extra_context_is_accepted_and_changes_nothing():
+    # The store app may pass what it knows (e.g. the phone typed at the kiosk); the pure
+    # function reads nothing, so only price_cart (which loads the member) changes prices.
+    lines = cart("300.00")
+    plain = price(lines, promotions=[MJ300])
+    assert price(lines, promotions=[MJ300], member_phone="13812345678").as_json() == plain.as_json()
