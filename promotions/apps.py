@@ -11,9 +11,10 @@ class PromotionsConfig(AppConfig):
     def ready(self):
         def levels(sender, **kwargs):
             if sender is self:
-                from .seeds import ensure_member_levels
+                from .seeds import ensure_member_levels, ensure_red_packet_schedule
 
                 ensure_member_levels()
+                ensure_red_packet_schedule()
 
         self._levels = levels
         post_migrate.connect(levels, dispatch_uid="promotions_member_levels")

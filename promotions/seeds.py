@@ -1,6 +1,7 @@
-"""The member levels to start with (普通, 银卡, 金卡): created when there are none, by the data
-migration and again after a flush (post_migrate), so tests and fresh databases have them.
-Managers change names, thresholds and discounts as data afterwards."""
+"""Reference data of the promotions app, made by the data migrations and again after a flush
+(post_migrate), so tests and fresh databases have them: the member levels to start with (普通,
+银卡, 金卡; created when there are none: managers change names, thresholds and discounts as data
+afterwards) and the hourly red-packet schedule."""
 
 from decimal import Decimal
 
@@ -20,3 +21,20 @@ def ensure_member_levels(MemberLevel=None, **kwargs):
         MemberLevel.objects.create(
             code=code, name=name, rank=rank, min_spend=min_spend, discount_percent=discount
         )
+
+
+SCHEDULE_NAME = "promotions: issue red packets"
+
+
+def ensure_red_packet_schedule(Schedule=None, **kwargs):
+    """Every hour, issue the red packets whose after-sales window has passed."""
+    if Schedule is None:
+        from django_q.models import Schedule
+    Schedule.objects.get_or_create(
+        name=SCHEDULE_NAME,
+        defaults={
+            "func": "promotions.tasks.issue_red_packets",
+            "schedule_type": "H",
+            "repeats": -1,
+        },
+    )

@@ -160,3 +160,22 @@ def test_wallet_entries_are_append_only(member):
         entry.save()
     with pytest.raises(ValueError):
         entry.delete()
+
+
+def test_the_hourly_task_uses_the_store_apps_order_facts(member, settings):
+    from django_q.models import Schedule
+
+    from promotions.tasks import issue_red_packets
+
+    assert Schedule.objects.filter(func="promotions.tasks.issue_red_packets").exists()
+    pay(member, "S1", "250")
+    settings.PROMOTIONS_ORDER_FACTS = ""
+    with frozen(DUE):
+        assert issue_red_packets() == 0  # nothing named: nothing issued, and it says so
+        settings.PROMOTIONS_ORDER_FACTS = f"{__name__}.all_handed_over"
+        assert issue_red_packets() == 1
+    assert RedPacket.objects.get(order_ref="S1").status == "issued"
+
+
+def all_handed_over(refs):
+    return {ref: OrderFacts(handed_over_at=HANDED, return_open=False) for ref in refs}
