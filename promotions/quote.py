@@ -375,14 +375,6 @@ def _applies(rule: Rule, *, store_code: str, at: dt.datetime, member: MemberTerm
     return not (rule.level_codes and member.level_code not in rule.level_codes)
 
 
-def _in_scope(rule: Rule, line: CartLine) -> bool:
-    if not rule.product_codes and not rule.style_codes:
-        return True
-    return line.product_code in rule.product_codes or (
-        bool(line.style_code) and line.style_code in rule.style_codes
-    )
-
-
 def _percent_off(amount: Decimal, percent: Decimal) -> Decimal:
     """``amount`` less ``percent`` % of it (a percentage always applies to the current amount)."""
     return money(amount * (HUNDRED - percent) / HUNDRED)
