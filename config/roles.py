@@ -23,6 +23,7 @@ ROLE_LABELS = {
     "after_sales": _("after-sales"),
     "after_sales_reviewer": _("after-sales reviewer"),
     "auditor": _("auditor"),
+    "store_guide": _("store guide"),
     "store_manager": _("store manager"),
 }
 
@@ -35,6 +36,32 @@ MASTER_DATA_VIEW = [
     "inventory.view_warehouse",
     "inventory.view_stocklevel",
     "channels.view_sellablequantity",
+]
+
+# Members, promotions and red packets (promotions/): guides enrol members and see them with a
+# masked phone; store managers see whole phones, make promotions and approve other managers'
+# promotions (never their own: promotions/services/catalogue.py). Wallets are read-only.
+PROMOTIONS_GUIDE = [
+    "promotions.view_member",
+    "promotions.add_member",
+    "promotions.view_memberlevel",
+    "promotions.view_memberprice",
+    "promotions.view_promotion",
+    "promotions.view_redpacket",
+    "promotions.view_walletentry",
+]
+PROMOTIONS_MANAGER = [
+    *PROMOTIONS_GUIDE,
+    "promotions.change_member",
+    "promotions.see_member_phone",
+    "promotions.erase_member",
+    "promotions.add_memberprice",
+    "promotions.change_memberprice",
+    "promotions.delete_memberprice",
+    "promotions.add_promotion",
+    "promotions.change_promotion",
+    "promotions.approve_promotion",
+    "promotions.view_promotionusage",
 ]
 
 RETURNS_VIEW = [
@@ -139,6 +166,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # (devices, store orders, stock counts, store returns).
     "store_manager": [*TRANSFER_PERMISSIONS],
 }
+
+# The experience store roles (stores/ defines them) also work with members and promotions.
+for _role, _perms in (("store_guide", PROMOTIONS_GUIDE), ("store_manager", PROMOTIONS_MANAGER)):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS.get(_role, []), *_perms]
 
 
 def sync_role_permissions(**kwargs):
