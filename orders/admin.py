@@ -654,12 +654,19 @@ class OrderAdmin(ImportMixin, OrderAdminBase):
     def has_import_permission(self, request):
         return self.has_change_permission(request)
 
+    def has_print_wave_permission(self, request):
+        return request.user.has_perm("orders.print_wave")
+
+    def has_add_wave_permission(self, request):
+        return request.user.has_perm("orders.add_wave")
+
     def get_actions(self, request):
-        """The review actions, and for the warehouse (print_wave) its wave and print actions."""
+        """The review actions, and the warehouse's wave and print actions (ORDER_ACTIONS), each
+        offered only to whom its ``permissions`` allow."""
         actions = super().get_actions(request)
-        if request.user.has_perm("orders.print_wave"):
-            for func in ORDER_ACTIONS:
-                actions[func.__name__] = self.get_action(func)
+        extra = [self.get_action(func) for func in ORDER_ACTIONS]
+        for func, name, description in self._filter_actions_by_permissions(request, extra):
+            actions[name] = (func, name, description)
         return actions
 
     def get_skip_admin_log(self):

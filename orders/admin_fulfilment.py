@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from channels.models import Shop
+from config.uploads import check_upload_size
 
 from . import selectors
 from .models import (
@@ -88,6 +89,9 @@ class RangeImportForm(forms.Form):
             "One range per line: “start,end” or “prefix,start,end” (UTF-8 text or CSV)."
         ),
     )
+
+    def clean_file(self):
+        return check_upload_size(self.cleaned_data["file"])
 
 
 @admin.register(Carrier)
@@ -634,7 +638,9 @@ class HandoverBatchAdmin(_PrintPermission, admin.ModelAdmin):
 # --- actions for the order admin (wired by orders/admin.py) ---------------------------------
 
 
-@admin.action(description=gettext_lazy("Create a wave of the selected orders"))
+@admin.action(
+    description=gettext_lazy("Create a wave of the selected orders"), permissions=["add_wave"]
+)
 def create_wave_action(modeladmin, request, queryset):
     if not request.user.has_perm("orders.add_wave"):
         raise PermissionDenied
@@ -672,21 +678,24 @@ def _print_orders(kind_or_waybill, name):
     return action
 
 
-print_waybills_action = admin.action(description=gettext_lazy("Print express waybills"))(
-    _print_orders(PrintRecord.Kind.WAYBILL, "waybills")
-)
+print_waybills_action = admin.action(
+    description=gettext_lazy("Print express waybills"), permissions=["print_wave"]
+)(_print_orders(PrintRecord.Kind.WAYBILL, "waybills"))
 print_waybills_action.__name__ = "print_waybills_action"
-print_delivery_notes_action = admin.action(description=gettext_lazy("Print delivery notes"))(
-    _print_orders(PrintRecord.Kind.DELIVERY_NOTE, "delivery-notes")
-)
+print_delivery_notes_action = admin.action(
+    description=gettext_lazy("Print delivery notes"), permissions=["print_wave"]
+)(_print_orders(PrintRecord.Kind.DELIVERY_NOTE, "delivery-notes"))
 print_delivery_notes_action.__name__ = "print_delivery_notes_action"
-print_invoices_action = admin.action(description=gettext_lazy("Print retail invoices"))(
-    _print_orders(PrintRecord.Kind.INVOICE, "invoices")
-)
+print_invoices_action = admin.action(
+    description=gettext_lazy("Print retail invoices"), permissions=["print_wave"]
+)(_print_orders(PrintRecord.Kind.INVOICE, "invoices"))
 print_invoices_action.__name__ = "print_invoices_action"
 
 
-@admin.action(description=gettext_lazy("Cancel the waybill (its number is never reused)"))
+@admin.action(
+    description=gettext_lazy("Cancel the waybill (its number is never reused)"),
+    permissions=["print_wave"],
+)
 def cancel_waybill_action(modeladmin, request, queryset):
     if not request.user.has_perm("orders.print_wave"):
         raise PermissionDenied

@@ -27,6 +27,10 @@ class IntakeResult:
     skipped: int = 0  # same or older modification time
     held: int = 0
     order_ids: list[int] = field(default_factory=list)
+    # The platform order numbers THIS intake created and updated (decided under the per-order
+    # locks, so a concurrent intake of the same orders never reports them too).
+    created_numbers: set[str] = field(default_factory=set)
+    updated_numbers: set[str] = field(default_factory=set)
 
 
 # --- the intake service ----------------------------------------------------------------------
@@ -396,6 +400,7 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
     copy_insert(OrderEvent, event_rows)
     result.created += len(order_rows)
     result.order_ids.extend(row["id"] for row in order_rows)
+    result.created_numbers.update(row["platform_order_no"] for row in order_rows)
 
 
 def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) -> None:
@@ -483,6 +488,7 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
         reallocate_order(order=order, actor=actor)
     result.updated += 1
     result.order_ids.append(order.pk)
+    result.updated_numbers.add(order.platform_order_no)
 
 
 def _replace_lines_if_changed(shop, order, o: NormalizedOrder, actor) -> bool:

@@ -111,6 +111,12 @@ class Order(models.Model):
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # When the offline ERP acknowledged this order's sales record (erpbridge sets it): kept on
+    # the order so that "shipped, not yet extracted" is a small partial index, not a scan of
+    # every order ever shipped.
+    erp_extracted_at = models.DateTimeField(
+        _("extracted by the ERP at"), null=True, blank=True, editable=False
+    )
 
     raw = models.JSONField(_("platform raw data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -152,6 +158,18 @@ class Order(models.Model):
                 fields=["paid_at", "id"],
                 condition=Q(status="pending_review") & (~Q(buyer_remark="") | ~Q(seller_remark="")),
                 name="order_queue_remark",
+            ),
+            # The ERP's reconciliation and extraction: shipped orders not yet extracted (stays
+            # as small as the ERP's backlog), and the recently extracted ones by time.
+            models.Index(
+                fields=["shop", "id"],
+                condition=Q(status="shipped", erp_extracted_at__isnull=True),
+                name="order_shipped_unextracted",
+            ),
+            models.Index(
+                fields=["erp_extracted_at"],
+                condition=Q(erp_extracted_at__isnull=False),
+                name="order_erp_extracted_at",
             ),
         ]
 
