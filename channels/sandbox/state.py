@@ -106,6 +106,8 @@ class SandboxState:
     waybills: dict = field(default_factory=dict)  # (service, cp_code, waybill_code) → waybill
     waybill_keys: dict = field(default_factory=dict)  # (service, cp_code, key) → waybill_code
     waybill_calls: list = field(default_factory=list)
+    # `make run`: any subscription the demo asks with is open (tests set accounts explicitly)
+    open_waybill_accounts: bool = False
 
     def __post_init__(self):
         self.lock = threading.RLock()
