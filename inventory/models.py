@@ -40,6 +40,10 @@ class Product(models.Model):
         _("weight (kg)"), max_digits=10, decimal_places=3, null=True, blank=True
     )
     list_price = models.DecimalField(_("list price"), **MONEY, null=True, blank=True)
+    # Garments: the colours and sizes of one style code are one garment (a kiosk's grid).
+    style_code = models.CharField(_("style code"), max_length=64, blank=True, db_index=True)
+    colour = models.CharField(_("colour"), max_length=32, blank=True)
+    size = models.CharField(_("size"), max_length=16, blank=True)
     active = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -71,6 +75,7 @@ class Warehouse(models.Model):
         MAIN = "main", _("main warehouse")
         DEFECTIVE = "defective", _("defective warehouse")
         STORE = "store", _("store stock")
+        SAMPLE = "sample", _("store samples")
 
     code = models.CharField(_("warehouse code"), max_length=32, unique=True)
     name = models.CharField(_("warehouse name"), max_length=100)
