@@ -15,6 +15,7 @@ class Platform(models.Model):
     class Integration(models.TextChoices):
         API = "api", _("API")
         FILE = "file", _("file import/export")
+        STORE = "store", _("in-store (experience store)")
 
     code = models.CharField(_("platform code"), max_length=32, unique=True)
     name = models.CharField(_("platform name"), max_length=64)

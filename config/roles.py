@@ -23,6 +23,8 @@ ROLE_LABELS = {
     "after_sales": _("after-sales"),
     "after_sales_reviewer": _("after-sales reviewer"),
     "auditor": _("auditor"),
+    "store_guide": _("store guide"),
+    "store_manager": _("store manager"),
 }
 
 MASTER_DATA_VIEW = [
@@ -41,6 +43,19 @@ RETURNS_VIEW = [
     "returns.view_returnline",
     "returns.view_returnreceipt",
     "returns.view_returnevent",
+]
+
+STORE_GUIDE = [
+    "inventory.view_product",
+    "inventory.view_stocklevel",
+    "stores.view_store",
+    "orders.view_order",
+    "orders.view_orderevent",
+    "orders.view_payment",
+    "orders.add_payment",
+    *RETURNS_VIEW,
+    "returns.add_returnorder",
+    "returns.receive_returnorder",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -108,6 +123,16 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "orders.view_orderevent",
         *RETURNS_VIEW,
         "returns.review_returnorder",
+    ],
+    # Experience stores (stores/): a store's staff act on their own store only (StoreMember).
+    # The guide (导购) takes orders and payments at the counter, hands over, verifies pick-up
+    # codes and creates store returns; the manager also registers and revokes kiosk devices.
+    "store_guide": STORE_GUIDE,
+    "store_manager": [
+        *STORE_GUIDE,
+        "stores.view_kioskdevice",
+        "stores.manage_kioskdevice",
+        "stores.view_storemember",
     ],
     # The auditor sees everything and changes nothing: every view_* permission, added below.
     "auditor": [],

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from inventory.models import MONEY, QTY, actor_field
 
 __all__ = [
+    "Fulfilment",
     "Order",
     "ReviewQueueOrder",
     "OrderLine",
@@ -24,6 +25,16 @@ class HoldReason(models.TextChoices):
     ADDRESS_INCOMPLETE = "address_incomplete", _("address incomplete")
     REFUND_REQUESTED = "refund_requested", _("refund requested (intercepted)")
     MANUAL = "manual", _("manual hold")
+    # A store order placed on a kiosk waits for payment at the counter (released by paying).
+    UNPAID = "unpaid", _("awaiting payment at the counter")
+
+
+class Fulfilment(models.TextChoices):
+    """How a store order reaches its customer (online orders: blank, i.e. delivery)."""
+
+    DELIVERY = "delivery", _("home delivery")
+    TAKEAWAY = "takeaway", _("take away now")
+    PICKUP = "pickup", _("pick up in the store")
 
 
 class Order(models.Model):
@@ -109,6 +120,22 @@ class Order(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
+    # --- store orders (体验店: stores/services.py); blank / null for online orders ---
+    fulfilment = models.CharField(
+        _("fulfilment"), max_length=16, choices=Fulfilment.choices, blank=True
+    )
+    guide = actor_field(_("shopping guide"))
+    member_phone = models.CharField(_("member phone"), max_length=20, blank=True)
+    # The pricing of the order as ``promotions.quote.quote`` returned it (Quote.as_dict()).
+    quote = models.JSONField(_("price quote"), null=True, blank=True)
+    # An unpaid store order is cancelled (its stock released) after this time.
+    payment_due_at = models.DateTimeField(_("pay by"), null=True, blank=True)
+    pickup_code = models.CharField(_("pick-up code"), max_length=8, blank=True)
+    pickup_ready_at = models.DateTimeField(_("ready for pick-up at"), null=True, blank=True)
+    pickup_locked_at = models.DateTimeField(_("pick-up locked at"), null=True, blank=True)
+    pickup_reminded_at = models.DateTimeField(_("store told (uncollected)"), null=True, blank=True)
+    handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
+
     class Meta:
         verbose_name = _("order")
         verbose_name_plural = _("order")
@@ -118,7 +145,14 @@ class Order(models.Model):
                 fields=["shop", "platform_order_no"],
                 condition=Q(split_from__isnull=True),
                 name="order_unique_platform_order",
-            )
+            ),
+            # A pick-up code is unique among the store's open orders (a code works once).
+            models.UniqueConstraint(
+                fields=["shop", "pickup_code"],
+                condition=~Q(pickup_code="")
+                & Q(handed_over_at__isnull=True, cancelled_at__isnull=True),
+                name="order_open_pickup_code",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "paid_at"], name="order_status_paid"),
@@ -145,6 +179,12 @@ class Order(models.Model):
                 fields=["paid_at", "id"],
                 condition=Q(status="pending_review") & (~Q(buyer_remark="") | ~Q(seller_remark="")),
                 name="order_queue_remark",
+            ),
+            # Unpaid store orders, by the time they expire (the expiry task's scan).
+            models.Index(
+                fields=["payment_due_at"],
+                condition=Q(paid_at__isnull=True, payment_due_at__isnull=False),
+                name="order_unpaid_due",
             ),
         ]
 

@@ -1,0 +1,188 @@
+"""Reads for the store's screens: the kiosk catalogue and grid, the counter's order lists.
+
+A store's catalogue is what it shows: the styles of which it holds a try-on sample or stock.
+Every read takes the store explicitly; staff reach their own store only (``store_for_user``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Q
+
+from inventory import services as stock
+from inventory.models import Product, StockLevel
+from orders.models import Fulfilment, Order
+
+from .models import Store
+
+SIZE_ORDER = ["XXS", "XS", "S", "M", "L", "XL", "XXL", "2XL", "3XL", "4XL", "5XL", "均码"]
+PAGE_SIZE = 48
+
+
+def stores_for_user(user):
+    """The stores a user works in (a superuser: every store)."""
+    if not getattr(user, "is_authenticated", False):
+        return Store.objects.none()
+    qs = Store.objects.select_related("shop", "location", "sample_location")
+    if user.is_superuser:
+        return qs
+    return qs.filter(members__user=user).distinct()
+
+
+def store_for_user(user, code: str | None = None) -> Store | None:
+    """The store the user works in (the one named by ``code`` among them, if given)."""
+    qs = stores_for_user(user)
+    if code:
+        qs = qs.filter(shop__code=code)
+    return qs.order_by("shop__code").first()
+
+
+def store_orders(store: Store):
+    """Every order of the store (its shop), newest first."""
+    return Order.objects.filter(shop_id=store.shop_id).order_by("-id")
+
+
+def _size_key(size: str):
+    if size in SIZE_ORDER:
+        return (0, SIZE_ORDER.index(size), "")
+    try:
+        return (1, float(size), "")
+    except ValueError:
+        return (2, 0, size)
+
+
+def catalogue(store: Store, *, query: str = "", page: int = 1) -> tuple[list[dict], bool]:
+    """One page of the store's styles: [{style_code, name, price, colours}], and whether more
+    follow. ``query`` matches a style code, a product code or barcode, or a name."""
+    page = max(1, int(page))
+    where = ["l.warehouse_id = ANY(%s)"]
+    params: list = [[store.location_id, store.sample_location_id]]
+    if query:
+        where.append("(p.style_code ILIKE %s OR p.code = %s OR p.barcode = %s OR p.name ILIKE %s)")
+        params += [f"{query}%", query, query, f"%{query}%"]
+    sql = (
+        "SELECT COALESCE(NULLIF(p.style_code, ''), p.code) AS style, min(p.name), "
+        "min(p.list_price), count(DISTINCT p.colour) "
+        "FROM inventory_stocklevel l JOIN inventory_product p ON p.id = l.product_id "
+        f"WHERE p.active AND {' AND '.join(where)} "
+        "GROUP BY 1 ORDER BY 1 LIMIT %s OFFSET %s"
+    )
+    params += [PAGE_SIZE + 1, (page - 1) * PAGE_SIZE]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        rows = cur.fetchall()
+    styles = [
+        {"style_code": style, "name": _style_name(name), "price": price, "colours": colours}
+        for style, name, price, colours in rows[:PAGE_SIZE]
+    ]
+    return styles, len(rows) > PAGE_SIZE
+
+
+def _style_name(name: str) -> str:
+    """ "纯棉圆领T恤 白色 S" → "纯棉圆领T恤" (a garment's name without its colour and size)."""
+    return (name or "").split(" ")[0]
+
+
+def style_for_scan(store: Store, code: str) -> str | None:
+    """The style of a scanned tag (a product's barcode or code) in this store's catalogue."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    product = (
+        Product.objects.filter(Q(barcode=code) | Q(code=code) | Q(style_code=code), active=True)
+        .filter(stock_levels__warehouse_id__in=[store.location_id, store.sample_location_id])
+        .only("code", "style_code")
+        .first()
+    )
+    if product is None:
+        return None
+    return product.style_code or product.code
+
+
+def style_grid(store: Store, style_code: str) -> dict | None:
+    """The colour × size grid of one style in this store: per cell the product, its price,
+    what the store has now and what the main warehouse can send. None when the store does not
+    carry the style (another store's catalogue is not this one's)."""
+    products = list(
+        Product.objects.filter(active=True)
+        .filter(Q(style_code=style_code) | Q(style_code="", code=style_code))
+        .order_by("code")
+    )
+    if not products:
+        return None
+    ids = [p.pk for p in products]
+    levels = StockLevel.objects.filter(
+        product_id__in=ids,
+        warehouse_id__in=[store.location_id, store.sample_location_id, stock.main_warehouse_id()],
+    ).values_list("warehouse_id", "product_id", "on_hand", "reserved")
+    store_qty: dict[int, Decimal] = {}
+    main_qty: dict[int, Decimal] = {}
+    carried = False
+    for warehouse_id, product_id, on_hand, reserved in levels:
+        if warehouse_id == store.location_id:
+            store_qty[product_id] = on_hand - reserved
+            carried = True
+        elif warehouse_id == store.sample_location_id:
+            carried = True
+        else:
+            main_qty[product_id] = on_hand - reserved
+    if not carried:
+        return None
+    colours = sorted({p.colour for p in products})
+    sizes = sorted({p.size for p in products}, key=_size_key)
+    cells = {}
+    for p in products:
+        cells[f"{p.colour}|{p.size}"] = {
+            "code": p.code,
+            "name": p.name,
+            "price": str(p.list_price) if p.list_price is not None else None,
+            "store": int(max(store_qty.get(p.pk, 0), 0)),
+            "main": int(max(main_qty.get(p.pk, 0), 0)),
+        }
+    return {
+        "style_code": style_code,
+        "name": _style_name(products[0].name),
+        "colours": colours,
+        "sizes": sizes,
+        "cells": cells,
+    }
+
+
+def counter_lists(store: Store) -> dict[str, list[Order]]:
+    """The counter page: unpaid, paid take-away to hand over, ready for pick-up, on the way."""
+    base = (
+        Order.objects.filter(shop_id=store.shop_id)
+        .exclude(status=Order.Status.CANCELLED)
+        .filter(handed_over_at__isnull=True)
+        .order_by("id")
+    )
+    return {
+        "unpaid": list(base.filter(paid_at__isnull=True)[:100]),
+        "takeaway": list(base.filter(paid_at__isnull=False, fulfilment=Fulfilment.TAKEAWAY)[:100]),
+        "ready": list(
+            base.filter(fulfilment=Fulfilment.PICKUP, pickup_ready_at__isnull=False)[:100]
+        ),
+        "coming": list(
+            base.filter(
+                paid_at__isnull=False,
+                fulfilment=Fulfilment.PICKUP,
+                pickup_ready_at__isnull=True,
+            )[:100]
+        ),
+    }
+
+
+def find_store_order(store: Store, code: str) -> Order | None:
+    """An order of this store by its order number, or an open one by its pick-up code."""
+    code = (code or "").strip()
+    if not code:
+        return None
+    qs = Order.objects.filter(shop_id=store.shop_id)
+    return (
+        qs.filter(order_no=code).first()
+        or qs.filter(
+            pickup_code=code, handed_over_at__isnull=True, cancelled_at__isnull=True
+        ).first()
+    )
