@@ -250,17 +250,15 @@ def _ensure_mappings(store: Store, items: list[CartItem]) -> None:
     codes = [i.product.code for i in items]
     pids = [i.product.pk for i in items]
     with connection.cursor() as cur:
+        # One statement: the mappings this statement creates get their component; one that
+        # exists (or that a concurrent order just created) has it already.
         cur.execute(
-            "INSERT INTO channels_skumapping (shop_id, platform_sku, created_at, updated_at) "
-            "SELECT %s, c, now(), now() FROM unnest(%s::text[]) AS c "
-            "ON CONFLICT (shop_id, platform_sku) DO NOTHING",
-            [store.shop_id, codes],
-        )
-        cur.execute(
+            "WITH v AS (SELECT * FROM unnest(%s::text[], %s::bigint[]) AS v(c, p)), "
+            "m AS (INSERT INTO channels_skumapping (shop_id, platform_sku, created_at, updated_at) "
+            "SELECT %s, v.c, now(), now() FROM v "
+            "ON CONFLICT (shop_id, platform_sku) DO NOTHING RETURNING id, platform_sku) "
             "INSERT INTO channels_skucomponent (mapping_id, product_id, quantity) "
-            "SELECT m.id, v.p, 1 FROM unnest(%s::text[], %s::bigint[]) AS v(c, p) "
-            "JOIN channels_skumapping m ON m.shop_id = %s AND m.platform_sku = v.c "
-            "ON CONFLICT (mapping_id, product_id) DO NOTHING",
+            "SELECT m.id, v.p, 1 FROM m JOIN v ON v.c = m.platform_sku",
             [codes, pids, store.shop_id],
         )
 
@@ -356,7 +354,8 @@ def place_order(
     }
 
     def intake(warehouse_id):
-        with transaction.atomic():
+        # A savepoint only where a shortage in the store is retried in the main warehouse.
+        with transaction.atomic(savepoint=fulfilment == Fulfilment.PICKUP):
             result = intake_orders(
                 shop=store.shop,
                 orders=[normalized],
