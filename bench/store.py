@@ -143,8 +143,9 @@ def bulk_intake(count: int, styles: int) -> float:
     from django.utils import timezone
 
     from channels.models import Platform, Shop, SkuComponent, SkuMapping
+    from channels.types import NormalizedLine, NormalizedOrder
     from inventory.models import Product
-    from orders.intake import NormalizedLine, NormalizedOrder, intake_orders
+    from orders.intake import intake_orders
 
     shop = Shop.objects.create(
         code="TM01",

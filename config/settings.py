@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "returns",
     "stores",
     "erpbridge",
+    "platformsync",
+    "demo",
 ]
 
 MIDDLEWARE = [

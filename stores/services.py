@@ -28,11 +28,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from channels.types import NormalizedLine, NormalizedOrder
 from core import clock
 from core.money import money
 from inventory import services as stock
 from inventory.models import Product, Reservation, StockLevel, Warehouse
-from orders.intake import NormalizedLine, NormalizedOrder, intake_orders
+from orders.intake import intake_orders
 from orders.models import Fulfilment, HoldReason, Order
 from orders.services.events import record_event
 from orders.services.holds import active_reasons, release_hold
@@ -461,7 +462,7 @@ def take_payment(
         if order.fulfilment == Fulfilment.PICKUP and reserved_in_store(order):
             _make_ready(order, actor)
         elif not reserved_in_store(order):
-            from orders.services.review import maybe_auto_approve
+            from orders.services.autoreview import maybe_auto_approve
 
             maybe_auto_approve(order=order)
     return order

@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('channels', '0007_store_platform'),
         ('inventory', '0006_product_style_store_sample'),
-        ('orders', '0009_store_orders'),
+        ('orders', '0010_store_orders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -299,7 +299,7 @@ def test_wrong_codes_spread_over_more_than_fifteen_minutes_do_not_lock(store, st
 def test_a_pick_up_sent_by_the_main_warehouse_is_ready_when_it_arrives(
     store, stocked, guide, clock
 ):
-    from orders.services import fulfilment
+    from orders.services import shipping
 
     order = place(store, "pickup", lines=cart(("TX2601-02-L", 1)), member_phone="13800001234")
     pay(order, store, guide)
@@ -310,7 +310,7 @@ def test_a_pick_up_sent_by_the_main_warehouse_is_ready_when_it_arrives(
     # The warehouse's normal flow, shortened: approved, verified, shipped to the store.
     approve_orders(orders=[order], actor=guide)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.VERIFIED)
-    fulfilment.ship_order(order=order, actor=guide)
+    shipping.ship_order(order=order, actor=guide)
     assert level(Warehouse.main().pk, stocked["TX2601-02-L"]) == (9, 0)
     services.receive_pickup_parcel(order=order, store=store, actor=guide)
     order.refresh_from_db()

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('channels', '0007_store_platform'),
-        ('orders', '0008_line_merged_from'),
+        ('orders', '0009_event_kinds'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
