@@ -618,6 +618,66 @@ def unlock_pickup(*, order: Order, store: Store, actor) -> Order:
     return order
 
 
+# --- returns in the store -------------------------------------------------------------------
+
+
+def create_store_return(*, store: Store, order: Order, lines, reason: str, actor):
+    """A guide or manager opens a return (with goods) for an order brought to the store: one of
+    the store's own orders, or an online order whose shop accepts returns in the stores.
+
+    ``lines``: [(order line, quantity)]. Each line is refunded its net amount (the line's
+    amount is net of every promotion; a part of a line, its share by largest remainder), so a
+    return refunds exactly what its lines were paid. Review and receipt are the after-sales
+    ones (``returns.services``); see ``receive_store_return`` for the receipt into the store.
+    """
+    from core.money import allocate
+    from returns.services import ReturnError, create_return
+
+    order = Order.objects.select_related("shop").get(pk=order.pk)
+    if order.shop_id != store.shop_id and not order.shop.store_returns_allowed:
+        raise StoreError("other_shop", _("This shop's orders are not returned in the stores."))
+    triples = []
+    for order_line, quantity in lines:
+        quantity = Decimal(str(quantity))
+        if order_line.order_id != order.pk or quantity <= 0 or quantity > order_line.quantity:
+            raise StoreError("bad_line", _("Return at most what the order line holds."))
+        if quantity == order_line.quantity:
+            amount = order_line.amount
+        else:  # this part's share of the line's net amount
+            amount = allocate(order_line.amount, [quantity, order_line.quantity - quantity])[0]
+        triples.append((order_line, quantity, amount))
+    try:
+        return create_return(
+            order=order,
+            lines=triples,
+            kind="return_goods",
+            reason=reason,
+            refund_amount=money(sum((t[2] for t in triples), Decimal(0))),
+            actor=actor,
+        )
+    except ReturnError as exc:
+        raise StoreError("return", exc.message) from None
+
+
+def receive_store_return(*, store: Store, return_order, receipts, actor, into: str = "store"):
+    """Receive an approved return at the store: the sellable goods into the store's location
+    (``into="store"``) or sent on to the main warehouse (``"main"``); the defective quantity of
+    each receipt goes to the defective warehouse."""
+    from returns.services import ReturnError, receive_return
+
+    if into not in ("store", "main"):
+        raise StoreError("bad_destination", _("Receive into the store or the main warehouse."))
+    try:
+        return receive_return(
+            return_order=return_order,
+            receipts=receipts,
+            actor=actor,
+            sellable_warehouse=store.location if into == "store" else None,
+        )
+    except ReturnError as exc:
+        raise StoreError("return", exc.message) from None
+
+
 # --- scheduled: unpaid orders expire, uncollected pick-ups ----------------------------------
 
 
@@ -701,6 +761,8 @@ __all__ = [
     "add_staff",
     "create_store",
     "attach_guide",
+    "create_store_return",
+    "receive_store_return",
     "expire_unpaid_orders",
     "hand_over",
     "place_order",
