@@ -11,6 +11,8 @@ What each role does (master data and stock; the orders/returns issues add their 
 - reviewer (审单): sees the master data; keeps the SKU relation table (add/change, import) so it
   can fix "SKU not mapped" holds; cannot change products, shops or stock.
 - after_sales / after_sales_reviewer (售后 / 售后审核): see the master data they need.
+- store_guide / store_manager (导购 / 店长): their own store's counter page (stores/); the
+  manager also registers and revokes the store's kiosk devices.
 - auditor (审计): sees everything (every view permission, history included), changes nothing.
 Stock adjustments (``inventory.add_stockmove``) and product imports are for administrators.
 """
@@ -45,17 +47,13 @@ RETURNS_VIEW = [
     "returns.view_returnevent",
 ]
 
+# Store staff work on the store's own pages (/store/counter/), which show their own store only;
+# in the admin they see their store (and, managers, its kiosk devices), never other orders.
 STORE_GUIDE = [
     "inventory.view_product",
-    "inventory.view_stocklevel",
     "stores.view_store",
-    "orders.view_order",
-    "orders.view_orderevent",
-    "orders.view_payment",
-    "orders.add_payment",
-    *RETURNS_VIEW,
-    "returns.add_returnorder",
-    "returns.receive_returnorder",
+    "orders.add_payment",  # the counter page
+    "returns.receive_returnorder",  # receive a store return (into the store or on to main)
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

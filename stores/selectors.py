@@ -158,7 +158,10 @@ def counter_lists(store: Store) -> dict[str, list[Order]]:
         .filter(handed_over_at__isnull=True)
         .order_by("id")
     )
+    from returns.models import ReturnOrder
+
     return {
+        "returns": list(store_returns(store).filter(status=ReturnOrder.Status.APPROVED)[:100]),
         "unpaid": list(base.filter(paid_at__isnull=True)[:100]),
         "takeaway": list(base.filter(paid_at__isnull=False, fulfilment=Fulfilment.TAKEAWAY)[:100]),
         "ready": list(
@@ -185,4 +188,18 @@ def find_store_order(store: Store, code: str) -> Order | None:
         or qs.filter(
             pickup_code=code, handed_over_at__isnull=True, cancelled_at__isnull=True
         ).first()
+    )
+
+
+def store_returns(store: Store):
+    """Return orders of the store's own orders, and those its staff opened for online orders."""
+    from returns.models import ReturnOrder
+
+    return (
+        ReturnOrder.objects.filter(
+            Q(shop_id=store.shop_id) | Q(created_by__store_memberships__store=store)
+        )
+        .select_related("order")
+        .distinct()
+        .order_by("-id")
     )

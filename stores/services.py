@@ -659,14 +659,34 @@ def create_store_return(*, store: Store, order: Order, lines, reason: str, actor
         raise StoreError("return", exc.message) from None
 
 
-def receive_store_return(*, store: Store, return_order, receipts, actor, into: str = "store"):
-    """Receive an approved return at the store: the sellable goods into the store's location
-    (``into="store"``) or sent on to the main warehouse (``"main"``); the defective quantity of
-    each receipt goes to the defective warehouse."""
+def receive_store_return(*, store: Store, return_order, actor, into: str = "store", receipts=None):
+    """Receive an approved return at the store: everything still to receive (or ``receipts``:
+    (return line, product, sellable quantity, defective quantity)), the sellable goods into the
+    store's location (``into="store"``) or on to the main warehouse (``"main"``); with
+    ``into="defective"`` all of it goes to the defective warehouse."""
+    from returns import selectors as return_selectors
     from returns.services import ReturnError, receive_return
 
-    if into not in ("store", "main"):
-        raise StoreError("bad_destination", _("Receive into the store or the main warehouse."))
+    if into not in ("store", "main", "defective"):
+        raise StoreError(
+            "bad_destination", _("Receive into the store, the main or the defective warehouse.")
+        )
+    staff = set(store.members.values_list("user_id", flat=True))
+    if return_order.shop_id != store.shop_id and return_order.created_by_id not in staff:
+        raise StoreError("other_store", _("This return belongs to another store."))
+    if receipts is None:
+        received = return_selectors.received_quantities(return_order)
+        receipts = []
+        for line in return_order.lines.all():
+            for comp in line.order_line.components.all():
+                # An order component holds the whole line's quantity: per unit, times returned.
+                per_unit = comp.quantity / line.order_line.quantity
+                left = (line.quantity * per_unit).quantize(Decimal("0.0001")) - sum(
+                    received.get((line.pk, comp.product_id), {}).values(), Decimal(0)
+                )
+                if left > 0:
+                    sellable, defective = (0, left) if into == "defective" else (left, 0)
+                    receipts.append((line, comp.product_id, sellable, defective))
     try:
         return receive_return(
             return_order=return_order,

@@ -18,6 +18,7 @@ urlpatterns = [
         views.counter_receipt,
         name="counter_receipt",
     ),
+    path("counter/return/<str:return_no>/", views.counter_return, name="counter_return"),
     path(
         "counter/order/<str:order_no>/<str:action>/",
         views.counter_action,

@@ -272,7 +272,7 @@ def counter_order(request, order_no):
     )
 
 
-ACTIONS = {"pay", "guide", "handover", "verify", "arrived", "unlock"}
+ACTIONS = {"pay", "guide", "handover", "verify", "arrived", "unlock", "return"}
 
 
 @require_POST
@@ -311,6 +311,24 @@ def counter_action(request, order_no, action):
         elif action == "arrived":
             services.receive_pickup_parcel(order=order, store=store, actor=user)
             messages.success(request, _("Ready for pick-up."))
+        elif action == "return":
+            lines = []
+            for line in order.lines.all():
+                quantity = post.get(f"qty_{line.pk}", "").strip()
+                if quantity and quantity != "0":
+                    lines.append((line, quantity))
+            if not lines:
+                raise StoreError("empty", _("Enter the quantity returned of at least one line."))
+            try:
+                ro = services.create_store_return(
+                    store=store, order=order, lines=lines, reason=post.get("reason", ""), actor=user
+                )
+            except (ValueError, ArithmeticError):
+                raise StoreError("bad_quantity", _("Quantities are whole numbers.")) from None
+            messages.success(
+                request,
+                _("Return order %(no)s created: after-sales review next.") % {"no": ro.return_no},
+            )
         elif action == "unlock":
             if not user.has_perm("stores.manage_kioskdevice"):
                 raise StoreError("forbidden", _("Only the store manager unlocks an order."))
@@ -330,3 +348,28 @@ def counter_receipt(request, order_no):
     response = HttpResponse(receipt_pdf(order, request.store), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="receipt-{order.order_no}.pdf"'
     return response
+
+
+@counter
+def counter_return(request, return_no):
+    """An approved return of the store: receive its goods into the store, main or defective."""
+    ro = selectors.store_returns(request.store).filter(return_no=return_no).first()
+    if ro is None:
+        raise Http404(_("Return order not found."))
+    if request.method == "POST":
+        try:
+            services.receive_store_return(
+                store=request.store,
+                return_order=ro,
+                actor=request.user,
+                into=request.POST.get("into", ""),
+            )
+            messages.success(request, _("Returned goods received."))
+        except StoreError as exc:
+            messages.error(request, exc.message)
+        return redirect("stores:counter_return", return_no=ro.return_no)
+    return render(
+        request,
+        "stores/counter_return.html",
+        {"store": request.store, "ro": ro, "lines": list(ro.lines.select_related("order_line"))},
+    )

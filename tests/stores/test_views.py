@@ -185,3 +185,71 @@ def test_the_receipt_escapes_product_names(store, stocked, guide, make_product):
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert order.pickup_code in text and order.order_no in text
     assert "<b>限量</b> & <款" in text
+
+
+def test_store_staff_see_no_other_orders_in_the_back_office(store, guide, manager):
+    for user in (guide, manager):
+        user.is_staff = True
+        user.save()
+        client = Client()
+        client.force_login(user)
+        assert client.get("/admin/orders/order/").status_code == 403
+        assert client.get("/admin/returns/returnorder/").status_code == 403
+        assert client.get("/admin/stores/store/").status_code == 200
+
+
+def test_a_manager_registers_a_kiosk_in_the_admin_and_sees_the_token_once(
+    store, other_store, manager
+):
+    from stores.models import KioskDevice
+
+    services.register_device(store=other_store, name="别店设备", actor=None)
+    manager.is_staff = True
+    manager.save()
+    client = Client()
+    client.force_login(manager)
+    response = client.post(
+        "/admin/stores/kioskdevice/add/", {"store": store.pk, "name": "门口"}, follow=True
+    )
+    text = response.content.decode()
+    device = KioskDevice.objects.get(name="门口")
+    token = text.split("/store/kiosk/start/?token=")[1].split("<")[0].split()[0]
+    assert services.device_for_token(token) == device
+    listing = client.get("/admin/stores/kioskdevice/").content.decode()
+    assert "门口" in listing and "别店设备" not in listing
+    assert token not in listing
+    refused = client.post("/admin/stores/kioskdevice/add/", {"store": other_store.pk, "name": "x"})
+    assert refused.status_code == 200  # the form refuses a store that is not theirs
+    assert not KioskDevice.objects.filter(name="x").exists()
+
+
+def test_a_return_at_the_counter_is_received_into_the_store(kiosk, stocked, store, guide):
+    from django.contrib.auth.models import Group
+
+    from returns.models import ReturnOrder
+    from returns.services import approve_return
+
+    from .conftest import level
+
+    created = post(
+        kiosk,
+        "/store/kiosk/api/order/",
+        {"lines": [{"code": "TX2601-01-S", "quantity": 2}], "fulfilment": "takeaway"},
+    ).json()
+    no = created["order_no"]
+    counter = Client()
+    counter.force_login(guide)
+    counter.post(f"/store/counter/order/{no}/pay/", {"method": "cash", "amount": "198.00"})
+    counter.post(f"/store/counter/order/{no}/handover/")
+    line = Order.objects.get(order_no=no).lines.get()
+    counter.post(f"/store/counter/order/{no}/return/", {f"qty_{line.pk}": "1", "reason": "偏大"})
+    ro = ReturnOrder.objects.get()
+    assert ro.refund_amount == Decimal("99.00")
+    reviewer = User.objects.create_user("rev", password="x-pass-12345")
+    reviewer.groups.add(Group.objects.get(name="after_sales_reviewer"))
+    approve_return(return_order=ro, actor=reviewer)
+    assert ro.return_no in counter.get("/store/counter/").content.decode()
+    counter.post(f"/store/counter/return/{ro.return_no}/", {"into": "store"})
+    ro.refresh_from_db()
+    assert ro.status == ReturnOrder.Status.RECEIVED
+    assert level(store.location_id, stocked["TX2601-01-S"]) == (1, 0)
