@@ -62,9 +62,7 @@ class Shop(models.Model):
     sync_state = models.JSONField(_("sync state"), default=dict, blank=True)
     # Automatic review (自动审单): approve orders with no hold, no remark and a total within the limit.
     # An online shop's orders may be brought back to an experience store (stores/services.py).
-    store_returns_allowed = models.BooleanField(
-        _("returns accepted in the stores"), default=False
-    )
+    store_returns_allowed = models.BooleanField(_("returns accepted in the stores"), default=False)
     auto_review_enabled = models.BooleanField(_("automatic review"), default=False)
     auto_review_max_amount = models.DecimalField(
         _("automatic review amount limit"), max_digits=14, decimal_places=2, null=True, blank=True

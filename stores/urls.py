@@ -12,6 +12,7 @@ urlpatterns = [
     path("kiosk/api/quote/", views.kiosk_quote, name="kiosk_quote"),
     path("kiosk/api/order/", views.kiosk_order, name="kiosk_order"),
     path("counter/", views.counter_home, name="counter"),
+    path("counter/orders/", views.counter_orders, name="counter_orders"),
     path("counter/order/<str:order_no>/", views.counter_order, name="counter_order"),
     path(
         "counter/order/<str:order_no>/receipt.pdf",

@@ -251,6 +251,34 @@ def counter_home(request):
 
 @require_GET
 @counter
+def counter_orders(request):
+    """Every order of the store, newest first; by fulfilment and status."""
+    from django.core.paginator import Paginator
+
+    orders = selectors.store_orders(request.store)
+    fulfilment = request.GET.get("fulfilment", "")
+    status = request.GET.get("status", "")
+    if fulfilment in Fulfilment.values:
+        orders = orders.filter(fulfilment=fulfilment)
+    if status in Order.Status.values:
+        orders = orders.filter(status=status)
+    page = Paginator(orders, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "stores/counter_orders.html",
+        {
+            "store": request.store,
+            "page": page,
+            "fulfilments": Fulfilment.choices,
+            "statuses": Order.Status.choices,
+            "fulfilment": fulfilment,
+            "status": status,
+        },
+    )
+
+
+@require_GET
+@counter
 def counter_order(request, order_no):
     order = _store_order(request, order_no)
     paid = services.amount_paid(order)

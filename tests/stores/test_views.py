@@ -253,3 +253,30 @@ def test_a_return_at_the_counter_is_received_into_the_store(kiosk, stocked, stor
     ro.refresh_from_db()
     assert ro.status == ReturnOrder.Status.RECEIVED
     assert level(store.location_id, stocked["TX2601-01-S"]) == (1, 0)
+
+
+def test_the_stores_order_list_shows_its_three_fulfilments_and_filters_them(
+    store, other_store, stocked, guide, clock
+):
+    made = {
+        f: services.place_order(
+            store=store,
+            lines=[{"code": "TX2601-01-S", "quantity": 1}],
+            fulfilment=f,
+            customer={
+                "name": "张三",
+                "phone": "13800001234",
+                "province": "上海市",
+                "city": "上海市",
+                "address": "长寿路9号",
+            },
+            actor=guide,
+        )
+        for f in ("takeaway", "pickup", "delivery")
+    }
+    counter = Client()
+    counter.force_login(guide)
+    text = counter.get("/store/counter/orders/").content.decode()
+    assert all(o.order_no in text for o in made.values())
+    only = counter.get("/store/counter/orders/", {"fulfilment": "pickup"}).content.decode()
+    assert made["pickup"].order_no in only and made["delivery"].order_no not in only
