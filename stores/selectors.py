@@ -53,31 +53,52 @@ def _size_key(size: str):
         return (2, 0, size)
 
 
+CATALOGUE_SECONDS = 60
+
+
+def catalogue_key(store_id: int) -> str:
+    return f"stores:catalogue:{store_id}"
+
+
 def catalogue(store: Store, *, query: str = "", page: int = 1) -> tuple[list[dict], bool]:
     """One page of the store's styles: [{style_code, name, price, colours}], and whether more
-    follow. ``query`` matches a style code, a product code or barcode, or a name."""
+    follow. ``query`` matches a style code (prefix), a name (part), or a product's code or
+    barcode exactly. The list of styles a store carries changes only when goods arrive, so it
+    is kept for a minute per store and dropped when goods arrive (stores/receivers.py); what
+    the store HAS of each is read live, in the grid."""
+    from django.core.cache import cache
+
     page = max(1, int(page))
-    where = ["l.warehouse_id = ANY(%s)"]
-    params: list = [[store.location_id, store.sample_location_id]]
+    rows = cache.get_or_set(
+        catalogue_key(store.pk), lambda: _catalogue_rows(store), CATALOGUE_SECONDS
+    )
     if query:
-        where.append("(p.style_code ILIKE %s OR p.code = %s OR p.barcode = %s OR p.name ILIKE %s)")
-        params += [f"{query}%", query, query, f"%{query}%"]
+        upper = query.upper()
+        exact = style_for_scan(store, query)
+        rows = [
+            r
+            for r in rows
+            if r["style_code"].upper().startswith(upper)
+            or query in r["name"]
+            or r["style_code"] == exact
+        ]
+    start = (page - 1) * PAGE_SIZE
+    return rows[start : start + PAGE_SIZE], len(rows) > start + PAGE_SIZE
+
+
+def _catalogue_rows(store: Store) -> list[dict]:
     sql = (
         "SELECT COALESCE(NULLIF(p.style_code, ''), p.code) AS style, min(p.name), "
         "min(p.list_price), count(DISTINCT p.colour) "
         "FROM inventory_stocklevel l JOIN inventory_product p ON p.id = l.product_id "
-        f"WHERE p.active AND {' AND '.join(where)} "
-        "GROUP BY 1 ORDER BY 1 LIMIT %s OFFSET %s"
+        "WHERE p.active AND l.warehouse_id = ANY(%s) GROUP BY 1 ORDER BY 1"
     )
-    params += [PAGE_SIZE + 1, (page - 1) * PAGE_SIZE]
     with connection.cursor() as cur:
-        cur.execute(sql, params)
-        rows = cur.fetchall()
-    styles = [
-        {"style_code": style, "name": _style_name(name), "price": price, "colours": colours}
-        for style, name, price, colours in rows[:PAGE_SIZE]
-    ]
-    return styles, len(rows) > PAGE_SIZE
+        cur.execute(sql, [[store.location_id, store.sample_location_id]])
+        return [
+            {"style_code": style, "name": _style_name(name), "price": price, "colours": colours}
+            for style, name, price, colours in cur.fetchall()
+        ]
 
 
 def _style_name(name: str) -> str:

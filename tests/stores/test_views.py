@@ -280,3 +280,14 @@ def test_the_stores_order_list_shows_its_three_fulfilments_and_filters_them(
     assert all(o.order_no in text for o in made.values())
     only = counter.get("/store/counter/orders/", {"fulfilment": "pickup"}).content.decode()
     assert made["pickup"].order_no in only and made["delivery"].order_no not in only
+
+
+def test_a_style_that_arrives_shows_in_the_catalogue_at_once(
+    kiosk, stocked, store, make_product, django_capture_on_commit_callbacks
+):
+    assert "NEW26" not in kiosk.get("/store/kiosk/").content.decode()
+    new = make_product("NEW26-01-M", name="新款 白色 M", style_code="NEW26", list_price=Decimal(1))
+    with django_capture_on_commit_callbacks(execute=True):  # the receipt commits
+        put(store.sample_location_id, [(new, 1)])
+    assert "NEW26" in kiosk.get("/store/kiosk/").content.decode()
+    assert "NEW26" in kiosk.get("/store/kiosk/", {"q": "new"}).content.decode()
