@@ -53,6 +53,12 @@ def maybe_auto_approve(*, order) -> bool:
         or not auto_review_approves(order.shop, order)
     ):
         return False
+    mark_reviewed(order=order, actor="auto_review", message="automatic review")
+    return True
+
+
+def mark_reviewed(*, order: Order, actor, message: str = "") -> None:
+    """The one place an order becomes 已审核 (approved by a person or by automatic review)."""
     now = timezone.now()
     Order.objects.filter(pk=order.pk).update(
         status=Order.Status.REVIEWED, reviewed_at=now, updated_at=now
@@ -60,9 +66,9 @@ def maybe_auto_approve(*, order) -> bool:
     record_event(
         order=order,
         kind="approved",
-        actor="auto_review",
-        message="automatic review",
-        before={"status": Order.Status.PENDING_REVIEW},
+        actor=actor,
+        message=message,
+        before={"status": order.status},
         after={"status": Order.Status.REVIEWED},
     )
-    return True
+    order.status, order.reviewed_at = Order.Status.REVIEWED, now

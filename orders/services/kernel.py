@@ -13,6 +13,8 @@ to name the actor, one definition of "held".
 
 from __future__ import annotations
 
+import uuid
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -72,3 +74,12 @@ def require_status(order: Order, statuses, what: str) -> None:
 
 def new_document_number(prefix: str, pk: int) -> str:
     return f"{prefix}{timezone.localdate():%Y%m%d}-{pk:05d}"
+
+
+def create_numbered(model, prefix: str, **fields):
+    """Create a document whose number comes from its own id (W20261130-00042): a unique
+    placeholder first, then the number, in the caller's transaction."""
+    document = model.objects.create(number=uuid.uuid4().hex[:32], **fields)
+    document.number = new_document_number(prefix, document.pk)
+    document.save(update_fields=["number"])
+    return document
