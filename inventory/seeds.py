@@ -1,4 +1,5 @@
-"""Reference rows every database needs: the platforms, the main and defective warehouses,
+"""Reference rows every database needs: the platforms, the main, defective and in-transit
+locations,
 the channel schedules.
 
 They are created by data migrations; this puts them back after every ``migrate`` and after a
@@ -11,8 +12,9 @@ import importlib
 SEEDS = [
     ("channels.migrations.0002_seed_platforms", "seed"),
     ("inventory.migrations.0002_ledger_append_only_and_warehouses", "seed_warehouses"),
+    ("inventory.migrations.0007_store_locations_transfers", "seed_locations"),
     ("platformsync.migrations.0001_schedules", "create"),
-    ("channels.migrations.0007_store_platform", "seed"),
+    ("channels.migrations.0008_store_platform", "seed"),
     ("stores.migrations.0002_roles_and_schedules", "create_schedules"),
 ]
 

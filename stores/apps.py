@@ -7,4 +7,9 @@ class StoresConfig(AppConfig):
     verbose_name = _("experience stores")
 
     def ready(self):
+        from inventory.scope import set_location_scope
+
         from . import receivers  # noqa: F401
+        from .selectors import location_scope
+
+        set_location_scope(location_scope)

@@ -224,3 +224,19 @@ def store_returns(store: Store):
         .distinct()
         .order_by("-id")
     )
+
+
+def location_scope(user) -> set[str] | None:
+    """The stock locations a user may see (``inventory.scope``): a store's staff, their stores'
+    two locations; staff of no store in a store role, none; everybody else, every location."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    rows = Store.objects.filter(members__user=user).values_list(
+        "location__code", "sample_location__code"
+    )
+    codes = {code for pair in rows for code in pair}
+    if codes:
+        return codes
+    if user.groups.filter(name__in=["store_guide", "store_manager"]).exists():
+        return set()
+    return None

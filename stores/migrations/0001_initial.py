@@ -10,9 +10,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('channels', '0007_store_platform'),
-        ('inventory', '0006_product_style_store_sample'),
-        ('orders', '0010_store_orders'),
+        ('channels', '0009_shop_store_returns'),
+        ('inventory', '0007_store_locations_transfers'),
+        ('orders', '0015_store_orders'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

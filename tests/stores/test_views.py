@@ -40,7 +40,14 @@ def test_a_device_token_is_stored_only_as_its_hash(device):
 
 
 def test_the_kiosk_page_shows_the_stores_catalogue(kiosk, stocked, other_store, make_product):
-    foreign = make_product("OTHER-1", name="别店商品", style_code="OT01", list_price=Decimal("5"))
+    foreign = make_product(
+        "OTHER-1",
+        name="别店商品",
+        style_code="OT01",
+        colour="红",
+        size="M",
+        list_price=Decimal("5"),
+    )
     put(other_store.sample_location_id, [(foreign, 1)])
     page = kiosk.get("/store/kiosk/")
     assert page.status_code == 200
@@ -65,7 +72,14 @@ def test_scanning_a_sample_tag_opens_its_style_grid(kiosk, stocked):
 
 
 def test_the_kiosk_cannot_see_another_stores_style(kiosk, stocked, other_store, make_product):
-    foreign = make_product("OTHER-1", name="别店商品", style_code="OT01", list_price=Decimal("5"))
+    foreign = make_product(
+        "OTHER-1",
+        name="别店商品",
+        style_code="OT01",
+        colour="红",
+        size="M",
+        list_price=Decimal("5"),
+    )
     put(other_store.sample_location_id, [(foreign, 1)])
     assert kiosk.get("/store/kiosk/api/style/OT01/").status_code == 404
     assert kiosk.get("/store/kiosk/api/scan/", {"code": "OTHER-1"}).status_code == 404
@@ -286,7 +300,14 @@ def test_a_style_that_arrives_shows_in_the_catalogue_at_once(
     kiosk, stocked, store, make_product, django_capture_on_commit_callbacks
 ):
     assert "NEW26" not in kiosk.get("/store/kiosk/").content.decode()
-    new = make_product("NEW26-01-M", name="新款 白色 M", style_code="NEW26", list_price=Decimal(1))
+    new = make_product(
+        "NEW26-01-M",
+        name="新款 白色 M",
+        style_code="NEW26",
+        colour="白色",
+        size="M",
+        list_price=Decimal(1),
+    )
     with django_capture_on_commit_callbacks(execute=True):  # the receipt commits
         put(store.sample_location_id, [(new, 1)])
     assert "NEW26" in kiosk.get("/store/kiosk/").content.decode()

@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('channels', '0007_store_platform'),
-        ('orders', '0009_event_kinds'),
+        ('channels', '0008_store_platform'),
+        ('orders', '0014_merge_20261201_0749'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('channels', '0007_store_platform'),
+        ('channels', '0008_store_platform'),
     ]
 
     operations = [

@@ -14,7 +14,7 @@ def seed(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('channels', '0006_sellablequantity_fillfactor'),
+        ('channels', '0007_shop_credentials_encrypted'),
     ]
 
     operations = [
