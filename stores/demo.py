@@ -3,7 +3,7 @@ sample of each item, a small stock in the store, stock in the main warehouse), o
 whose token is printed the first time (``kiosk token: <token>``) and a guide user.
 
 Idempotent: a second run creates nothing and prints no token (only its hash is kept).
-Members and promotions come with the promotions app.
+Members and promotions: ``promotions.demo.load_demo_promotions`` for this store.
 """
 
 from __future__ import annotations
@@ -106,6 +106,11 @@ def load_store_demo(*, stdout=None) -> str:
                 note="演示：总仓库存",
             )
             created.append("stock")
+        from promotions.demo import load_demo_promotions
+
+        promotions = load_demo_promotions(STORE_CODE)  # two members, promotions (idempotent)
+        if any(promotions.values()):
+            created.append("promotions")
         guide = User.objects.filter(username="guide").first()
         if guide is None:
             password = secrets.token_urlsafe(9)

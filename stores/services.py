@@ -38,7 +38,7 @@ from orders.models import Fulfilment, HoldReason, Order
 from orders.services.events import record_event
 from orders.services.holds import active_reasons, release_hold
 from orders.services.payments import PaymentError, record_payment
-from promotions.quote import CartLine, Quote, quote
+from promotions.quote import CartLine, Quote
 
 from .models import KioskDevice, PickupAttempt, Store, StoreMember
 
@@ -207,8 +207,21 @@ def parse_cart(lines) -> list[CartItem]:
     return [CartItem(products[c], q.quantize(Decimal("0.0001"))) for c, q in wanted.items()]
 
 
-def price_cart(*, store: Store, items: list[CartItem], member_phone: str = "", at=None) -> Quote:
-    """The one way a store cart is priced: ``promotions.quote.quote`` on list prices read here."""
+def member_for(member_phone: str):
+    """The member recognised by this phone (promotions), or None."""
+    from promotions.selectors import find_member
+
+    return find_member(member_phone) if member_phone else None
+
+
+def price_cart(
+    *, store: Store, items: list[CartItem], member_phone: str = "", at=None, member=None
+) -> Quote:
+    """The one way a store cart is priced: the promotions' ``price_cart`` (the member's prices,
+    the store's running promotions, then the pure ``promotions.quote.quote``) on the list
+    prices read here."""
+    from promotions.pricing import price_cart as promotions_price_cart
+
     cart = [
         CartLine(
             key=str(i),
@@ -219,8 +232,10 @@ def price_cart(*, store: Store, items: list[CartItem], member_phone: str = "", a
         )
         for i, item in enumerate(items, 1)
     ]
-    return quote(
-        lines=cart, store_code=store.code, at=at or clock.now(), member_phone=member_phone or ""
+    if member is None:
+        member = member_for(member_phone)
+    return promotions_price_cart(
+        lines=cart, store_code=store.code, at=at or clock.now(), member=member
     )
 
 
@@ -316,7 +331,8 @@ def place_order(
             "address": store.address,
         }
     now = clock.now()
-    priced = price_cart(store=store, items=items, member_phone=member_phone, at=now)
+    member = member_for(member_phone)
+    priced = price_cart(store=store, items=items, member=member, at=now)
     by_code = {line.product_code: line for line in priced.lines}
     guide = _user(actor)
     main_id = stock.main_warehouse_id()
@@ -381,6 +397,14 @@ def place_order(
                 ) from None
             result = intake(main_id)  # taken meanwhile: the main warehouse sends it
         order = Order.objects.get(pk=result.order_ids[0])
+        # The promotions' uses, budgets and red packet are taken with the order, or neither.
+        from promotions.errors import PromotionError
+        from promotions.services.usage import reserve_usage
+
+        try:
+            reserve_usage(quote=priced, member=member, order_ref=order.order_no)
+        except PromotionError as exc:
+            raise StoreError("promotion", exc.message) from None
     return order
 
 
