@@ -238,6 +238,7 @@ class OrderAdminBase(admin.ModelAdmin):
         ProvinceFilter,
         ProductFilter,
         RemarkFilter,
+        ("fulfilment", admin.ChoicesFieldListFilter),
     ]
     search_fields = ["platform_order_no"]  # shows the box; get_search_results does the work
     search_help_text = _("exact platform order no., order no., receiver, phone or tracking no.")

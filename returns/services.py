@@ -486,7 +486,12 @@ def reject_return(*, return_order: ReturnOrder, actor, reason: str) -> ReturnOrd
 
 
 def receive_return(
-    *, return_order: ReturnOrder, receipts, actor, finish: bool = True
+    *,
+    return_order: ReturnOrder,
+    receipts,
+    actor,
+    finish: bool = True,
+    sellable_warehouse: Warehouse | None = None,
 ) -> list[ReturnReceipt]:
     """The returned goods arrive (退货入库).
 
@@ -497,6 +502,9 @@ def receive_return(
     With ``finish`` (the default) the return order is then "goods received" (and handed to the
     offline ERP); ``finish=False`` records a partial receipt and keeps it open for the rest.
     Receiving everything always finishes it.
+
+    ``sellable_warehouse``: where the sellable ("main") quantity goes instead of the main
+    warehouse — an experience store receiving a return into its own location.
     """
     receipts = list(receipts or [])
     if not receipts:
@@ -580,7 +588,9 @@ def receive_return(
                 % {"no": ro.return_no, "problems": "; ".join(problems)}
             )
 
-        main = Warehouse.main()
+        main = sellable_warehouse or Warehouse.main()
+        if main.kind not in (Warehouse.Kind.MAIN, Warehouse.Kind.STORE):
+            raise ReturnError(_("Returned goods go back to the main warehouse or a store."))
         defective = Warehouse.defective()
         user = actor_user(actor)
         per_warehouse = {main.id: [], defective.id: []}

@@ -54,7 +54,21 @@ def refusal(order) -> str | None:
         return _("stock not reserved")
     if not address_complete(order):
         return _("address incomplete")
+    if fulfilled_at_counter(order):
+        return _("handed over at the store's counter, not shipped by the warehouse")
     return None
+
+
+def fulfilled_at_counter(order) -> bool:
+    """A store order whose goods are reserved in the store itself (take-away, or pick-up of
+    what the store has): the counter hands it over; the warehouse never prints or ships it."""
+    from inventory.models import Reservation, Warehouse
+
+    return bool(order.fulfilment) and (
+        Reservation.objects.filter(document=order.document)
+        .exclude(warehouse__kind=Warehouse.Kind.MAIN)
+        .exists()
+    )
 
 
 def approve_orders(*, orders, actor) -> tuple[list[Order], dict[str, str]]:
@@ -110,6 +124,8 @@ def release(*, order, reason: str, actor, note: str = "") -> bool:
     """Release a hold; an order no longer blocked then tries to reserve its stock."""
     order = lock_order(order)
     reason = HoldReason(reason)
+    if reason == HoldReason.UNPAID:
+        raise OrderError(_("an unpaid store order is released by paying at the counter"))
     if reason == HoldReason.SKU_UNMAPPED and order.lines.filter(mapping__isnull=True).exists():
         raise OrderError("refused", _("map the SKUs first (re-map)"))
     if reason == HoldReason.ADDRESS_INCOMPLETE and not address_complete(order):
