@@ -42,3 +42,11 @@ def make_shop(db):
         )
 
     return make
+
+
+@pytest.fixture
+def flow(db):
+    """Test data through the real intake and services (tests/factory.py)."""
+    from tests.factory import Flow
+
+    return Flow()
