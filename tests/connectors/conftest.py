@@ -36,6 +36,13 @@ class Sandbox:
             **kw,
         )["tids"]
 
+    def put_order(self, lines, *, platform="top", at=None, **kw):
+        """One order exactly as given: lines [(outer SKU, num[, price])]; returns its tid."""
+        at = at or datetime.now(UTC) - timedelta(minutes=5)
+        return self.control("put_order", platform=platform, lines=lines, at=at.isoformat(), **kw)[
+            "tid"
+        ]
+
     def fault(self, kind, method="", platform="", times=1, delay=2.0):
         self.control("fault", kind=kind, method=method, platform=platform, times=times, delay=delay)
 
