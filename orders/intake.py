@@ -243,6 +243,7 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
     """Create the new orders in bulk: map, reserve oldest paid first, hold, auto-review, COPY."""
     from inventory import services as stock
     from orders.models import HoldReason, Order, OrderComponent, OrderEvent, OrderHold, OrderLine
+    from orders.services.amounts import line_discounts
     from orders.services.autoreview import address_complete, auto_review_approves
     from orders.services.bulk import copy_insert, next_ids
     from orders.services.events import actor_fields
@@ -274,7 +275,11 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
             **_header(o),
         }
         need: dict[int, Decimal] = {}
-        for nl in o.lines:
+        shares = line_discounts(
+            row["discount_amount"],
+            [nl.amount if nl.amount is not None else nl.quantity * nl.unit_price for nl in o.lines],
+        )
+        for nl, share in zip(o.lines, shares, strict=True):
             line_id = next(line_iter)
             sku = nl.platform_sku.strip()
             mapped = mappings.get(sku)
@@ -290,6 +295,7 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
                     "quantity": quantity,
                     "unit_price": nl.unit_price.quantize(Q2),
                     "amount": Decimal(amount).quantize(Q2),
+                    "discount": share,
                     "mapping_id": mapped[0] if mapped else None,
                     "refund_status": nl.refund_status[:32],
                 }
@@ -416,6 +422,10 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
     order.raw = o.raw or order.raw
     order.save()
     lines_changed = waiting and _replace_lines_if_changed(shop, order, o, actor)
+    if waiting and not lines_changed and "discount_amount" in after:
+        from orders.services.amounts import spread_discount
+
+        spread_discount(order)
     record_event(
         order=order, kind="platform_update", actor=actor, before=before or None, after=after or None
     )

@@ -265,4 +265,4 @@ def paid_for(line: OrderLine, quantity, *, returned_before=Decimal(0)) -> Decima
 
 def net_amount(line: OrderLine) -> Decimal:
     """What the buyer paid for the whole line: its amount less its share of order discounts."""
-    return line.amount
+    return line.amount - line.discount

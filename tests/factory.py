@@ -245,16 +245,60 @@ class Flow:
         verify_order(order=order, scanned=tally, actor=self.packer())
         return self.fresh(order)
 
-    def shipped(self, order):
-        """All the way: approved, waved, printed, verified, shipped."""
+    def shipped(self, order, *, at=None):
+        """All the way: approved, waved, printed, verified, shipped (``at``: the shipping time,
+        on the frozen clock)."""
+        import contextlib
+
+        from core.clock import frozen
         from orders.models import Order
         from orders.services.shipping import ship_order
 
         order = self.fresh(order)
         if order.status != Order.Status.VERIFIED:
             order = self.verified(order)
-        ship_order(order=order, actor=self.packer())
+        with frozen(at) if at is not None else contextlib.nullcontext():
+            ship_order(order=order, actor=self.packer())
         return self.fresh(order)
+
+    def cancelled(self, order):
+        from orders.services.review import cancel_order
+
+        cancel_order(order=order, actor=self.reviewer())
+        return self.fresh(order)
+
+    def moved_to(self, order, status):
+        """Move an order taken in by the intake on to ``status`` with the services."""
+        from orders.models import Order
+
+        S = Order.Status
+        moves = {
+            S.PENDING_REVIEW: self.fresh,
+            S.REVIEWED: self.approve,
+            S.PRINTED: self.printed,
+            S.VERIFIED: self.verified,
+            S.SHIPPED: self.shipped,
+            S.CANCELLED: self.cancelled,
+        }
+        return moves[status](order)
+
+    def order_of(self, lines, *, shop: Shop | None = None, status=None, stock=True, **kwargs):
+        """An order of ``[(platform_sku, quantity, unit_price, [(product, per_unit)])]``: the SKU
+        relations imported as given, the stock it needs put on hand (``stock``), taken in by
+        the intake and moved on to ``status`` (default: shipped) by the services."""
+        from orders.models import Order
+
+        shop = shop or self.shop
+        need: dict = {}
+        for sku, quantity, _price, components in lines:
+            self.sku(sku, *[(p, per) for p, per in components], shop=shop)
+            for product, per in components:
+                need[product] = need.get(product, D(0)) + D(str(quantity)) * D(str(per))
+        if stock:
+            for product, q in need.items():
+                self.stock(product, q)
+        order = self.order([(sku, q, price) for sku, q, price, _c in lines], shop=shop, **kwargs)
+        return self.moved_to(order, status or Order.Status.SHIPPED)
 
     def split(self, order, quantities: dict):
         """Split ``{platform_sku: quantity}`` off into a new order; returns the new order."""

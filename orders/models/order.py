@@ -182,6 +182,11 @@ class OrderLine(models.Model):
     quantity = models.DecimalField(_("quantity"), **QTY)
     unit_price = models.DecimalField(_("unit price"), **MONEY)
     amount = models.DecimalField(_("amount"), **MONEY)
+    # This line's share of the order-level discounts (allocated by largest remainder over the
+    # lines' amounts, core.money.allocate): amount − discount is what the buyer paid for it.
+    # The order's discount is always the sum of its lines' discounts; lines keep theirs when
+    # an order is split or merged.
+    discount = models.DecimalField(_("discount share"), **MONEY, default=0)
     mapping = models.ForeignKey(
         "channels.SkuMapping",
         on_delete=models.PROTECT,

@@ -112,24 +112,8 @@ def make_shipped_order(flow, shop):
     """An order through the real flow: lines = [(platform_sku, quantity, unit_price,
     [(product, per_unit)])] (the SKU relations imported as given, stock put on hand), taken
     in by the intake and moved by the services to ``status`` (shipped by default)."""
-    moves = {
-        Order.Status.PENDING_REVIEW: lambda o: o,
-        Order.Status.REVIEWED: flow.approve,
-        Order.Status.PRINTED: flow.printed,
-        Order.Status.VERIFIED: flow.verified,
-        Order.Status.SHIPPED: flow.shipped,
-    }
-
     def make(lines, *, shop=shop, status=Order.Status.SHIPPED):
-        need = {}
-        for sku, quantity, _price, components in lines:
-            flow.sku(sku, *components, shop=shop)
-            for prod, per_unit in components:
-                need[prod] = need.get(prod, D(0)) + D(quantity) * D(per_unit)
-        for prod, q in need.items():
-            flow.stock(prod, q)
-        order = flow.order([(sku, q, price) for sku, q, price, _c in lines], shop=shop)
-        return moves[status](order)
+        return flow.order_of(lines, shop=shop, status=status)
 
     return make
 
