@@ -400,6 +400,7 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
     from orders.models import HoldReason, Order
     from orders.services.events import record_event
     from orders.services.holds import hold_order
+    from orders.services.platform_changes import followed, keep_platform_values
 
     order = Order.objects.select_for_update().get(pk=order.pk)
     before, after = {}, {}
@@ -412,8 +413,8 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
         "platform_modified_at": o.platform_modified_at,
         "platform_status": o.platform_status[:64],
     }
-    if waiting:
-        fields.update(_header(o))
+    header = _header(o)
+    fields.update(followed(order, header, waiting=waiting))
     for name, value in fields.items():
         if getattr(order, name) != value:
             before[name] = _jsonable(getattr(order, name))
@@ -421,6 +422,7 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
             setattr(order, name, value)
     order.raw = o.raw or order.raw
     order.save()
+    keep_platform_values(order, header, actor, waiting=waiting)
     lines_changed = waiting and _replace_lines_if_changed(shop, order, o, actor)
     if waiting and not lines_changed and "discount_amount" in after:
         from orders.services.amounts import spread_discount

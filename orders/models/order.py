@@ -24,6 +24,7 @@ class HoldReason(models.TextChoices):
     ADDRESS_INCOMPLETE = "address_incomplete", _("address incomplete")
     REFUND_REQUESTED = "refund_requested", _("refund requested (intercepted)")
     MANUAL = "manual", _("manual hold")
+    ADDRESS_CHANGED = "address_changed", _("address changed after printing")
 
 
 class Order(models.Model):
@@ -106,6 +107,12 @@ class Order(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     raw = models.JSONField(_("platform raw data"), default=dict, blank=True)
+    # Fields a reviewer corrected, each with the platform's latest known value of it: they no
+    # longer follow the platform (orders.services.platform_changes).
+    corrected = models.JSONField(_("corrected fields"), default=dict, blank=True)
+    # The platform's newer values of fields the order does not follow (corrected, or printed
+    # already), waiting for a reviewer to accept or dismiss them.
+    platform_changes = models.JSONField(_("platform changes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
@@ -301,6 +308,9 @@ class OrderEvent(models.Model):
         HANDOVER = "handover", _("handover batch")
         RETURN_CREATED = "return_created", _("return order created")
         RETURN_RECEIVED = "return_received", _("returned goods received")
+        PLATFORM_CHANGE = "platform_change", _("platform change kept for review")
+        PLATFORM_CHANGE_ACCEPTED = "platform_change_accepted", _("platform change accepted")
+        PLATFORM_CHANGE_DISMISSED = "platform_change_dismissed", _("platform change dismissed")
 
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
     message = models.CharField(_("note"), max_length=500, blank=True)

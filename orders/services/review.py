@@ -144,9 +144,12 @@ def update_order_details(*, order, changes: dict, actor) -> Order:
         if getattr(order, name) != value:
             before[name], after[name] = getattr(order, name), value
             setattr(order, name, value)
+            # A corrected field no longer follows the platform (services.platform_changes);
+            # the platform's value is remembered, the first one kept.
+            order.corrected.setdefault(name, before[name])
     if not after:
         return order
-    order.save(update_fields=[*after, "updated_at"])
+    order.save(update_fields=[*after, "corrected", "updated_at"])
     record_event(order=order, kind="edited", actor=actor, before=before, after=after)
     sync_address_hold(order=order, actor=actor)
     return order
