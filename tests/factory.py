@@ -44,9 +44,9 @@ def _csv(header: list[str], rows: list[list]) -> bytes:
 class Flow:
     """Builds and moves test data through the project's own entry points."""
 
-    def __init__(self, shop_code: str = "TM01", platform: str = "tmall"):
+    def __init__(self, shop_code: str = "TM01", platform: str = "tmall", *, shop=None):
         self._shop_spec = (shop_code, platform)
-        self._shop: Shop | None = None
+        self._shop: Shop | None = shop
         self._users: dict[str, User] = {}
         self._carrier = None
 

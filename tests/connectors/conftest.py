@@ -98,3 +98,18 @@ def weimob_shop(make_shop, sandbox):
     return make_shop(
         code="WM01", platform="weimob", api_base_url=sandbox.url, credentials=credentials("weimob")
     )
+
+
+@pytest.fixture
+def top_flow(top_shop):
+    """The real intake and services (tests/factory.py) for the TOP shop: TEA-001 and CUP-001
+    map to the products TEA and CUP, 10 of each on hand."""
+    from tests.factory import Flow
+
+    flow = Flow(shop=top_shop)
+    tea, cup = flow.products("TEA", "CUP")
+    flow.sku("TEA-001", tea)
+    flow.sku("CUP-001", cup)
+    flow.stock(tea, 10)
+    flow.stock(cup, 10)
+    return flow

@@ -15,8 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def flow(top_shop):
-    made = Flow()
-    made._shop = top_shop
+    made = Flow(shop=top_shop)
     tea, cup, box = made.products(
         ("TEA", "龙井", "", "80.00"), ("CUP", "茶杯", "", "10.00"), ("BOX", "礼盒", "", "30.00")
     )
@@ -61,9 +60,7 @@ def test_a_discounted_trade_is_recorded_net_and_exact(flow, sandbox, top_shop):
     assert record["platform_order_nos"] == [order.platform_order_no]
 
 
-def test_a_bundle_is_split_into_components_that_add_up_to_its_net_amount(
-    flow, sandbox, top_shop
-):
+def test_a_bundle_is_split_into_components_that_add_up_to_its_net_amount(flow, sandbox, top_shop):
     order = pulled(
         flow,
         sandbox,

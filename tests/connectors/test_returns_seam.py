@@ -6,21 +6,14 @@ import pytest
 
 from orders.models import Order
 from platformsync import outbox, sync
-from tests.factory import Flow
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_refund_after_shipping_becomes_one_return_order(sandbox, top_shop):
+def test_a_refund_after_shipping_becomes_one_return_order(sandbox, top_shop, top_flow):
     from returns.models import ReturnOrder
 
-    flow = Flow()
-    flow._shop = top_shop
-    tea, cup = flow.products("TEA", "CUP")
-    flow.sku("TEA-001", tea)
-    flow.sku("CUP-001", cup)
-    flow.stock(tea, 10)
-    flow.stock(cup, 10)
+    flow = top_flow
     tid = sandbox.put_order([("TEA-001", 1), ("CUP-001", 2)])
     sync.pull_orders(shop=top_shop)
     order = flow.shipped(Order.objects.get(shop=top_shop, platform_order_no=tid))

@@ -5,24 +5,14 @@ import pytest
 
 from orders.models import Order
 from platformsync import outbox
-from tests.factory import Flow
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def flow(top_shop):
-    made = Flow()
-    made._shop = top_shop
-    tea, cup = made.products("TEA", "CUP")
-    made.sku("TEA-001", tea)
-    made.sku("CUP-001", cup)
-    made.stock(tea, 10)
-    made.stock(cup, 10)
-    return made
-
-
-def test_shipping_the_first_part_of_a_split_trade_ships_only_its_sub_order(flow, sandbox, top_shop):
+def test_shipping_the_first_part_of_a_split_trade_ships_only_its_sub_order(
+    top_flow, sandbox, top_shop
+):
+    flow = top_flow
     tid = sandbox.put_order([("TEA-001", 1), ("CUP-001", 2)])
     tea_oid, cup_oid = (ln["oid"] for ln in sandbox.order("top", tid)["lines"])
     flow.pull(top_shop)

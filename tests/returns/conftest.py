@@ -102,9 +102,7 @@ def flow(warehouses, shop):
     """The real intake and services (tests/factory.py), for this app's shop."""
     from tests.factory import Flow
 
-    made = Flow()
-    made._shop = shop
-    return made
+    return Flow(shop=shop)
 
 
 @pytest.fixture
@@ -112,6 +110,7 @@ def make_shipped_order(flow, shop):
     """An order through the real flow: lines = [(platform_sku, quantity, unit_price,
     [(product, per_unit)])] (the SKU relations imported as given, stock put on hand), taken
     in by the intake and moved by the services to ``status`` (shipped by default)."""
+
     def make(lines, *, shop=shop, status=Order.Status.SHIPPED):
         return flow.order_of(lines, shop=shop, status=status)
 
