@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from erpbridge import auth, services
 from inventory import services as stock
-from inventory.models import Warehouse
+from inventory.models import StockMove, Warehouse
 
 API = "/api/erp/v1/"
 _seq = itertools.count(1)
@@ -105,13 +105,15 @@ def make_shipped_order(flow):
     on hand (``stock_in``). Moved on to ``status`` (shipped at ``shipped_at``)."""
     from orders.models import Order
 
-    def make(shop, lines, *, shipped_at=None, status=Order.Status.SHIPPED, **kwargs):
+    def make(shop, lines, *, shipped_at=None, status=Order.Status.SHIPPED, ship_stock=True, **kw):
+        if not ship_stock:  # a store's take-away: the services cannot make one yet (stores)
+            return hand_made_shipped_order(shop, lines, shipped_at=shipped_at, status=status)
         lines = [
             (sku, q, (Decimal(str(amount)) / Decimal(str(q))).quantize(Decimal("0.01")), comps)
             for sku, q, amount, comps in lines
         ]
         order = flow.order_of(
-            lines, shop=shop, status=Order.Status.PENDING_REVIEW, stock=False, **kwargs
+            lines, shop=shop, status=Order.Status.PENDING_REVIEW, stock=False, **kw
         )
         if status == Order.Status.SHIPPED:
             return flow.shipped(order, at=shipped_at)
@@ -129,6 +131,9 @@ def make_received_return(flow):
     from returns.services import approve_return, create_return, receive_return
 
     def make(order, lines, *, refund="0", status=ReturnOrder.Status.RECEIVED):
+        if any(not isinstance(where, str) for *_x, receipts in lines for *_y, where in receipts):
+            # into a store's location: the returns services receive into main/defective only
+            return hand_made_received_return(order, lines, refund=refund, status=status)
         ret = create_return(
             order=order,
             lines=[(line, Decimal(str(q)), Decimal(str(amount))) for line, q, amount, _r in lines],
@@ -158,6 +163,76 @@ def make_received_return(flow):
         return ret
 
     return make
+
+
+def hand_made_shipped_order(shop, lines, *, shipped_at=None, status="shipped"):
+    """An order stored as shipped with no stock moved: only for the store flows the order
+    services cannot build yet (a take-away shipped from the store's own stock)."""
+    from orders.models import Order, OrderComponent, OrderLine
+
+    n = next(_seq)
+    order = Order.objects.create(
+        order_no=f"SO{n:06d}",
+        shop=shop,
+        platform_order_no=f"PO{n:06d}",
+        status=status,
+        receiver_name="张三",
+        receiver_phone="13800000000",
+        province="浙江省",
+        city="杭州市",
+        address="文一西路1号",
+        shipped_at=(shipped_at or timezone.now()) if status == Order.Status.SHIPPED else None,
+    )
+    for sku, quantity, amount, components in lines:
+        quantity, amount = Decimal(str(quantity)), Decimal(str(amount))
+        line = OrderLine.objects.create(
+            order=order,
+            platform_sku=sku,
+            quantity=quantity,
+            unit_price=(amount / quantity).quantize(Decimal("0.01")),
+            amount=amount,
+        )
+        for product, per_unit in components:
+            q = quantity * Decimal(str(per_unit))
+            OrderComponent.objects.create(line=line, order=order, product=product, quantity=q)
+    return order
+
+
+def hand_made_received_return(order, lines, *, refund="0", status="received"):
+    """A return received into a store's location (a Warehouse): only for the store flows the
+    returns services cannot do yet; quantities per line, as the intake stores them."""
+    from returns.models import ReturnLine, ReturnOrder, ReturnReceipt
+
+    n = next(_seq)
+    ret = ReturnOrder.objects.create(
+        return_no=f"RT{n:06d}",
+        order=order,
+        shop=order.shop,
+        kind=ReturnOrder.Kind.RETURN_GOODS,
+        status=status,
+        source=ReturnOrder.Source.MANUAL,
+        refund_amount=Decimal(refund),
+        received_at=timezone.now(),
+    )
+    for order_line, quantity, amount, receipts in lines:
+        rline = ReturnLine.objects.create(
+            return_order=ret,
+            order_line=order_line,
+            quantity=Decimal(str(quantity)),
+            amount=Decimal(str(amount)),
+        )
+        for product, q, wh in receipts:
+            ReturnReceipt.objects.create(
+                line=rline, product=product, warehouse=wh, quantity=Decimal(str(q))
+            )
+            stock.receive(
+                warehouse_id=wh.id,
+                items=[(product.id, Decimal(str(q)))],
+                actor=None,
+                document=f"return:{ret.pk}",
+                reason=StockMove.Reason.RETURN_IN,
+            )
+    return ret
 
 
 def on_hand(product, kind=Warehouse.Kind.MAIN):

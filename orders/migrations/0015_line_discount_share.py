@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0009_event_kinds'),
+        ('orders', '0014_merge_20261201_0749'),
     ]
 
     operations = [
