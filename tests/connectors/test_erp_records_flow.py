@@ -97,9 +97,9 @@ def test_a_merged_parcel_lists_every_platform_order(flow, sandbox, top_shop):
     first = pulled(flow, sandbox, top_shop, [("TEA-001", 1, "100.00")], discount_fee="5.00")
     same_buyer = {
         k: getattr(first, k)
-        for k in ("buyer_nick", "receiver_name", "receiver_phone", "province", "city")
+        for k in ("buyer_nick", "receiver_name", "receiver_phone", "receiver_oaid", "province")
     }
-    same_buyer.update(district=first.district, address=first.address)
+    same_buyer.update(city=first.city, district=first.district, address=first.address)
     same_buyer["paid_at"] = first.paid_at + timedelta(minutes=1)
     second = flow.order([("CUP-001", 2, "50.00")], shop=top_shop, **same_buyer)
     survivor = flow.merge(first, second)
