@@ -32,7 +32,7 @@ def test_a_new_key_first_keeps_old_secrets_working_and_rotation_moves_them_to_it
     assert shop.credentials == {"secret": "jd-SECRET"}
 
     call_command("rotate_secret_keys")
-    assert "1 ERP client(s), 1 shop(s)" in capsys.readouterr().out
+    assert "1 个ERP客户端，1 个店铺" in capsys.readouterr().out  # 1 ERP client(s), 1 shop(s)
 
     settings.SECRET_KEYS = ["new-key-material"]  # the old key is dropped
     assert api.get("stock?codes=P1").status_code == 200
