@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "simple_history",
     "inventory",
     "channels",
+    "promotions",
     "orders",
     "returns",
     "erpbridge",
@@ -206,6 +207,18 @@ TONGCANG_SENDER = {k: v for k, v in TONGCANG_SENDER.items() if v}
 # The ERP message log: rows kept this many days; full-snapshot bodies dropped sooner.
 ERP_LOG_RETENTION_DAYS = int(os.environ.get("TONGCANG_ERP_LOG_RETENTION_DAYS", "90"))
 ERP_LOG_SNAPSHOT_BODY_DAYS = int(os.environ.get("TONGCANG_ERP_LOG_SNAPSHOT_BODY_DAYS", "7"))
+# --- Members, promotions and red packets (promotions/) ---------------------------------------
+# Days after hand-over/delivery before a red packet earned on an order is issued (after-sales).
+PROMOTIONS_RED_PACKET_WINDOW_DAYS = int(os.environ.get("TONGCANG_RED_PACKET_WINDOW_DAYS", "7"))
+# The most a guide may take off an order by hand (元), with a reason.
+PROMOTIONS_MANUAL_ADJUSTMENT_LIMIT = os.environ.get("TONGCANG_MANUAL_ADJUSTMENT_LIMIT", "50.00")
+# Who sends the enrolment one-time code: "promotions.sms.ConsoleSms" logs it (development).
+PROMOTIONS_SMS_PROVIDER = os.environ.get("TONGCANG_SMS_PROVIDER", "promotions.sms.ConsoleSms")
+# Minutes a one-time code stays valid.
+PROMOTIONS_CODE_MINUTES = int(os.environ.get("TONGCANG_SMS_CODE_MINUTES", "10"))
+# Dotted path of the callable giving, per order ref, what issuing red packets needs (the store
+# app provides it: promotions.tasks.issue_red_packets calls it; see promotions/redpackets.py).
+PROMOTIONS_ORDER_FACTS = os.environ.get("TONGCANG_RED_PACKET_ORDER_FACTS", "")
 
 # --- Tasks: django-q2, ORM broker unless REDIS_URL is set ------------------------------------
 Q_CLUSTER = {

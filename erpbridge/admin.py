@@ -231,7 +231,7 @@ class MessageLogAdmin(ReadOnlyAdmin):
 
 class RetailRecordInline(admin.TabularInline):
     model = RetailRecord
-    fields = ["kind", "order", "return_order", "acked_at"]
+    fields = ["kind", "order", "return_order", "transfer", "acked_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False

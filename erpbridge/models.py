@@ -211,6 +211,7 @@ class ErpStock(models.Model):
 class RecordKind(models.TextChoices):
     SALES = "sales", _("sales")
     RETURNS = "returns", _("returns")
+    TRANSFERS = "transfers", _("transfers")
 
 
 class RetailBatch(models.Model):
@@ -218,7 +219,7 @@ class RetailBatch(models.Model):
 
     batch_id = models.CharField(_("batch id"), max_length=40, unique=True)
     unit_code = models.CharField(_("unit code"), max_length=32)
-    kind = models.CharField(_("kind"), max_length=8, choices=RecordKind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=RecordKind.choices)
     records = models.JSONField(_("records"), default=list)
     record_count = models.PositiveIntegerField(_("records"), default=0)
     client = models.ForeignKey(
@@ -257,12 +258,13 @@ class RetailBatch(models.Model):
 
 
 class RetailRecord(models.Model):
-    """One order (sales) or return order (returns) in a batch: each reaches the ERP once."""
+    """One order (sales), return order (returns) or received transfer (transfers) in a
+    batch: each reaches the ERP once."""
 
     batch = models.ForeignKey(
         RetailBatch, on_delete=models.PROTECT, related_name="items", verbose_name=_("batch")
     )
-    kind = models.CharField(_("kind"), max_length=8, choices=RecordKind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=RecordKind.choices)
     order = models.ForeignKey(
         "orders.Order",
         on_delete=models.PROTECT,
@@ -279,6 +281,14 @@ class RetailRecord(models.Model):
         related_name="+",
         verbose_name=_("return order"),
     )
+    transfer = models.ForeignKey(
+        "inventory.Transfer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("transfer"),
+    )
     acked_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
 
     class Meta:
@@ -293,10 +303,31 @@ class RetailRecord(models.Model):
                 condition=Q(return_order__isnull=False),
                 name="retailrecord_return_once",
             ),
+            models.UniqueConstraint(
+                fields=["transfer"],
+                condition=Q(transfer__isnull=False),
+                name="retailrecord_transfer_once",
+            ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind="sales", order__isnull=False, return_order__isnull=True)
-                    | Q(kind="returns", order__isnull=True, return_order__isnull=False)
+                    Q(
+                        kind="sales",
+                        order__isnull=False,
+                        return_order__isnull=True,
+                        transfer__isnull=True,
+                    )
+                    | Q(
+                        kind="returns",
+                        order__isnull=True,
+                        return_order__isnull=False,
+                        transfer__isnull=True,
+                    )
+                    | Q(
+                        kind="transfers",
+                        order__isnull=True,
+                        return_order__isnull=True,
+                        transfer__isnull=False,
+                    )
                 ),
                 name="retailrecord_kind_matches",
             ),

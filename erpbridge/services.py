@@ -18,7 +18,7 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -282,7 +282,11 @@ class SuspiciousSnapshot(ErpError):
 
 
 # Per product of %(pids)s, in ONE statement (one snapshot): on hand in the main warehouse, and
-# what the ERP had not extracted as of %(as_of)s: − shipped + returned into the main warehouse.
+# what the ERP had not extracted as of %(as_of)s: − shipped − transferred out of main +
+# returned into main + transferred back into main (design.md, The experience store); what
+# orders shipped counts only what left the main warehouse (not a store's take-away).
+# A transfer out counts from its shipment (main's stock left then) until its record is
+# extracted; a transfer back in from its receipt (main's stock grew then).
 _CURRENT = """
 WITH v AS (SELECT DISTINCT unnest(%(pids)s::bigint[]) AS p),
 unextracted AS (
@@ -309,12 +313,45 @@ returned AS (
     LEFT JOIN erpbridge_retailrecord rr ON rr.return_order_id = rl.return_order_id
     WHERE rc.warehouse_id = %(main)s AND (rr.acked_at IS NULL OR rr.acked_at > %(as_of)s)
     GROUP BY rc.product_id
+),
+store_shipped AS (
+    -- what orders shipped out of a store's location (a take-away handed over): it never
+    -- left the main warehouse, so it is taken back out of ``shipped`` (the ledger knows).
+    -- Driven by the store shops' shipped orders (a store location's code is its shop's unit
+    -- code), whose ledger rows are found by document: never a scan of the whole ledger.
+    SELECT sm.product_id AS p, -SUM(sm.quantity) AS q
+    FROM inventory_warehouse w
+    JOIN channels_shop s ON s.unit_code = w.code
+    JOIN orders_order o ON o.shop_id = s.id AND o.status = 'shipped'
+    LEFT JOIN erpbridge_retailrecord rr ON rr.order_id = o.id
+    JOIN inventory_stockmove sm ON sm.document = 'order:' || o.id
+        AND sm.warehouse_id = w.id AND sm.reason = 'ship'
+    JOIN v ON v.p = sm.product_id
+    WHERE w.kind = 'store' AND (rr.acked_at IS NULL OR rr.acked_at > %(as_of)s)
+    GROUP BY sm.product_id
+),
+transferred AS (
+    SELECT tl.product_id AS p,
+        SUM(CASE WHEN t.to_warehouse_id = %(main)s THEN COALESCE(tl.received_quantity, 0)
+                 ELSE -tl.quantity END) AS q
+    FROM inventory_transferline tl
+    JOIN v ON v.p = tl.product_id
+    JOIN inventory_transfer t ON t.id = tl.transfer_id
+    LEFT JOIN erpbridge_retailrecord rr ON rr.transfer_id = t.id
+    WHERE ((t.from_warehouse_id = %(main)s AND t.status IN ('shipped', 'received'))
+           OR (t.to_warehouse_id = %(main)s AND t.status = 'received'))
+      AND (rr.acked_at IS NULL OR rr.acked_at > %(as_of)s)
+    GROUP BY tl.product_id
 )
-SELECT v.p, COALESCE(l.on_hand, 0), COALESCE(returned.q, 0) - COALESCE(shipped.q, 0)
+SELECT v.p, COALESCE(l.on_hand, 0),
+    COALESCE(returned.q, 0) - COALESCE(shipped.q, 0) + COALESCE(store_shipped.q, 0)
+    + COALESCE(transferred.q, 0)
 FROM v
 {levels}
 LEFT JOIN shipped ON shipped.p = v.p
+LEFT JOIN store_shipped ON store_shipped.p = v.p
 LEFT JOIN returned ON returned.p = v.p
+LEFT JOIN transferred ON transferred.p = v.p
 """
 
 
@@ -331,8 +368,9 @@ def reconciled_deltas(
     *, targets: dict[int, Decimal], as_of: datetime, main_id: int
 ) -> dict[int, Decimal]:
     """The change of on hand that makes each product's level
-    max(0, Q − (shipped, not extracted as of as_of) + (returned into main, not extracted));
-    non-zero only. The ERP's books may go below zero; physical stock never does.
+    max(0, Q − shipped − transferred out + returned into main + transferred back in), each
+    "not extracted as of as_of"; non-zero only. The ERP's books may go below zero; physical
+    stock never does.
     """
     if not targets:
         return {}
@@ -363,8 +401,8 @@ def apply_stock_message(
 ) -> dict:
     """Apply the ERP's quantities to the main warehouse (docs/design.md, The offline ERP).
 
-    on_hand = Q − (shipped, not extracted as of as_of) + (returned into main, not extracted),
-    through delta moves of the ledger (reason ERP sync). A message_id seen before answers its
+    on_hand = Q − shipped − transferred out + returned into main + transferred back in (each:
+    not extracted as of as_of), through delta moves of the ledger (reason ERP sync). A message_id seen before answers its
     first answer (status duplicate) and changes nothing; a product whose last applied as_of is
     newer is skipped (stale); unknown codes are reported. A full snapshot also sets every
     unlisted product to 0, and is refused (SuspiciousSnapshot) when that would zero more than
@@ -598,9 +636,60 @@ def _unit_price(amount: Decimal, quantity: Decimal) -> Decimal:
     return (amount / quantity).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
+STORE_PLATFORM = "store"
+
+
+def _guide_code(order) -> str | None:
+    """The guide's staff code in the order's store (``StoreMember.staff_code`` of the stores
+    app), else their user name; None when no guide is attached."""
+    guide = getattr(order, "guide", None)
+    if guide is None:
+        return None
+    memberships = getattr(guide, "store_memberships", None)
+    if memberships is not None:
+        code = (
+            memberships.filter(store__shop_id=order.shop_id)
+            .exclude(staff_code="")
+            .values_list("staff_code", flat=True)
+            .first()
+        )
+        if code:
+            return code
+    return guide.get_username()
+
+
+def _store_fields(order) -> dict:
+    """The fields of a store's sales record (contract): fulfilment, guide, payments.
+
+    ``Order.fulfilment``, ``Order.guide`` and the ``Payment`` rows (``order.payments``) come
+    with the stores work (h13); they are read with getattr so this module stands without them
+    (TODO: plain attribute access once they are on main).
+    """
+    payments = getattr(order, "payments", None)
+    rows = sorted(payments.all(), key=lambda p: p.pk) if payments is not None else []
+    return {
+        "fulfilment": getattr(order, "fulfilment", None) or None,
+        "guide": _guide_code(order),
+        "payments": [
+            {
+                "method": p.method,
+                "amount": fmt_money(p.amount),
+                "reference": p.reference or None,
+            }
+            for p in rows
+        ],
+    }
+
+
+def is_store_order(order) -> bool:
+    shop = getattr(order, "shop", None)
+    platform = getattr(shop, "platform", None)
+    return getattr(platform, "code", None) == STORE_PLATFORM
+
+
 def sales_record(order) -> dict:
     lines = order_product_lines(order)
-    return {
+    record = {
         "order_no": order.order_no,
         "platform_order_no": order.platform_order_no,
         "shipped_at": fmt_time(order.shipped_at),
@@ -615,6 +704,40 @@ def sales_record(order) -> dict:
         ],
         "total": fmt_money(sum((ln["amount"] for ln in lines), ZERO)),
     }
+    if is_store_order(order):
+        record.update(_store_fields(order))
+    return record
+
+
+def transfers_record(transfer) -> dict:
+    """A received transfer (contract): from/to are "main" or the store's unit code (its
+    sample location is the store's too); a shortfall is shipped − received."""
+
+    def side(w):
+        return w.store_code or w.code
+
+    return {
+        "transfer_no": transfer.number,
+        "from": side(transfer.from_warehouse),
+        "to": side(transfer.to_warehouse),
+        "shipped_at": fmt_time(transfer.shipped_at),
+        "received_at": fmt_time(transfer.received_at),
+        "lines": [
+            {
+                "product_code": ln.product.code,
+                "shipped": fmt_qty(ln.quantity),
+                "received": fmt_qty(ln.received_quantity or ZERO),
+            }
+            for ln in transfer.lines.all()
+        ],
+    }
+
+
+_RETURN_WAREHOUSE = {
+    Warehouse.Kind.MAIN: "main",
+    Warehouse.Kind.DEFECTIVE: "defective",
+    Warehouse.Kind.STORE: "store",
+}
 
 
 def returns_record(return_order) -> dict:
@@ -629,11 +752,7 @@ def returns_record(return_order) -> dict:
                 {
                     "product_code": receipt.product.code,
                     "quantity": fmt_qty(receipt.quantity),
-                    "warehouse": (
-                        "defective"
-                        if receipt.warehouse.kind == Warehouse.Kind.DEFECTIVE
-                        else "main"
-                    ),
+                    "warehouse": _RETURN_WAREHOUSE.get(receipt.warehouse.kind, "main"),
                     "amount": fmt_money(amount),
                 }
             )
@@ -654,13 +773,14 @@ def _pending_sales(unit_code: str, limit: int):
     from orders.models import Order, OrderComponent, OrderLine
 
     done = RetailRecord.objects.filter(order_id=OuterRef("pk"))
-    return list(
+    qs = (
         Order.objects.filter(
             shop__unit_code=unit_code,
             status=Order.Status.SHIPPED,
             erp_extracted_at__isnull=True,  # order_shipped_unextracted
         )
         .filter(~Exists(done))
+        .select_related("shop__platform")
         .order_by("shipped_at", "id")
         .prefetch_related(
             Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
@@ -668,8 +788,11 @@ def _pending_sales(unit_code: str, limit: int):
                 "lines__components",
                 queryset=OrderComponent.objects.select_related("product").order_by("id"),
             ),
-        )[:limit]
+        )
     )
+    if hasattr(Order, "payments"):  # the stores app's payments of store orders (h13)
+        qs = qs.prefetch_related("payments")
+    return list(qs[:limit])
 
 
 def _pending_returns(unit_code: str, limit: int):
@@ -697,6 +820,26 @@ def _pending_returns(unit_code: str, limit: int):
     )
 
 
+def _pending_transfers(unit_code: str, limit: int):
+    """Received transfers between the main warehouse and the store of this unit code (its
+    location's code is the unit code) never handed out before."""
+    from inventory.models import Transfer, TransferLine
+
+    done = RetailRecord.objects.filter(transfer_id=OuterRef("pk"))
+    return list(
+        Transfer.objects.filter(status=Transfer.Status.RECEIVED)
+        .filter(Q(from_warehouse__code=unit_code) | Q(to_warehouse__code=unit_code))
+        .filter(~Exists(done))
+        .select_related("from_warehouse", "to_warehouse")
+        .order_by("received_at", "id")
+        .prefetch_related(
+            Prefetch(
+                "lines", queryset=TransferLine.objects.select_related("product").order_by("id")
+            )
+        )[:limit]
+    )
+
+
 def next_retail_batch(
     *, unit_code: str, kind: str, limit: int = MAX_BATCH, client: ErpClient | None = None
 ) -> tuple[RetailBatch, bool]:
@@ -719,6 +862,9 @@ def next_retail_batch(
         if kind == RecordKind.SALES:
             sources = _pending_sales(unit_code, limit)
             records = [sales_record(o) for o in sources]
+        elif kind == RecordKind.TRANSFERS:
+            sources = _pending_transfers(unit_code, limit)
+            records = [transfers_record(t) for t in sources]
         else:
             sources = _pending_returns(unit_code, limit)
             records = [returns_record(r) for r in sources]
@@ -734,7 +880,11 @@ def next_retail_batch(
             acked_at=None if records else now,
             acked_by=None if records else client,
         )
-        key = "order" if kind == RecordKind.SALES else "return_order"
+        key = {
+            RecordKind.SALES: "order",
+            RecordKind.RETURNS: "return_order",
+            RecordKind.TRANSFERS: "transfer",
+        }[kind]
         RetailRecord.objects.bulk_create(
             [RetailRecord(batch=batch, kind=kind, **{key: src}) for src in sources]
         )

@@ -165,9 +165,13 @@ def stock(request, body, client, ctx):
             raise invalid(_("codes is empty"))
         if len(codes) > MAX_CODES:
             raise invalid(_("at most %(n)s codes at a time") % {"n": MAX_CODES})
-        return 200, selectors.stock_for_codes(codes), Result.ANSWERED
+        answer = selectors.stock_for_codes(codes, unit_codes=client.allowed_unit_codes)
+        return 200, answer, Result.ANSWERED
     try:
-        return 200, selectors.stock_page(request.GET.get("cursor") or None), Result.ANSWERED
+        page = selectors.stock_page(
+            request.GET.get("cursor") or None, unit_codes=client.allowed_unit_codes
+        )
+        return 200, page, Result.ANSWERED
     except selectors.BadCursor as exc:
         raise invalid(_("cursor is not one this API gave")) from exc
 
@@ -223,7 +227,7 @@ def retail_batches(request, body, client, ctx):
     ctx["unit_code"] = unit_code
     kind = data.get("kind")
     if kind not in RecordKind.values:
-        raise invalid(_("kind must be sales or returns"))
+        raise invalid(_("kind must be sales, returns or transfers"))
     limit = data.get("limit", services.MAX_BATCH)
     if type(limit) is not int or not 1 <= limit <= services.MAX_BATCH:
         raise invalid(_("limit must be a whole number from 1 to %(n)s") % {"n": services.MAX_BATCH})

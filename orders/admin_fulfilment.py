@@ -31,6 +31,7 @@ from .models import (
     TrackingNumberRange,
     Wave,
     WaveOrder,
+    WaybillSubscription,
 )
 from .services import kernel, printing, shipping, tracking, waves
 
@@ -45,6 +46,8 @@ def pdf_response(data: bytes, name: str) -> HttpResponse:
 
 
 def _report_skipped(modeladmin, request, outcome):
+    for notice in getattr(outcome, "notices", []):  # e.g. the pool stood in for a service
+        modeladmin.message_user(request, notice, messages.WARNING)
     if outcome.skipped:
         modeladmin.message_user(
             request,
@@ -93,7 +96,7 @@ class RangeImportForm(forms.Form):
 
 @admin.register(Carrier)
 class CarrierAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "waybill_layout", "active", "numbers_left"]
+    list_display = ["code", "name", "waybill_layout", "number_source", "active", "numbers_left"]
     search_fields = ["code", "name"]
     actions = ["import_ranges"]
 
@@ -112,6 +115,46 @@ class CarrierAdmin(admin.ModelAdmin):
 
     def has_import_ranges_permission(self, request):
         return request.user.has_perm("orders.add_trackingnumberrange")
+
+
+@admin.register(WaybillSubscription)
+class WaybillSubscriptionAdmin(admin.ModelAdmin):
+    """Electronic waybill subscriptions (电子面单订购), set by an administrator."""
+
+    list_display = [
+        "carrier",
+        "service",
+        "service_carrier_code",
+        "branch_name",
+        "branch_code",
+        "account_shop",
+        "active",
+    ]
+    list_filter = ["service", "carrier", "active"]
+    search_fields = ["carrier__name", "branch_name", "branch_code", "customer_code"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["carrier", "service", "service_carrier_code", "account_shop", "active"]},
+        ),
+        (
+            gettext_lazy("account"),
+            {"fields": ["branch_code", "branch_name", "customer_code", "settlement_code"]},
+        ),
+        (
+            gettext_lazy("shipping address"),
+            {
+                "fields": [
+                    "sender_name",
+                    "sender_phone",
+                    "sender_province",
+                    "sender_city",
+                    "sender_district",
+                    "sender_address",
+                ]
+            },
+        ),
+    ]
 
 
 @admin.register(TrackingNumberRange)
@@ -519,8 +562,17 @@ class HandoverBatchAdmin(_PrintPermission, admin.ModelAdmin):
     readonly_fields = ["number", "carrier", "created_by", "created_at", "shipped_by", "shipped_at"]
     fields = readonly_fields
     inlines = [HandoverItemInline]
-    actions = ["ship_batches"]
+    actions = ["print_handover_lists", "ship_batches"]
     change_list_template = "admin/orders/handoverbatch/change_list.html"
+
+    @admin.action(description=gettext_lazy("Print the handover list"), permissions=["print_wave"])
+    def print_handover_lists(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose exactly one handover batch."), messages.ERROR)
+            return None
+        batch = queryset.get()
+        outcome = printing.print_handover_list(batch=batch, actor=request.user)
+        return pdf_response(outcome.pdf, f"handover-{batch.number}")
 
     @admin.display(description=gettext_lazy("orders"))
     def order_count(self, obj):

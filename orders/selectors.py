@@ -182,7 +182,7 @@ def orders_for_print(ids) -> list[Order]:
         o.pk: o
         for o in Order.objects.filter(pk__in=ids)
         .select_related("shop", "carrier")
-        .prefetch_related(Prefetch("lines", queryset=lines))
+        .prefetch_related(Prefetch("lines", queryset=lines), "tracking_numbers")
     }
     return [found[i] for i in ids if i in found]
 

@@ -24,6 +24,8 @@ class HoldReason(models.TextChoices):
     ADDRESS_INCOMPLETE = "address_incomplete", _("address incomplete")
     REFUND_REQUESTED = "refund_requested", _("refund requested (intercepted)")
     MANUAL = "manual", _("manual hold")
+    # The platform forbids shipping for now (TOP PAID_FORBID_CONSIGN, JD POP_ORDER_PAUSE).
+    SHIP_FORBIDDEN = "ship_forbidden", _("platform forbids shipping")
 
 
 class Order(models.Model):
@@ -74,6 +76,11 @@ class Order(models.Model):
     city = models.CharField(_("city"), max_length=32)
     district = models.CharField(_("district"), max_length=32, blank=True)
     address = models.CharField(_("address"), max_length=255)
+    # Encrypted buyer details (密文订单): the platform's opaque receiver id (TOP ``oaid``, JD
+    # ``oaid``). When set, the name, phone and address above are masked (张**, 138****5678):
+    # the electronic waybill service prints the clear receiver from this id, and two orders
+    # go to the same receiver only when their ids match (the masked text says nothing).
+    receiver_oaid = models.CharField(_("receiver id"), max_length=128, blank=True)
     buyer_remark = models.TextField(_("buyer remark"), blank=True)
     seller_remark = models.TextField(_("seller remark"), blank=True)
 

@@ -64,8 +64,19 @@ class Command(BaseCommand):
             self.stdout.write(line)
             self.stdout.flush()
 
+        from channels.models import Shop
+
+        stores = Shop.objects.filter(unit_code__in=codes, platform__code="store").values_list(
+            "unit_code", flat=True
+        )
         sim = ErpSimulator(
-            url=url, key_id=key, secret=secret, unit_codes=codes, out=out, restock=restock
+            url=url,
+            key_id=key,
+            secret=secret,
+            unit_codes=codes,
+            out=out,
+            restock=restock,
+            store_unit_codes=list(stores),
         )
         rng = random.Random(seed)
         out(f"erp: simulating the offline ERP against {url} for {', '.join(codes)}")
