@@ -143,13 +143,8 @@ class TransferAdmin(SimpleHistoryAdmin):
             obj.created_at = clock.now()
         super().save_model(request, obj, form, change)
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not request.user.has_perm(SHIP_PERMISSION):
-            actions.pop("ship_selected", None)
-        if not request.user.has_perm("inventory.change_transfer"):
-            actions.pop("cancel_selected", None)
-        return actions
+    def has_ship_transfer_permission(self, request):
+        return request.user.has_perm(SHIP_PERMISSION)
 
     def _each(self, request, queryset, action, done_message):
         done = 0
@@ -162,11 +157,11 @@ class TransferAdmin(SimpleHistoryAdmin):
         if done:
             messages.success(request, done_message % {"n": done})
 
-    @admin.action(description=_("Ship the selected transfers"))
+    @admin.action(description=_("Ship the selected transfers"), permissions=["ship_transfer"])
     def ship_selected(self, request, queryset):
         self._each(request, queryset, transfers.ship_transfer, _("%(n)s transfer(s) shipped."))
 
-    @admin.action(description=_("Cancel the selected draft transfers"))
+    @admin.action(description=_("Cancel the selected draft transfers"), permissions=["change"])
     def cancel_selected(self, request, queryset):
         self._each(request, queryset, transfers.cancel_transfer, _("%(n)s transfer(s) cancelled."))
 

@@ -108,7 +108,15 @@ class MemberAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # erasure anonymises; orders and records stay
 
-    @admin.action(description=_("Export what we hold about them (JSON)"))
+    def has_see_member_phone_permission(self, request):
+        return request.user.has_perm("promotions.see_member_phone")
+
+    def has_erase_member_permission(self, request):
+        return request.user.has_perm("promotions.erase_member")
+
+    @admin.action(
+        description=_("Export what we hold about them (JSON)"), permissions=["see_member_phone"]
+    )
     def export_data(self, request, queryset):
         if not request.user.has_perm("promotions.see_member_phone"):
             self.message_user(request, gettext("You may not export members."), messages.ERROR)
@@ -121,7 +129,9 @@ class MemberAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = 'attachment; filename="members.json"'
         return response
 
-    @admin.action(description=_("Erase (anonymise) the selected members"))
+    @admin.action(
+        description=_("Erase (anonymise) the selected members"), permissions=["erase_member"]
+    )
     def erase(self, request, queryset):
         done = 0
         for member in queryset.order_by("pk"):
@@ -207,7 +217,12 @@ class PromotionAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
         obj.refresh_from_db()
 
-    @admin.action(description=_("Approve the selected promotions"))
+    def has_approve_promotion_permission(self, request):
+        return request.user.has_perm("promotions.approve_promotion")
+
+    @admin.action(
+        description=_("Approve the selected promotions"), permissions=["approve_promotion"]
+    )
     def approve(self, request, queryset):
         for promotion in queryset.order_by("pk"):
             try:
@@ -217,7 +232,10 @@ class PromotionAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, gettext("%(p)s approved.") % {"p": promotion})
 
-    @admin.action(description=_("Make a new version (draft) of the selected promotions"))
+    @admin.action(
+        description=_("Make a new version (draft) of the selected promotions"),
+        permissions=["add"],
+    )
     def make_new_version(self, request, queryset):
         for promotion in queryset.order_by("pk"):
             try:
@@ -227,7 +245,7 @@ class PromotionAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, gettext("%(p)s created.") % {"p": copy})
 
-    @admin.action(description=_("Retire the selected promotions"))
+    @admin.action(description=_("Retire the selected promotions"), permissions=["change"])
     def retire(self, request, queryset):
         for promotion in queryset.order_by("pk"):
             try:
