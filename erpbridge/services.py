@@ -654,9 +654,9 @@ def _guide_code(order) -> str | None:
 def _store_fields(order) -> dict:
     """The fields of a store's sales record (contract): fulfilment, guide, payments.
 
-    ``Order.fulfilment``, ``Order.guide`` and the ``Payment`` rows (``order.payments``) come
-    with the stores work (h13); they are read with getattr so this module stands without them
-    (TODO: plain attribute access once they are on main).
+    ``Order.fulfilment``, ``Order.guide`` and the ``Payment`` rows (``order.payments``) are
+    the stores work's (tests/stores/test_erp_records.py); read with getattr, so an order
+    without them gives the contract's empties.
     """
     payments = getattr(order, "payments", None)
     rows = sorted(payments.all(), key=lambda p: p.pk) if payments is not None else []

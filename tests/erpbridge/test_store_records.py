@@ -180,7 +180,7 @@ def test_a_store_sales_record_carries_fulfilment_guide_and_payments(
         "records"
     ]
 
-    # TODO(h13): with Order.fulfilment, guide and Payment on main, assert their values here.
+    # (their values from a real take-away: tests/stores/test_erp_records.py)
     assert {"fulfilment", "guide", "payments"} <= store_record.keys()
     assert isinstance(store_record["payments"], list)
     assert not {"fulfilment", "guide", "payments"} & online_record.keys()

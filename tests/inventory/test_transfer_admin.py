@@ -28,11 +28,14 @@ def manager(client, store_locations):
     user.groups.add(Group.objects.get(name="store_manager"))
     client.force_login(user)
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    import inventory.scope
+
+    registered = inventory.scope._rule  # the stores app's rule: put back after the test
     set_location_scope(
         lambda u: {"MD01", "MD01:sample"} if u.username.startswith("md01") else set()
     )
     yield user
-    set_location_scope(None)
+    set_location_scope(registered)
 
 
 def level(code, product):
