@@ -285,6 +285,7 @@ def _create_orders(
     """Create the new orders in bulk: map, reserve oldest paid first, hold, auto-review, COPY."""
     from inventory import services as stock
     from orders.models import HoldReason, Order, OrderComponent, OrderEvent, OrderHold, OrderLine
+    from orders.services.amounts import line_discounts
     from orders.services.autoreview import address_complete, auto_review_approves
     from orders.services.bulk import copy_insert, next_ids
     from orders.services.events import actor_fields
@@ -318,7 +319,11 @@ def _create_orders(
             **placement.fields,
         }
         need: dict[int, Decimal] = {}
-        for nl in o.lines:
+        shares = line_discounts(
+            row["discount_amount"],
+            [nl.amount if nl.amount is not None else nl.quantity * nl.unit_price for nl in o.lines],
+        )
+        for nl, share in zip(o.lines, shares, strict=True):
             line_id = next(line_iter)
             sku = nl.platform_sku.strip()
             mapped = mappings.get(sku)
@@ -334,6 +339,7 @@ def _create_orders(
                     "quantity": quantity,
                     "unit_price": nl.unit_price.quantize(Q2),
                     "amount": Decimal(amount).quantize(Q2),
+                    "discount": share,
                     "mapping_id": mapped[0] if mapped else None,
                     "refund_status": nl.refund_status[:32],
                 }
@@ -440,6 +446,7 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
     from orders.models import HoldReason, Order
     from orders.services.events import record_event
     from orders.services.holds import hold_order
+    from orders.services.platform_changes import followed, keep_platform_values
 
     order = Order.objects.select_for_update().get(pk=order.pk)
     before, after = {}, {}
@@ -452,8 +459,8 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
         "platform_modified_at": o.platform_modified_at,
         "platform_status": o.platform_status[:64],
     }
-    if waiting:
-        fields.update(_header(o))
+    header = _header(o)
+    fields.update(followed(order, header, waiting=waiting))
     for name, value in fields.items():
         if getattr(order, name) != value:
             before[name] = _jsonable(getattr(order, name))
@@ -461,7 +468,12 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
             setattr(order, name, value)
     order.raw = o.raw or order.raw
     order.save()
+    keep_platform_values(order, header, actor, waiting=waiting)
     lines_changed = waiting and _replace_lines_if_changed(shop, order, o, actor)
+    if waiting and not lines_changed and "discount_amount" in after:
+        from orders.services.amounts import spread_discount
+
+        spread_discount(order)
     record_event(
         order=order, kind="platform_update", actor=actor, before=before or None, after=after or None
     )

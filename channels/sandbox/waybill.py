@@ -137,6 +137,13 @@ def cainiao_get(state, params, fault):
     if len(dtos) > MAX_CAINIAO_DTOS:
         return error(41, "Invalid Arguments", "isv.invalid-parameter:trade_order_info_dtos")
     account = state.waybill_accounts.get(("cainiao", req.get("cp_code", "")))
+    if account is None and state.open_waybill_accounts and req.get("cp_code"):
+        account = add_account(
+            state,
+            service="cainiao",
+            cp_code=req["cp_code"],
+            branch_code=req.get("shipping_branch_code", ""),
+        )
     if account is None:
         return error(15, "Remote service error", "isv.waybill-not-subscribed", "未订购该快递公司")
     if account["branch_code"] and req.get("shipping_branch_code") != account["branch_code"]:
@@ -207,6 +214,8 @@ def cainiao_cancel(state, params, fault):
 def jd_receive(state, method, args, fault):
     error, ok = jd.error, jd.ok
     account = state.waybill_accounts.get(("jd", "JD"))
+    if account is None and state.open_waybill_accounts and args.get("customerCode"):
+        account = add_account(state, service="jd", cp_code="JD", customer_code=args["customerCode"])
     if account is None or args.get("customerCode") != account["customer_code"]:
         return ok(
             method,

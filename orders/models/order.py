@@ -29,6 +29,7 @@ class HoldReason(models.TextChoices):
     SHIP_FORBIDDEN = "ship_forbidden", _("platform forbids shipping")
     # A store order placed on a kiosk waits for payment at the counter (released by paying).
     UNPAID = "unpaid", _("awaiting payment at the counter")
+    ADDRESS_CHANGED = "address_changed", _("address changed after printing")
 
 
 class Fulfilment(models.TextChoices):
@@ -130,6 +131,12 @@ class Order(models.Model):
     )
 
     raw = models.JSONField(_("platform raw data"), default=dict, blank=True)
+    # Fields a reviewer corrected, each with the platform's latest known value of it: they no
+    # longer follow the platform (orders.services.platform_changes).
+    corrected = models.JSONField(_("corrected fields"), default=dict, blank=True)
+    # The platform's newer values of fields the order does not follow (corrected, or printed
+    # already), waiting for a reviewer to accept or dismiss them.
+    platform_changes = models.JSONField(_("platform changes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
@@ -247,6 +254,11 @@ class OrderLine(models.Model):
     quantity = models.DecimalField(_("quantity"), **QTY)
     unit_price = models.DecimalField(_("unit price"), **MONEY)
     amount = models.DecimalField(_("amount"), **MONEY)
+    # This line's share of the order-level discounts (allocated by largest remainder over the
+    # lines' amounts, core.money.allocate): amount − discount is what the buyer paid for it.
+    # The order's discount is always the sum of its lines' discounts; lines keep theirs when
+    # an order is split or merged.
+    discount = models.DecimalField(_("discount share"), **MONEY, default=0)
     mapping = models.ForeignKey(
         "channels.SkuMapping",
         on_delete=models.PROTECT,
@@ -371,6 +383,9 @@ class OrderEvent(models.Model):
         PICKUP_LOCKED = "pickup_locked", _("pick-up locked")
         PICKUP_UNLOCKED = "pickup_unlocked", _("pick-up unlocked")
         PICKUP_UNCOLLECTED = "pickup_uncollected", _("pick-up not collected: store told")
+        PLATFORM_CHANGE = "platform_change", _("platform change kept for review")
+        PLATFORM_CHANGE_ACCEPTED = "platform_change_accepted", _("platform change accepted")
+        PLATFORM_CHANGE_DISMISSED = "platform_change_dismissed", _("platform change dismissed")
 
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
     message = models.CharField(_("note"), max_length=500, blank=True)

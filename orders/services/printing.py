@@ -25,6 +25,7 @@ from orders.services.kernel import (
     held_ids,
     lock_orders,
 )
+from orders.services.platform_changes import release_address_changed
 from orders.services.tracking import PoolProvider, assign_numbers, provider_for
 
 S = Order.Status
@@ -38,6 +39,7 @@ class PrintOutcome:
     skipped: list[tuple[Order, str]]
     # Said to the person printing: e.g. the pool stood in for a waybill service that was down.
     notices: list[str] = field(default_factory=list)
+    provider_seconds: float = 0.0  # time spent waiting on electronic waybill services
 
 
 def _wave_order_ids(wave: Wave) -> list[int]:
@@ -160,9 +162,10 @@ def print_waybills(*, actor, wave: Wave | None = None, orders=None) -> PrintOutc
                 need_number[order.carrier_id].append(order)
         labels: dict[int, object] = {}
         notices: list[str] = []
+        waited = [0.0]
         for _carrier_id, group in sorted(need_number.items()):
             carrier = group[0].carrier
-            issued = _allocate(carrier, group, actor, notices)
+            issued = _allocate(carrier, group, actor, notices, waited)
             for order, number in zip(group, issued, strict=True):
                 if getattr(number, "receiver", None) is not None or getattr(
                     number, "sort_code", ""
@@ -183,6 +186,9 @@ def print_waybills(*, actor, wave: Wave | None = None, orders=None) -> PrintOutc
             wave.printed_by = actor_user(actor)
             wave.save(update_fields=["status", "printed_at", "printed_by"])
         _print_events(todo, PrintRecord.Kind.WAYBILL, reprinted, actor, wave)
+        for order in todo:  # a reprint carries the accepted new address: the hold ends
+            if order.pk in reprinted:
+                release_address_changed(order=order, actor=actor, note=_("waybill reprinted"))
         record = _record(
             PrintRecord.Kind.WAYBILL,
             todo,
@@ -196,10 +202,17 @@ def print_waybills(*, actor, wave: Wave | None = None, orders=None) -> PrintOutc
             reprint_ids=reprinted,
             labels=_labels(todo, labels),
         )
-    return PrintOutcome(pdf=pdf, record=record, printed=todo, skipped=skipped, notices=notices)
+    return PrintOutcome(
+        pdf=pdf,
+        record=record,
+        printed=todo,
+        skipped=skipped,
+        notices=notices,
+        provider_seconds=waited[0],
+    )
 
 
-def _allocate(carrier, group: list[Order], actor, notices: list[str]) -> list:
+def _allocate(carrier, group: list[Order], actor, notices: list[str], waited: list) -> list:
     """Numbers for one carrier's orders: from its provider; when the carrier asks its waybill
     service first and the service is down, the pool stands in for the orders the service did
     not number, and that is said and recorded (on the numbers and the orders)."""
@@ -210,6 +223,7 @@ def _allocate(carrier, group: list[Order], actor, notices: list[str]) -> list:
     try:
         numbers = provider.allocate(carrier=carrier, orders=group, actor=actor)
     except ServiceDown as down:
+        waited[0] += getattr(provider, "wait_seconds", 0.0)
         if carrier.number_source != Carrier.NumberSource.PROVIDER_THEN_POOL:
             raise
         served = [o for o in group if o.pk in down.issued]
@@ -233,6 +247,7 @@ def _allocate(carrier, group: list[Order], actor, notices: list[str]) -> list:
         )
         by_pk = {o.pk: down.issued[o.pk] for o in served}
         return [by_pk.get(o.pk, o.tracking_no) for o in group]
+    waited[0] += getattr(provider, "wait_seconds", 0.0)
     if len(numbers) != len(group):
         raise OrderError("provider", _("The waybill service returned too few numbers."))
     assign_numbers(group, numbers, provider.source, actor)

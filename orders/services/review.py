@@ -9,7 +9,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +16,7 @@ from channels.models import SkuComponent
 from orders.models import HoldReason, Order, OrderComponent, OrderLine
 
 from .allocation import BLOCKING, allocate_order, deallocate_order, reallocate_order
+from .amounts import recompute_amounts, spread_discount
 from .autoreview import address_complete, mark_reviewed, maybe_auto_approve
 from .events import record_event
 from .holds import active_reasons, hold_order, release_all_holds, release_hold
@@ -160,9 +160,12 @@ def update_order_details(*, order, changes: dict, actor) -> Order:
         if getattr(order, name) != value:
             before[name], after[name] = getattr(order, name), value
             setattr(order, name, value)
+            # A corrected field no longer follows the platform (services.platform_changes);
+            # the platform's value is remembered, the first one kept.
+            order.corrected.setdefault(name, before[name])
     if not after:
         return order
-    order.save(update_fields=[*after, "updated_at"])
+    order.save(update_fields=[*after, "corrected", "updated_at"])
     record_event(order=order, kind="edited", actor=actor, before=before, after=after)
     sync_address_hold(order=order, actor=actor)
     return order
@@ -217,13 +220,6 @@ def _components_for(line, mapped) -> list[OrderComponent]:
     ]
 
 
-def recompute_amounts(order) -> None:
-    goods = order.lines.aggregate(s=Sum("amount"))["s"] or Decimal("0")
-    order.goods_amount = goods.quantize(Q2)
-    order.total_amount = (goods + order.shipping_fee - order.discount_amount).quantize(Q2)
-    order.save(update_fields=["goods_amount", "total_amount", "updated_at"])
-
-
 def _sync_unmapped_hold(order, actor) -> None:
     unmapped = list(order.lines.filter(mapping__isnull=True).values_list("platform_sku", flat=True))
     reasons = active_reasons(order)
@@ -261,6 +257,7 @@ def _lines_snapshot(order) -> list[dict]:
 
 
 def _after_lines_changed(order, actor, before, message="") -> None:
+    spread_discount(order)
     recompute_amounts(order)
     _sync_unmapped_hold(order, actor)
     record_event(
@@ -342,6 +339,7 @@ def replace_lines(*, order, lines, actor) -> None:
             title=nl.title[:255],
             refund_status=nl.refund_status[:32],
         )
+    spread_discount(order)
     recompute_amounts(order)
     _sync_unmapped_hold(order, actor)
     record_event(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -51,10 +51,6 @@ class ServiceDown(OrderError):
     ``issued``: the numbers the service gave before it stopped answering (order pk → Issued)."""
 
     issued: dict
-
-
-# The clients used by the last allocation, for the benchmark's "waiting on the provider".
-LAST_CLIENTS: list = []
 
 
 def account_of(subscription: WaybillSubscription) -> WaybillAccount:
@@ -154,6 +150,9 @@ class WaybillServiceProvider:
 
     source = TrackingNumber.Source.PROVIDER
 
+    def __init__(self):
+        self.wait_seconds = 0.0  # time spent waiting on the services (for the print outcome)
+
     def allocate(self, *, carrier, orders, actor, keys: dict[int, str] | None = None):
         """One Issued per order, in order. Raises ServiceDown when a service does not answer
         (the numbers issued before stand: asked again, their keys get them back) and
@@ -174,13 +173,12 @@ class WaybillServiceProvider:
             by_sub.setdefault(sub.pk, []).append(order)
             subs[sub.pk] = sub
         issued: dict[int, Issued] = {}
-        LAST_CLIENTS.clear()
         for sub_pk, group in by_sub.items():
             client = client_for(account_of(subs[sub_pk]))
-            LAST_CLIENTS.append(client)
             got, error = client.issue_partial(
                 [_request(o, keys[o.pk], platforms[o.pk], items.get(o.pk, [])) for o in group]
             )
+            self.wait_seconds += client.wait_seconds
             for order, waybill in zip(group, got, strict=False):
                 issued[order.pk] = Issued(
                     number=waybill.tracking_no,
@@ -254,7 +252,3 @@ def reissue_labels(orders: list[Order]) -> dict[int, Issued]:
             if waybill.tracking_no == order.tracking_no:
                 found[order.pk] = Issued(number=waybill.tracking_no, receiver=waybill.recipient)
     return found
-
-
-def pool_fallback_count(since) -> int:
-    return TrackingNumber.objects.filter(~Q(fallback_reason=""), assigned_at__gte=since).count()

@@ -117,7 +117,7 @@ def test_a_wave_of_several_shops_prints_with_numbers_from_cainiao(
     number = TrackingNumber.objects.get(order=taobao)
     assert number.source == "provider" and number.sort_code and number.short_address
     assert number.sort_code in pages[0] and number.package_center in pages[0]
-    assert outcome.notices == []
+    assert outcome.notices == [] and outcome.provider_seconds > 0
     assert sandbox.state()["decrypts"] == {}
 
 

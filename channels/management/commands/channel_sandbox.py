@@ -34,6 +34,7 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, orders_per_minute, seed, verbose_http, no_adopt, **options):
         refuse_in_production("channel_sandbox")
         state = SandboxState(seed=seed)
+        state.open_waybill_accounts = True  # the demo's waybill subscriptions need no setup
         if not no_adopt:
             try:
                 adopted = adopt_demo_shops(state, port=port)
