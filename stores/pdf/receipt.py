@@ -1,13 +1,12 @@
 """The small-ticket receipt (小票): 80 mm wide, as long as its lines need, for a thermal printer.
 
-Every text that came from a person or a product file (the customer, product names) goes into
-Paragraphs escaped (``xml.sax.saxutils.escape``); the pick-up code is also a QR code.
+Every text that came from a person or a product file (product names, the guide) goes into
+Paragraphs through ``orders.pdf.common.para``, which escapes it; the pick-up code is also a QR code.
 """
 
 from __future__ import annotations
 
 from io import BytesIO
-from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -16,9 +15,9 @@ from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
-from orders.pdf.common import register_fonts
+from orders.pdf.common import para, register_fonts
 
 WIDTH = 80 * mm
 MARGIN = 4 * mm
@@ -42,22 +41,24 @@ def receipt_pdf(order, store) -> bytes:
     big = ParagraphStyle("big", parent=body, fontSize=12, leading=15, alignment=1)
     right = ParagraphStyle("right", parent=body, alignment=2)
     flow = [
-        Paragraph(escape(store.shop.name), big),
-        Paragraph(escape(f"{store.city}{store.district}{store.address} {store.phone}"), body),
+        para((store.shop.name), big),
+        para((f"{store.city}{store.district}{store.address} {store.phone}"), body),
         Spacer(1, 2 * mm),
-        Paragraph(escape(_("Order no.") + f": {order.order_no}"), body),
-        Paragraph(escape(_("Time") + f": {_when(order.created_at)}"), body),
-        Paragraph(escape(_("Fulfilment") + f": {order.get_fulfilment_display()}"), body),
+        para((_("Order no.") + f": {order.order_no}"), body),
+        para((_("Time") + f": {_when(order.created_at)}"), body),
+        para((_("Fulfilment") + f": {order.get_fulfilment_display()}"), body),
     ]
     if order.guide_id:
-        flow.append(Paragraph(escape(_("Guide") + f": {order.guide.get_username()}"), body))
-    rows = [[Paragraph(escape(_("Item")), body), Paragraph(escape(_("Amount")), right)]]
+        flow.append(para((_("Guide") + f": {order.guide.get_username()}"), body))
+    rows = [[para((_("Item")), body), para((_("Amount")), right)]]
     for line in order.lines.all().order_by("pk"):
-        label = f"{line.title or line.platform_sku}\n{line.platform_sku} × {line.quantity.normalize():f}"
         rows.append(
             [
-                Paragraph(escape(label).replace("\n", "<br/>"), body),
-                Paragraph(f"{line.amount:.2f}", right),
+                [
+                    para(line.title or line.platform_sku, body),
+                    para(f"{line.platform_sku} × {line.quantity.normalize():f}", body),
+                ],
+                para(f"{line.amount:.2f}", right),
             ]
         )
     table = Table(rows, colWidths=[WIDTH - 2 * MARGIN - 18 * mm, 18 * mm])
@@ -74,22 +75,22 @@ def receipt_pdf(order, store) -> bytes:
     flow += [Spacer(1, 2 * mm), table, Spacer(1, 2 * mm)]
     quote = order.quote or {}
     if quote.get("list_total") and quote.get("list_total") != str(order.total_amount):
-        flow.append(Paragraph(escape(_("List price") + f": {quote['list_total']}"), right))
-    flow.append(Paragraph(escape(_("Total") + f": {order.total_amount:.2f}"), big))
+        flow.append(para((_("List price") + f": {quote['list_total']}"), right))
+    flow.append(para((_("Total") + f": {order.total_amount:.2f}"), big))
     for payment in order.payments.all():
         flow.append(
-            Paragraph(
-                escape(f"{payment.get_method_display()} {payment.amount:.2f} {payment.reference}"),
+            para(
+                (f"{payment.get_method_display()} {payment.amount:.2f} {payment.reference}"),
                 right,
             )
         )
     if order.pickup_code:
         flow += [
             Spacer(1, 3 * mm),
-            Paragraph(escape(_("Pick-up code") + f": {order.pickup_code}"), big),
+            para((_("Pick-up code") + f": {order.pickup_code}"), big),
             _qr(order.pickup_code, 30 * mm),
         ]
-    flow += [Spacer(1, 3 * mm), Paragraph(escape(_("Thank you for your visit.")), big)]
+    flow += [Spacer(1, 3 * mm), para((_("Thank you for your visit.")), big)]
 
     buffer = BytesIO()
     height = 120 * mm + 12 * mm * order.lines.count() + (40 * mm if order.pickup_code else 0)
