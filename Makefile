@@ -19,10 +19,9 @@ venv: $(STAMP)
 setup: venv
 	$(PY) manage.py migrate --noinput
 
-run: setup
-	$(PY) manage.py load_demo --once
-	$(PY) manage.py ensure_admin
-	$(PY) manage.py serve
+# migrate, load_demo --once, ensure_admin, serve; stops the embedded PostgreSQL it started
+run: venv
+	$(PY) -m config.runlocal
 
 # Browser tests drive Debian's chromium (never a downloaded browser); install it when missing.
 browser-deps:

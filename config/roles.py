@@ -71,6 +71,29 @@ RETURNS_VIEW = [
     "returns.view_returnevent",
 ]
 
+# Transfers (调拨) between the main warehouse and a store, and the store's replenishment rules
+# (inventory/transfers.py, inventory/replenishment.py). A store's staff see their own store's
+# only (inventory/scope.py; the stores app registers the rule).
+TRANSFER_PERMISSIONS = [
+    "inventory.view_product",
+    "inventory.view_warehouse",
+    "inventory.view_stocklevel",
+    "inventory.view_stockmove",
+    "inventory.view_transfer",
+    "inventory.add_transfer",
+    "inventory.change_transfer",
+    "inventory.ship_transfer",
+    "inventory.receive_transfer",
+    "inventory.view_transferline",
+    "inventory.add_transferline",
+    "inventory.change_transferline",
+    "inventory.delete_transferline",
+    "inventory.view_replenishmentrule",
+    "inventory.add_replenishmentrule",
+    "inventory.change_replenishmentrule",
+    "inventory.delete_replenishmentrule",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     "warehouse": [
         *MASTER_DATA_VIEW,
@@ -139,6 +162,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     # The auditor sees everything and changes nothing: every view_* permission, added below.
     "auditor": [],
+    # Store managers (门店店长): transfers and replenishment here; the stores app adds the rest
+    # (devices, store orders, stock counts, store returns).
+    "store_manager": [*TRANSFER_PERMISSIONS],
 }
 
 # The experience store roles (stores/ defines them) also work with members and promotions.

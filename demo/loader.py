@@ -194,6 +194,45 @@ def is_loaded() -> bool:
     )
 
 
+def _demo_waybills() -> None:
+    """YTO prints electronic waybills (电子面单) from Cainiao through the demo Taobao shop's
+    subscription at the sandbox, the 76 × 130 mm label, and the pool when the service is down;
+    JD orders take JD's own waybills. Made once; an administrator's later edits stand."""
+    from channels.models import Shop
+    from orders.models import Carrier, WaybillSubscription
+
+    yto = Carrier.objects.get(code="YTO")
+    if yto.subscriptions.exists():
+        return
+    Carrier.objects.filter(pk=yto.pk).update(
+        waybill_layout=Carrier.Layout.ONE_PART,
+        number_source=Carrier.NumberSource.PROVIDER_THEN_POOL,
+    )
+    sender = {
+        "sender_name": "统仓电商总仓",
+        "sender_phone": "400-000-0000",
+        "sender_province": "上海市",
+        "sender_city": "上海市",
+        "sender_district": "松江区",
+        "sender_address": "示范路1号统仓物流园",
+    }
+    for service, code, shop in (("cainiao", "YTO", "TB01"), ("jd", "JD", "JD01")):
+        account = Shop.objects.filter(code=shop).first()
+        if account is None:
+            continue
+        WaybillSubscription.objects.create(
+            carrier=yto,
+            service=service,
+            service_carrier_code=code,
+            account_shop=account,
+            branch_code="201600" if service == "cainiao" else "",
+            branch_name="上海松江网点",
+            customer_code="021K000001" if service == "jd" else "",
+            settlement_code="YTO-SH-0001" if service == "cainiao" else "",
+            **sender,
+        )
+
+
 def load_demo(*, stdout=None, once=False) -> str:
     """Load the demo data; returns a one-line summary."""
     from channels.models import Platform, Shop, SkuComponent, SkuMapping
@@ -238,6 +277,7 @@ def load_demo(*, stdout=None, once=False) -> str:
             counts["carriers"] += Carrier.objects.get_or_create(code=code, defaults={"name": name})[
                 1
             ]
+        _demo_waybills()
 
         # The samples go in only once: a product or relation edited since is left as it is.
         if not Product.objects.filter(code="P-TEA-LJ").exists():

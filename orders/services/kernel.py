@@ -18,6 +18,7 @@ import uuid
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import clock
 from orders.models import Order
 
 
@@ -73,7 +74,7 @@ def require_status(order: Order, statuses, what: str) -> None:
 
 
 def new_document_number(prefix: str, pk: int) -> str:
-    return f"{prefix}{timezone.localdate():%Y%m%d}-{pk:05d}"
+    return f"{prefix}{timezone.localtime(clock.now()):%Y%m%d}-{pk:05d}"
 
 
 def create_numbered(model, prefix: str, **fields):
