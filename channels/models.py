@@ -16,6 +16,7 @@ class Platform(models.Model):
     class Integration(models.TextChoices):
         API = "api", _("API")
         FILE = "file", _("file import/export")
+        STORE = "store", _("in-store (experience store)")
 
     code = models.CharField(_("platform code"), max_length=32, unique=True)
     name = models.CharField(_("platform name"), max_length=64)
@@ -62,6 +63,8 @@ class Shop(models.Model):
     credentials = EncryptedJSONField(_("API credentials"), default=dict, blank=True)
     sync_state = models.JSONField(_("sync state"), default=dict, blank=True)
     # Automatic review (自动审单): approve orders with no hold, no remark and a total within the limit.
+    # An online shop's orders may be brought back to an experience store (stores/services.py).
+    store_returns_allowed = models.BooleanField(_("returns accepted in the stores"), default=False)
     auto_review_enabled = models.BooleanField(_("automatic review"), default=False)
     auto_review_max_amount = models.DecimalField(
         _("automatic review amount limit"), max_digits=14, decimal_places=2, null=True, blank=True

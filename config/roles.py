@@ -11,6 +11,8 @@ What each role does (master data and stock; the orders/returns issues add their 
 - reviewer (审单): sees the master data; keeps the SKU relation table (add/change, import) so it
   can fix "SKU not mapped" holds; cannot change products, shops or stock.
 - after_sales / after_sales_reviewer (售后 / 售后审核): see the master data they need.
+- store_guide / store_manager (导购 / 店长): their own store's counter page (stores/); the
+  manager also registers and revokes the store's kiosk devices.
 - auditor (审计): sees everything (every view permission, history included), changes nothing.
 Stock adjustments (``inventory.add_stockmove``) and product imports are for administrators.
 """
@@ -69,6 +71,15 @@ RETURNS_VIEW = [
     "returns.view_returnline",
     "returns.view_returnreceipt",
     "returns.view_returnevent",
+]
+
+# Store staff work on the store's own pages (/store/counter/), which show their own store only;
+# in the admin they see their store (and, managers, its kiosk devices), never other orders.
+STORE_GUIDE = [
+    "inventory.view_product",
+    "stores.view_store",
+    "orders.add_payment",  # the counter page
+    "returns.receive_returnorder",  # receive a store return (into the store or on to main)
 ]
 
 # Transfers (调拨) between the main warehouse and a store, and the store's replenishment rules
@@ -160,11 +171,19 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *RETURNS_VIEW,
         "returns.review_returnorder",
     ],
+    # Experience stores (stores/): a store's staff act on their own store only (StoreMember).
+    # The guide (导购) takes orders and payments at the counter, hands over, verifies pick-up
+    # codes and creates store returns; the manager also registers and revokes kiosk devices.
+    "store_guide": STORE_GUIDE,
+    "store_manager": [
+        *STORE_GUIDE,
+        "stores.view_kioskdevice",
+        "stores.manage_kioskdevice",
+        "stores.view_storemember",
+        *TRANSFER_PERMISSIONS,
+    ],
     # The auditor sees everything and changes nothing: every view_* permission, added below.
     "auditor": [],
-    # Store managers (门店店长): transfers and replenishment here; the stores app adds the rest
-    # (devices, store orders, stock counts, store returns).
-    "store_manager": [*TRANSFER_PERMISSIONS],
 }
 
 # The experience store roles (stores/ defines them) also work with members and promotions.

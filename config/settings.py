@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "promotions",
     "orders",
     "returns",
+    "stores",
     "erpbridge",
     "platformsync",
     "demo",
@@ -193,6 +194,17 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# --- Experience stores (stores/) --------------------------------------------------------------
+# An unpaid kiosk order is cancelled (its stock released) after this many minutes.
+STORE_UNPAID_MINUTES = int(os.environ.get("TONGCANG_STORE_UNPAID_MINUTES", "30"))
+# A pick-up order not collected this many days after it was ready: the store is told; after
+# STORE_PICKUP_GRACE_DAYS more, it is cancelled and its stock released.
+STORE_PICKUP_DAYS = int(os.environ.get("TONGCANG_STORE_PICKUP_DAYS", "7"))
+STORE_PICKUP_GRACE_DAYS = int(os.environ.get("TONGCANG_STORE_PICKUP_GRACE_DAYS", "3"))
+# Wrong pick-up codes allowed within the window before the order is locked.
+STORE_PICKUP_MAX_WRONG = 5
+STORE_PICKUP_WRONG_WINDOW_MINUTES = 15
 
 # Who sends the parcels, printed on the waybills: "name;phone;address" (orders/pdf/common.py).
 TONGCANG_SENDER = dict(

@@ -7,5 +7,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("warehouse/", include("orders.urls_warehouse")),
     path("api/erp/v1/", include("erpbridge.urls")),
+    path("store/", include("stores.urls")),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

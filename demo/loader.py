@@ -247,8 +247,12 @@ def load_demo(*, stdout=None, once=False) -> str:
         if stdout is not None:
             stdout.write(text)
 
+    from stores.demo import load_store_demo
+
     if once and is_loaded():
-        return "demo data already loaded: nothing to do"
+        # The demo store came later than the rest: a database loaded before gets it now.
+        store = load_store_demo(stdout=stdout)
+        return f"demo data already loaded: nothing to do; {store}"
 
     counts = {"shops": 0, "products": 0, "mappings": 0, "carriers": 0, "stock": 0}
     with transaction.atomic():
@@ -371,10 +375,11 @@ def load_demo(*, stdout=None, once=False) -> str:
             recompute_sellable(None)
         say(f"stock: {counts['stock']} products received into the main warehouse")
 
+    store = load_store_demo(stdout=stdout)
     if not any(counts.values()):
-        return "demo data already loaded: nothing changed"
+        return f"demo data already loaded: nothing changed; {store}"
     return (
         f"{counts['shops']} shops, {counts['products']} products, {counts['mappings']} SKU "
         f"relations, {counts['carriers']} carriers created; stock received for "
-        f"{counts['stock']} products"
+        f"{counts['stock']} products; {store}"
     )

@@ -14,7 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import clock
+from core.money import allocate
 from inventory import services as stock
 from inventory.models import StockMove, Warehouse
 
@@ -563,27 +564,6 @@ def accept_refused_snapshot(*, log: MessageLog, actor) -> dict:
 # --- amounts ---------------------------------------------------------------------------------
 
 
-def split_amount(amount: Decimal, weights: list[Decimal]) -> list[Decimal]:
-    """Split a money amount by weights into parts of 0.01 that add up to it exactly.
-
-    Largest remainder: every part is first rounded down, the cents left over go to the parts
-    with the largest remainders (the first of equal ones). Zero weights: equal shares.
-    """
-    n = len(weights)
-    if n == 0:
-        return []
-    cents = int((Decimal(amount) / CENT).to_integral_value(rounding=ROUND_HALF_UP))
-    total = sum(weights, ZERO)
-    if total <= 0:
-        weights, total = [Decimal(1)] * n, Decimal(n)
-    raw = [Decimal(cents) * w / total for w in weights]
-    floors = [int(r.to_integral_value(rounding=ROUND_FLOOR)) for r in raw]
-    left = cents - sum(floors)
-    for i in sorted(range(n), key=lambda i: (-(raw[i] - floors[i]), i))[:left]:
-        floors[i] += 1
-    return [(Decimal(c) * CENT).quantize(CENT) for c in floors]
-
-
 def _weights(parts: list[tuple[Decimal | None, Decimal]]) -> list[Decimal]:
     """Weights of (list price, quantity) parts: price × quantity, or quantity when any lacks one."""
     if all(price is not None and price > 0 for price, _q in parts):
@@ -604,28 +584,41 @@ def fmt_time(value: datetime | None) -> str | None:
 
 
 def order_product_lines(order) -> list[dict]:
-    """An order's lines as products: a line mapping to several products is split into
-    component lines whose amounts add up to the platform line's amount exactly.
+    """An order's lines as products, at what the buyer paid for them (the line's amount less
+    its share of the order's discounts, ``orders.selectors.net_amount``). A line mapping to
+    several products is split into component lines whose amounts add up to the platform line's
+    amount exactly (largest remainder, ``core.money.allocate``). Each carries the platform
+    order it was sold under (a merged parcel holds several).
 
     Needs ``lines__components__product`` prefetched for speed. A line without components
     (never the case for a shipped order) is given under its platform SKU.
     """
+    from orders.selectors import net_amount
+
     out = []
     for line in order.lines.all():
+        platform_order_no = (line.merged_from or order).platform_order_no
+        paid = net_amount(line)
         comps = list(line.components.all())
         if not comps:
             out.append(
                 {
                     "product_code": line.platform_sku,
                     "quantity": line.quantity,
-                    "amount": line.amount,
+                    "amount": paid,
+                    "platform_order_no": platform_order_no,
                 }
             )
             continue
         weights = _weights([(c.product.list_price, c.quantity) for c in comps])
-        for comp, amount in zip(comps, split_amount(line.amount, weights), strict=True):
+        for comp, amount in zip(comps, allocate(paid, weights), strict=True):
             out.append(
-                {"product_code": comp.product.code, "quantity": comp.quantity, "amount": amount}
+                {
+                    "product_code": comp.product.code,
+                    "quantity": comp.quantity,
+                    "amount": amount,
+                    "platform_order_no": platform_order_no,
+                }
             )
     return out
 
@@ -699,10 +692,15 @@ def sales_record(order) -> dict:
                 "quantity": fmt_qty(ln["quantity"]),
                 "unit_price": fmt_money(_unit_price(ln["amount"], ln["quantity"])),
                 "amount": fmt_money(ln["amount"]),
+                "platform_order_no": ln["platform_order_no"],
             }
             for ln in lines
         ],
         "total": fmt_money(sum((ln["amount"] for ln in lines), ZERO)),
+        "postage": fmt_money(order.shipping_fee),
+        "platform_order_nos": list(
+            dict.fromkeys([order.platform_order_no, *(ln["platform_order_no"] for ln in lines)])
+        ),
     }
     if is_store_order(order):
         record.update(_store_fields(order))
@@ -747,7 +745,7 @@ def returns_record(return_order) -> dict:
         if not receipts:
             continue
         weights = _weights([(r.product.list_price, r.quantity) for r in receipts])
-        for receipt, amount in zip(receipts, split_amount(rline.amount, weights), strict=True):
+        for receipt, amount in zip(receipts, allocate(rline.amount, weights), strict=True):
             lines.append(
                 {
                     "product_code": receipt.product.code,
@@ -783,7 +781,9 @@ def _pending_sales(unit_code: str, limit: int):
         .select_related("shop__platform")
         .order_by("shipped_at", "id")
         .prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+            Prefetch(
+                "lines", queryset=OrderLine.objects.select_related("merged_from").order_by("id")
+            ),
             Prefetch(
                 "lines__components",
                 queryset=OrderComponent.objects.select_related("product").order_by("id"),

@@ -14,6 +14,8 @@ SEEDS = [
     ("inventory.migrations.0002_ledger_append_only_and_warehouses", "seed_warehouses"),
     ("inventory.migrations.0007_store_locations_transfers", "seed_locations"),
     ("platformsync.migrations.0001_schedules", "create"),
+    ("channels.migrations.0008_store_platform", "seed"),
+    ("stores.migrations.0002_roles_and_schedules", "create_schedules"),
 ]
 
 

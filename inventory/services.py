@@ -410,7 +410,14 @@ def reserve_many(
                 _copy_reservations(warehouse_id, rows)
             else:
                 _add_reservations(warehouse_id, rows)
-            _notify(list(taken), [warehouse_id], grew=False)
+            # Sellable quantities count the main warehouse only: a store's reservation
+            # changes none of them.
+            _notify(
+                list(taken),
+                [warehouse_id],
+                grew=False,
+                sellable_deferred=warehouse_id != main_warehouse_id(),
+            )
     return short
 
 

@@ -238,6 +238,7 @@ class OrderAdminBase(admin.ModelAdmin):
         ProvinceFilter,
         ProductFilter,
         RemarkFilter,
+        ("fulfilment", admin.ChoicesFieldListFilter),
     ]
     search_fields = ["platform_order_no"]  # shows the box; get_search_results does the work
     search_help_text = _("exact platform order no., order no., receiver, phone or tracking no.")
@@ -359,6 +360,11 @@ class OrderAdminBase(admin.ModelAdmin):
                 order.status in review.EDITABLE
             )
             extra_context["hold_labels"] = dict(HoldReason.choices)
+            extra_context["platform_changes"] = [
+                (Order._meta.get_field(name).verbose_name, getattr(order, name), value)
+                for name, value in sorted(order.platform_changes.items())
+            ]
+            extra_context["can_decide_changes"] = self.has_change_permission(request, order)
             # After-sales (the returns app) starts from a shipped order's page.
             extra_context["can_create_return"] = order.status == Order.Status.SHIPPED and (
                 request.user.has_perm("returns.add_returnorder")
@@ -372,6 +378,11 @@ class OrderAdminBase(admin.ModelAdmin):
                 "<int:pk>/lines/",
                 self.admin_site.admin_view(self.lines_view),
                 name=f"{info[0]}_{info[1]}_lines",
+            ),
+            path(
+                "<int:pk>/platform-change/",
+                self.admin_site.admin_view(self.platform_change_view),
+                name=f"{info[0]}_{info[1]}_platform_change",
             ),
             path(
                 "<int:pk>/split/",
@@ -492,6 +503,35 @@ class OrderAdminBase(admin.ModelAdmin):
                 "back": self._change_url(order),
             },
         )
+
+    def platform_change_view(self, request, pk):
+        """Accept or dismiss the platform's new values waiting on the order (POST only)."""
+        from django.http import HttpResponseNotAllowed
+
+        from orders.services.platform_changes import (
+            accept_platform_change,
+            dismiss_platform_change,
+        )
+
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        order = self._order_for_change(request, pk)
+        accept = request.POST.get("decision") == "accept"
+        try:
+            (accept_platform_change if accept else dismiss_platform_change)(
+                order=order, actor=request.user
+            )
+        except review.OrderError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                _("The platform's change was accepted.")
+                if accept
+                else _("The platform's change was dismissed."),
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(self._change_url(order))
 
     def split_view(self, request, pk):
         """Move chosen lines, or part of a line's quantity, into a new order."""

@@ -27,6 +27,7 @@ class IntakeResult:
     skipped: int = 0  # same or older modification time
     held: int = 0
     order_ids: list[int] = field(default_factory=list)
+    stock_short: list[int] = field(default_factory=list)  # created, held "stock short"
     # The platform order numbers THIS intake created and updated (decided under the per-order
     # locks, so a concurrent intake of the same orders never reports them too).
     created_numbers: set[str] = field(default_factory=set)
@@ -149,7 +150,15 @@ def _jsonable(value):
     return value
 
 
-def intake_orders(*, shop, orders, actor=None) -> IntakeResult:
+def intake_orders(
+    *,
+    shop,
+    orders,
+    actor=None,
+    warehouse_id: int | None = None,
+    fields: dict | None = None,
+    holds: list | None = None,
+) -> IntakeResult:
     """Take in normalized orders of one shop: create new ones, update newer ones, skip the rest.
 
     New orders are mapped through the shop's SKU relation table, then stock is reserved for
@@ -157,6 +166,11 @@ def intake_orders(*, shop, orders, actor=None) -> IntakeResult:
     the shop's automatic review rules apply. Everything runs in one transaction; the sellable
     quantities are recomputed once, when it commits. Raises IntakeError (writing nothing) on
     invalid input. Safe to run concurrently: each platform order is locked while taken in.
+
+    For the orders a store places (stores/services.py), the same path with three extras: the
+    new orders reserve in ``warehouse_id`` (default: the main warehouse), take the extra Order
+    columns ``fields`` (fulfilment, quote, pay-by time…) and start with the extra ``holds``
+    ([(HoldReason, note)], e.g. awaiting payment).
     """
 
     orders = list(orders)
@@ -164,14 +178,23 @@ def intake_orders(*, shop, orders, actor=None) -> IntakeResult:
     orders = _newest_per_order(orders)
     if actor is None:
         actor = "intake"
+    placement = _Placement(warehouse_id, fields or {}, list(holds or []))
     if connection.in_atomic_block:  # the caller's transaction: it decides about retrying
-        return _intake(shop, orders, actor)
+        return _intake(shop, orders, actor, placement)
     # Two intakes that lock stock levels in different orders may deadlock; PostgreSQL aborts
     # one. Intake is idempotent, so that one simply runs again.
-    return retrying(lambda: _intake(shop, orders, actor), attempts=INTAKE_ATTEMPTS, pause=0.05)
+    return retrying(
+        lambda: _intake(shop, orders, actor, placement), attempts=INTAKE_ATTEMPTS, pause=0.05
+    )
 
 
-def _intake(shop, orders: list[NormalizedOrder], actor) -> IntakeResult:
+class _Placement(NamedTuple):
+    warehouse_id: int | None
+    fields: dict
+    holds: list
+
+
+def _intake(shop, orders: list[NormalizedOrder], actor, placement: _Placement) -> IntakeResult:
     from inventory import services as stock
 
     result = IntakeResult()
@@ -191,7 +214,7 @@ def _intake(shop, orders: list[NormalizedOrder], actor) -> IntakeResult:
             else:
                 _update_order(shop, current, o, actor, result)
         if new:
-            _create_orders(shop, new, actor, result)
+            _create_orders(shop, new, actor, result, placement)
     return result
 
 
@@ -252,15 +275,23 @@ def _mappings(shop, skus) -> dict[str, tuple[int, list[tuple[int, Decimal]]]]:
     return found
 
 
-def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult) -> None:
+def _create_orders(
+    shop,
+    new: list[NormalizedOrder],
+    actor,
+    result: IntakeResult,
+    placement: _Placement | None = None,
+) -> None:
     """Create the new orders in bulk: map, reserve oldest paid first, hold, auto-review, COPY."""
     from inventory import services as stock
     from orders.models import HoldReason, Order, OrderComponent, OrderEvent, OrderHold, OrderLine
+    from orders.services.amounts import line_discounts
     from orders.services.autoreview import address_complete, auto_review_approves
     from orders.services.bulk import copy_insert, next_ids
     from orders.services.events import actor_fields
     from orders.services.numbers import next_order_nos
 
+    placement = placement or _Placement(None, {}, [])
     new.sort(key=lambda o: (o.paid_at is None, o.paid_at or timezone.now(), o.platform_order_no))
     mappings = _mappings(shop, {line.platform_sku.strip() for o in new for line in o.lines})
     order_ids = next_ids(Order, len(new))
@@ -285,9 +316,14 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
             "raw": o.raw or {},
             "status": Order.Status.PENDING_REVIEW,
             **_header(o),
+            **placement.fields,
         }
         need: dict[int, Decimal] = {}
-        for nl in o.lines:
+        shares = line_discounts(
+            row["discount_amount"],
+            [nl.amount if nl.amount is not None else nl.quantity * nl.unit_price for nl in o.lines],
+        )
+        for nl, share in zip(o.lines, shares, strict=True):
             line_id = next(line_iter)
             sku = nl.platform_sku.strip()
             mapped = mappings.get(sku)
@@ -303,6 +339,7 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
                     "quantity": quantity,
                     "unit_price": nl.unit_price.quantize(Q2),
                     "amount": Decimal(amount).quantize(Q2),
+                    "discount": share,
                     "mapping_id": mapped[0] if mapped else None,
                     "refund_status": nl.refund_status[:32],
                 }
@@ -321,7 +358,7 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
                     }
                 )
                 need[product_id] = need.get(product_id, Decimal(0)) + q
-        holds = []
+        holds = list(placement.holds)
         if order_id in unmapped:
             holds.append((HoldReason.SKU_UNMAPPED, ", ".join(unmapped[order_id])[:255]))
         if o.platform_change:
@@ -337,7 +374,7 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
     short = set(
         stock.reserve_many(
             [(f"order:{oid}", list(need.items())) for oid, need in needs.items() if need],
-            warehouse_id=stock.main_warehouse_id(),
+            warehouse_id=placement.warehouse_id or stock.main_warehouse_id(),
             new_documents=True,  # the order ids were drawn from the sequence just now
         )
     )
@@ -347,6 +384,7 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
         allocated = oid in needs and needs[oid] and f"order:{oid}" not in short
         if oid in needs and not allocated:
             holds.append((HoldReason.STOCK_SHORT, ""))
+            result.stock_short.append(oid)
         row["allocated_at"] = now if allocated else None
         row["on_hold"] = bool(holds)
         after = {"order_no": row["order_no"], "total": str(row["total_amount"])}
@@ -408,6 +446,7 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
     from orders.models import HoldReason, Order
     from orders.services.events import record_event
     from orders.services.holds import hold_order
+    from orders.services.platform_changes import followed, keep_platform_values
 
     order = Order.objects.select_for_update().get(pk=order.pk)
     before, after = {}, {}
@@ -420,8 +459,8 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
         "platform_modified_at": o.platform_modified_at,
         "platform_status": o.platform_status[:64],
     }
-    if waiting:
-        fields.update(_header(o))
+    header = _header(o)
+    fields.update(followed(order, header, waiting=waiting))
     for name, value in fields.items():
         if getattr(order, name) != value:
             before[name] = _jsonable(getattr(order, name))
@@ -429,7 +468,12 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
             setattr(order, name, value)
     order.raw = o.raw or order.raw
     order.save()
+    keep_platform_values(order, header, actor, waiting=waiting)
     lines_changed = waiting and _replace_lines_if_changed(shop, order, o, actor)
+    if waiting and not lines_changed and "discount_amount" in after:
+        from orders.services.amounts import spread_discount
+
+        spread_discount(order)
     record_event(
         order=order, kind="platform_update", actor=actor, before=before or None, after=after or None
     )

@@ -243,3 +243,29 @@ def shipment_file(*, shop, shipped_from=None, shipped_to=None) -> bytes:
             )
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def paid_for(line: OrderLine, quantity, *, returned_before=Decimal(0)) -> Decimal:
+    """What the buyer paid for ``quantity`` of the line, after ``returned_before`` of it.
+
+    The line's net amount (``net_amount``: order-level discounts allocated) is shared over its
+    quantity by largest remainder (``core.money.allocate``), cumulatively: the parts of
+    successive returns add up to exactly what the line was paid, never a cent more or less.
+    """
+    from core.money import allocate
+
+    net = net_amount(line)
+    total = line.quantity
+
+    def up_to(q: Decimal) -> Decimal:
+        q = min(max(Decimal(q), Decimal(0)), total)
+        if q >= total:
+            return net
+        return allocate(net, [q, total - q])[0]
+
+    return up_to(returned_before + Decimal(quantity)) - up_to(returned_before)
+
+
+def net_amount(line: OrderLine) -> Decimal:
+    """What the buyer paid for the whole line: its amount less its share of order discounts."""
+    return line.amount - line.discount

@@ -8,6 +8,8 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from orders.selectors import paid_for
+
 from . import selectors
 from .models import ReturnOrder
 
@@ -62,15 +64,16 @@ class CreateReturnForm(forms.Form):
             row.amount_field = self[f"amount_{line.id}"]
 
     def lines(self):
-        """(order line, quantity, amount) for every line with a quantity."""
+        """(order line, quantity, amount) for every line with a quantity; an amount left blank
+        is what the buyer paid for those units (``orders.selectors.paid_for``)."""
         out = []
         for row in self.rows:
             quantity = self.cleaned_data.get(f"qty_{row.line.id}") or Decimal("0")
             if quantity <= 0:
                 continue
             amount = self.cleaned_data.get(f"amount_{row.line.id}")
-            if amount is None:
-                amount = (row.line.unit_price * quantity).quantize(Decimal("0.01"))
+            if amount is None:  # what the buyer paid for these units, discounts allocated
+                amount = paid_for(row.line, quantity, returned_before=row.returned)
             out.append((row.line, quantity, amount))
         return out
 

@@ -81,13 +81,25 @@ def received_quantities(return_order: ReturnOrder) -> dict[tuple[int, int], dict
     return dict(out)
 
 
+def returned_components(returned: Decimal, order_line: OrderLine, component) -> Decimal:
+    """How much of a component comes back when ``returned`` of the order line's units do.
+
+    The intake stores a component's quantity for the WHOLE line (line quantity × quantity per
+    unit), so the share of ``returned`` units is component quantity × returned / line quantity
+    (never the component quantity × returned again).
+    """
+    if not order_line.quantity:
+        return ZERO
+    return (component.quantity * returned / order_line.quantity).quantize(Decimal("0.0001"))
+
+
 @dataclass
 class ReceivableItem:
     """One product of one return line: how much may come back, and where it went so far."""
 
     line: ReturnLine
     component: OrderComponent
-    expected: Decimal  # return line quantity × component quantity
+    expected: Decimal  # the component's share of the returned quantity (returned_components)
     received_main: Decimal
     received_defective: Decimal
 
@@ -121,7 +133,7 @@ def receivable_items(return_order: ReturnOrder) -> list[ReceivableItem]:
                 ReceivableItem(
                     line=line,
                     component=comp,
-                    expected=(line.quantity * comp.quantity).quantize(Decimal("0.0001")),
+                    expected=returned_components(line.quantity, line.order_line, comp),
                     received_main=got.get(Warehouse.Kind.MAIN, ZERO),
                     received_defective=got.get(Warehouse.Kind.DEFECTIVE, ZERO),
                 )

@@ -9,7 +9,8 @@ closed (已关闭). A refund without goods closes on approval.
   created themselves (separation of duties, the admin included).
 - Receipt puts each product of each line into the main warehouse (sellable again) or the
   defective warehouse (次品仓) with a ledger row referring to ``return:<id>``; never more than
-  line quantity × component quantity minus what was received before. The return order row is
+  the returned units' share of what the line shipped (``selectors.returned_components``: the
+  intake stores component quantities per line) minus what was received before. The return order row is
   locked first, so two receipts of the same return cannot over-receive.
 - Every change writes a ``ReturnEvent`` (actor and time) in the same transaction.
 
@@ -30,7 +31,7 @@ from django.utils.translation import pgettext
 from core import clock
 from inventory import services as stock
 from inventory.models import Product, StockMove, Warehouse
-from orders.models import Order, OrderComponent, OrderLine
+from orders.models import Order, OrderLine
 from orders.services.events import actor_fields, record_event
 from orders.services.kernel import actor_user
 
@@ -486,7 +487,12 @@ def reject_return(*, return_order: ReturnOrder, actor, reason: str) -> ReturnOrd
 
 
 def receive_return(
-    *, return_order: ReturnOrder, receipts, actor, finish: bool = True
+    *,
+    return_order: ReturnOrder,
+    receipts,
+    actor,
+    finish: bool = True,
+    sellable_warehouse: Warehouse | None = None,
 ) -> list[ReturnReceipt]:
     """The returned goods arrive (退货入库).
 
@@ -497,6 +503,9 @@ def receive_return(
     With ``finish`` (the default) the return order is then "goods received" (and handed to the
     offline ERP); ``finish=False`` records a partial receipt and keeps it open for the rest.
     Receiving everything always finishes it.
+
+    ``sellable_warehouse``: where the sellable ("main") quantity goes instead of the main
+    warehouse — an experience store receiving a return into its own location.
     """
     receipts = list(receipts or [])
     if not receipts:
@@ -509,12 +518,12 @@ def receive_return(
         _require_perm(actor, "returns.receive_returnorder", pgettext("return action", "receive"))
 
         lines = {line.id: line for line in ro.lines.select_related("order_line")}
-        components: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-        for comp in OrderComponent.objects.filter(
-            line_id__in=[line.order_line_id for line in lines.values()]
-        ):
-            components[(comp.line_id, comp.product_id)] += comp.quantity
-        received = selectors.received_quantities(ro)
+        # What may still come back, per (return line, product): the selector's own figures, so
+        # the screen and the check can never disagree.
+        allowed_left: dict[tuple[int, int], Decimal] = {}
+        for item in selectors.receivable_items(ro):
+            key = (item.line.id, item.component.product_id)
+            allowed_left[key] = allowed_left.get(key, ZERO) + item.expected - item.received
 
         wanted: dict[tuple[int, int], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
         for entry in receipts:
@@ -536,7 +545,7 @@ def receive_return(
                     % {"line": line_id, "no": ro.return_no}
                 )
             order_line = lines[line_id].order_line
-            if (order_line.id, product_id) not in components:
+            if (line_id, product_id) not in allowed_left:
                 raise ReturnError(
                     _("Product %(product)s is not part of %(line)s.")
                     % {"product": _product_label(product), "line": _line_label(order_line)}
@@ -554,11 +563,6 @@ def receive_return(
             raise ReturnError(_("Nothing to receive: give at least one line with a quantity."))
 
         problems = []
-        allowed_left: dict[tuple[int, int], Decimal] = {}
-        for (line_id, product_id), comp_qty in _items_of(lines, components):
-            got = received.get((line_id, product_id), {})
-            allowed = (lines[line_id].quantity * comp_qty).quantize(Q4) - sum(got.values(), ZERO)
-            allowed_left[(line_id, product_id)] = allowed
         for (line_id, product_id), (main_qty, defective_qty) in sorted(wanted.items()):
             allowed = allowed_left[(line_id, product_id)]
             if main_qty + defective_qty > allowed:
@@ -574,13 +578,15 @@ def receive_return(
         if problems:
             raise ReturnError(
                 _(
-                    "More would be received than return order %(no)s allows (line quantity × "
-                    "component quantity, minus what was received before). %(problems)s"
+                    "More would be received than return order %(no)s allows (what its lines "
+                    "shipped, minus what was received before). %(problems)s"
                 )
                 % {"no": ro.return_no, "problems": "; ".join(problems)}
             )
 
-        main = Warehouse.main()
+        main = sellable_warehouse or Warehouse.main()
+        if main.kind not in (Warehouse.Kind.MAIN, Warehouse.Kind.STORE):
+            raise ReturnError(_("Returned goods go back to the main warehouse or a store."))
         defective = Warehouse.defective()
         user = actor_user(actor)
         per_warehouse = {main.id: [], defective.id: []}
@@ -647,13 +653,6 @@ def receive_return(
             ro.save(update_fields=["updated_at"])
             _event(ro, ReturnEvent.Kind.PARTIALLY_RECEIVED, actor, after=summary)
     return created
-
-
-def _items_of(lines, components):
-    for line_id, line in lines.items():
-        for (order_line_id, product_id), comp_qty in components.items():
-            if order_line_id == line.order_line_id:
-                yield (line_id, product_id), comp_qty
 
 
 def _product_label(product) -> str:

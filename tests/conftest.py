@@ -69,3 +69,11 @@ def fixed_time(request):
     at = FIXED_TIMES[request.param]
     with frozen(at.astimezone(dt.UTC)):
         yield at
+
+
+@pytest.fixture
+def flow(db):
+    """Test data through the real intake and services (tests/factory.py)."""
+    from tests.factory import Flow
+
+    return Flow()

@@ -116,7 +116,7 @@ def export_tracking(*, shop: Shop, actor) -> Export:
             m.payload.get("carrier", ""),
             m.payload.get("tracking_no", ""),
             ",".join(str(x) for x in m.payload.get("platform_line_ids") or []),
-            _("yes") if m.payload.get("is_split") else "",
+            _("yes") if m.payload.get("partial", m.payload.get("is_split")) else "",
         ]
         for m in messages
     ]

@@ -104,6 +104,16 @@ class Handler(BaseHTTPRequestHandler):
                 cancel_share=float(data.get("cancel_share", 0.05)),
             )
             return Reply({"tids": tids})
+        if action == "put_order":
+            tid = st.put_order(
+                platform=data.get("platform", "top"),
+                lines=data["lines"],
+                at=datetime.fromisoformat(data["at"]),
+                post_fee=data.get("post_fee", "0.00"),
+                discount_fee=data.get("discount_fee", "0.00"),
+                tid=data.get("tid"),
+            )
+            return Reply({"tid": tid})
         if action == "fault":
             st.add_fault(**data)
             return Reply({"ok": True})

@@ -231,6 +231,52 @@ class SandboxState:
                     self.request_refund(platform, tid, at=order["modified"])
         return made
 
+    def put_order(
+        self,
+        *,
+        platform: str = "top",
+        lines: list,
+        at: datetime,
+        post_fee: Decimal = Decimal("0.00"),
+        discount_fee: Decimal = Decimal("0.00"),
+        tid: str | None = None,
+    ) -> str:
+        """One paid order exactly as given (tests): ``lines`` [(outer SKU, num[, price])],
+        created and modified at ``at``; the rest of it as ``generate`` would make it."""
+        with self.lock:
+            made = self.generate(
+                platform=platform, count=1, start=at, end=at, refund_share=0, cancel_share=0
+            )[0]
+            order = self.orders[platform].pop(made)
+            tid = tid or made
+            catalogue = self.catalogue_of(platform)
+            order["lines"] = [
+                {
+                    "oid": f"{tid}{n + 1:02d}",
+                    "num_iid": num_iid(sku),
+                    "sku_id": sku_id(sku),
+                    "outer_sku_id": sku,
+                    "title": catalogue.get(sku, (sku, 0))[0],
+                    "num": int(spec[1]),
+                    "price": Decimal(str(spec[2])) if len(spec) > 2 else catalogue[sku][1],
+                    "refund_status": "NO_REFUND",
+                    "shipped": False,
+                }
+                for n, spec in enumerate(lines)
+                for sku in [spec[0]]
+            ]
+            at = at.replace(microsecond=0)
+            order.update(
+                tid=tid,
+                created=at,
+                pay_time=at,
+                modified=at,
+                post_fee=Decimal(str(post_fee)),
+                discount_fee=Decimal(str(discount_fee)),
+            )
+            self.orders[platform][tid] = order
+            return tid
+
     def touch(self, order: dict, at: datetime | None) -> None:
         at = (at or datetime.now(UTC)).replace(microsecond=0)
         order["modified"] = max(order["modified"], at)

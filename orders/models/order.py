@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from inventory.models import MONEY, QTY, actor_field
 
 __all__ = [
+    "Fulfilment",
     "Order",
     "ReviewQueueOrder",
     "OrderLine",
@@ -26,6 +27,17 @@ class HoldReason(models.TextChoices):
     MANUAL = "manual", _("manual hold")
     # The platform forbids shipping for now (TOP PAID_FORBID_CONSIGN, JD POP_ORDER_PAUSE).
     SHIP_FORBIDDEN = "ship_forbidden", _("platform forbids shipping")
+    # A store order placed on a kiosk waits for payment at the counter (released by paying).
+    UNPAID = "unpaid", _("awaiting payment at the counter")
+    ADDRESS_CHANGED = "address_changed", _("address changed after printing")
+
+
+class Fulfilment(models.TextChoices):
+    """How a store order reaches its customer (online orders: blank, i.e. delivery)."""
+
+    DELIVERY = "delivery", _("home delivery")
+    TAKEAWAY = "takeaway", _("take away now")
+    PICKUP = "pickup", _("pick up in the store")
 
 
 class Order(models.Model):
@@ -119,8 +131,30 @@ class Order(models.Model):
     )
 
     raw = models.JSONField(_("platform raw data"), default=dict, blank=True)
+    # Fields a reviewer corrected, each with the platform's latest known value of it: they no
+    # longer follow the platform (orders.services.platform_changes).
+    corrected = models.JSONField(_("corrected fields"), default=dict, blank=True)
+    # The platform's newer values of fields the order does not follow (corrected, or printed
+    # already), waiting for a reviewer to accept or dismiss them.
+    platform_changes = models.JSONField(_("platform changes"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
+
+    # --- store orders (体验店: stores/services.py); blank / null for online orders ---
+    fulfilment = models.CharField(
+        _("fulfilment"), max_length=16, choices=Fulfilment.choices, blank=True
+    )
+    guide = actor_field(_("shopping guide"))
+    member_phone = models.CharField(_("member phone"), max_length=20, blank=True)
+    # The pricing of the order as ``promotions.quote.quote`` returned it (Quote.as_dict()).
+    quote = models.JSONField(_("price quote"), null=True, blank=True)
+    # An unpaid store order is cancelled (its stock released) after this time.
+    payment_due_at = models.DateTimeField(_("pay by"), null=True, blank=True)
+    pickup_code = models.CharField(_("pick-up code"), max_length=8, blank=True)
+    pickup_ready_at = models.DateTimeField(_("ready for pick-up at"), null=True, blank=True)
+    pickup_locked_at = models.DateTimeField(_("pick-up locked at"), null=True, blank=True)
+    pickup_reminded_at = models.DateTimeField(_("store told (uncollected)"), null=True, blank=True)
+    handed_over_at = models.DateTimeField(_("handed over at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order")
@@ -131,7 +165,14 @@ class Order(models.Model):
                 fields=["shop", "platform_order_no"],
                 condition=Q(split_from__isnull=True),
                 name="order_unique_platform_order",
-            )
+            ),
+            # A pick-up code is unique among the store's open orders (a code works once).
+            models.UniqueConstraint(
+                fields=["shop", "pickup_code"],
+                condition=~Q(pickup_code="")
+                & Q(handed_over_at__isnull=True, cancelled_at__isnull=True),
+                name="order_open_pickup_code",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "paid_at"], name="order_status_paid"),
@@ -158,6 +199,12 @@ class Order(models.Model):
                 fields=["paid_at", "id"],
                 condition=Q(status="pending_review") & (~Q(buyer_remark="") | ~Q(seller_remark="")),
                 name="order_queue_remark",
+            ),
+            # Unpaid store orders, by the time they expire (the expiry task's scan).
+            models.Index(
+                fields=["payment_due_at"],
+                condition=Q(paid_at__isnull=True, payment_due_at__isnull=False),
+                name="order_unpaid_due",
             ),
             # The ERP's reconciliation and extraction: shipped orders not yet extracted (stays
             # as small as the ERP's backlog), and the recently extracted ones by time.
@@ -207,6 +254,11 @@ class OrderLine(models.Model):
     quantity = models.DecimalField(_("quantity"), **QTY)
     unit_price = models.DecimalField(_("unit price"), **MONEY)
     amount = models.DecimalField(_("amount"), **MONEY)
+    # This line's share of the order-level discounts (allocated by largest remainder over the
+    # lines' amounts, core.money.allocate): amount − discount is what the buyer paid for it.
+    # The order's discount is always the sum of its lines' discounts; lines keep theirs when
+    # an order is split or merged.
+    discount = models.DecimalField(_("discount share"), **MONEY, default=0)
     mapping = models.ForeignKey(
         "channels.SkuMapping",
         on_delete=models.PROTECT,
@@ -321,6 +373,19 @@ class OrderEvent(models.Model):
         HANDOVER = "handover", _("handover batch")
         RETURN_CREATED = "return_created", _("return order created")
         RETURN_RECEIVED = "return_received", _("returned goods received")
+        # Store orders (stores/services.py).
+        PAYMENT = "payment", _("payment taken")
+        PAID = "paid", _("paid in full")
+        GUIDE = "guide", _("guide attached")
+        READY_FOR_PICKUP = "ready_for_pickup", _("ready for pick-up")
+        HANDED_OVER = "handed_over", _("handed over in the store")
+        PICKUP_CODE_WRONG = "pickup_code_wrong", _("wrong pick-up code")
+        PICKUP_LOCKED = "pickup_locked", _("pick-up locked")
+        PICKUP_UNLOCKED = "pickup_unlocked", _("pick-up unlocked")
+        PICKUP_UNCOLLECTED = "pickup_uncollected", _("pick-up not collected: store told")
+        PLATFORM_CHANGE = "platform_change", _("platform change kept for review")
+        PLATFORM_CHANGE_ACCEPTED = "platform_change_accepted", _("platform change accepted")
+        PLATFORM_CHANGE_DISMISSED = "platform_change_dismissed", _("platform change dismissed")
 
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
     message = models.CharField(_("note"), max_length=500, blank=True)

@@ -25,6 +25,7 @@ from orders.services.kernel import (
     held_ids,
     lock_orders,
 )
+from orders.services.platform_changes import release_address_changed
 from orders.services.tracking import PoolProvider, assign_numbers, provider_for
 
 S = Order.Status
@@ -185,6 +186,9 @@ def print_waybills(*, actor, wave: Wave | None = None, orders=None) -> PrintOutc
             wave.printed_by = actor_user(actor)
             wave.save(update_fields=["status", "printed_at", "printed_by"])
         _print_events(todo, PrintRecord.Kind.WAYBILL, reprinted, actor, wave)
+        for order in todo:  # a reprint carries the accepted new address: the hold ends
+            if order.pk in reprinted:
+                release_address_changed(order=order, actor=actor, note=_("waybill reprinted"))
         record = _record(
             PrintRecord.Kind.WAYBILL,
             todo,

@@ -9,7 +9,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +16,7 @@ from channels.models import SkuComponent
 from orders.models import HoldReason, Order, OrderComponent, OrderLine
 
 from .allocation import BLOCKING, allocate_order, deallocate_order, reallocate_order
+from .amounts import recompute_amounts, spread_discount
 from .autoreview import address_complete, mark_reviewed, maybe_auto_approve
 from .events import record_event
 from .holds import active_reasons, hold_order, release_all_holds, release_hold
@@ -54,7 +54,21 @@ def refusal(order) -> str | None:
         return _("stock not reserved")
     if not address_complete(order):
         return _("address incomplete")
+    if fulfilled_at_counter(order):
+        return _("handed over at the store's counter, not shipped by the warehouse")
     return None
+
+
+def fulfilled_at_counter(order) -> bool:
+    """A store order whose goods are reserved in the store itself (take-away, or pick-up of
+    what the store has): the counter hands it over; the warehouse never prints or ships it."""
+    from inventory.models import Reservation, Warehouse
+
+    return bool(order.fulfilment) and (
+        Reservation.objects.filter(document=order.document)
+        .exclude(warehouse__kind=Warehouse.Kind.MAIN)
+        .exists()
+    )
 
 
 def approve_orders(*, orders, actor) -> tuple[list[Order], dict[str, str]]:
@@ -110,6 +124,8 @@ def release(*, order, reason: str, actor, note: str = "") -> bool:
     """Release a hold; an order no longer blocked then tries to reserve its stock."""
     order = lock_order(order)
     reason = HoldReason(reason)
+    if reason == HoldReason.UNPAID:
+        raise OrderError(_("an unpaid store order is released by paying at the counter"))
     if reason == HoldReason.SKU_UNMAPPED and order.lines.filter(mapping__isnull=True).exists():
         raise OrderError("refused", _("map the SKUs first (re-map)"))
     if reason == HoldReason.ADDRESS_INCOMPLETE and not address_complete(order):
@@ -144,9 +160,12 @@ def update_order_details(*, order, changes: dict, actor) -> Order:
         if getattr(order, name) != value:
             before[name], after[name] = getattr(order, name), value
             setattr(order, name, value)
+            # A corrected field no longer follows the platform (services.platform_changes);
+            # the platform's value is remembered, the first one kept.
+            order.corrected.setdefault(name, before[name])
     if not after:
         return order
-    order.save(update_fields=[*after, "updated_at"])
+    order.save(update_fields=[*after, "corrected", "updated_at"])
     record_event(order=order, kind="edited", actor=actor, before=before, after=after)
     sync_address_hold(order=order, actor=actor)
     return order
@@ -201,13 +220,6 @@ def _components_for(line, mapped) -> list[OrderComponent]:
     ]
 
 
-def recompute_amounts(order) -> None:
-    goods = order.lines.aggregate(s=Sum("amount"))["s"] or Decimal("0")
-    order.goods_amount = goods.quantize(Q2)
-    order.total_amount = (goods + order.shipping_fee - order.discount_amount).quantize(Q2)
-    order.save(update_fields=["goods_amount", "total_amount", "updated_at"])
-
-
 def _sync_unmapped_hold(order, actor) -> None:
     unmapped = list(order.lines.filter(mapping__isnull=True).values_list("platform_sku", flat=True))
     reasons = active_reasons(order)
@@ -245,6 +257,7 @@ def _lines_snapshot(order) -> list[dict]:
 
 
 def _after_lines_changed(order, actor, before, message="") -> None:
+    spread_discount(order)
     recompute_amounts(order)
     _sync_unmapped_hold(order, actor)
     record_event(
@@ -326,6 +339,7 @@ def replace_lines(*, order, lines, actor) -> None:
             title=nl.title[:255],
             refund_status=nl.refund_status[:32],
         )
+    spread_discount(order)
     recompute_amounts(order)
     _sync_unmapped_hold(order, actor)
     record_event(

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from channels.notices import queue_shipment
 from channels.types import ShipmentNotice
+from core import clock
 from inventory import services as stock
 from orders.models import (
     Carrier,
@@ -92,7 +93,7 @@ def ship_order(*, order: Order, actor, handover: HandoverBatch | None = None) ->
             )
         stock.ship(document=order.document, actor=actor_user(actor), note=order.order_no)
         order.status = S.SHIPPED
-        order.shipped_at = timezone.now()
+        order.shipped_at = clock.now()
         order.save(update_fields=["status", "shipped_at", "updated_at"])
         for origin, notice in shipment_notices(order):
             queue_shipment(shop=origin.shop, notice=notice, dedupe_key=f"shipment:{origin.pk}")

@@ -20,15 +20,17 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.money import allocate
 from inventory import services as stock
 from orders.models import HoldReason, Order, OrderComponent, OrderLine
 
 from .allocation import allocate_order
+from .amounts import recompute_amounts
 from .events import record_event
 from .holds import active_reasons, hold_order
 from .kernel import OrderError, lock_order, require_status
 from .numbers import next_order_nos
-from .review import EDITABLE, recompute_amounts
+from .review import EDITABLE
 
 Q2 = Decimal("0.01")
 Q4 = Decimal("0.0001")
@@ -111,6 +113,8 @@ def split_order(*, order, quantities: dict[int, Decimal], actor) -> Order:
             for c in comps:
                 moved_items[c.product_id] = moved_items.get(c.product_id, Decimal(0)) + c.quantity
             continue
+        amount, _rest = allocate(line.amount, [q, line.quantity - q])
+        discount, _rest = allocate(line.discount, [q, line.quantity - q])
         part = OrderLine.objects.create(
             order=new,
             platform_line_id=line.platform_line_id,
@@ -118,7 +122,8 @@ def split_order(*, order, quantities: dict[int, Decimal], actor) -> Order:
             title=line.title,
             quantity=q,
             unit_price=line.unit_price,
-            amount=(line.amount * q / line.quantity).quantize(Q2),
+            amount=amount,
+            discount=discount,
             mapping_id=line.mapping_id,
             refund_status=line.refund_status,
         )
@@ -130,13 +135,13 @@ def split_order(*, order, quantities: dict[int, Decimal], actor) -> Order:
             OrderComponent.objects.filter(pk=c.pk).update(quantity=F("quantity") - cq)
             moved_items[c.product_id] = moved_items.get(c.product_id, Decimal(0)) + cq
         OrderLine.objects.filter(pk=pk).update(
-            quantity=F("quantity") - q, amount=F("amount") - part.amount
+            quantity=F("quantity") - q,
+            amount=F("amount") - part.amount,
+            discount=F("discount") - part.discount,
         )
+    # Each part's discount is its lines' shares; the shipping fee stays with the original.
     for o in (order, new):
-        recompute_amounts(o)
-    new.shipping_fee = new.discount_amount = Decimal("0")
-    new.save(update_fields=["shipping_fee", "discount_amount"])
-    recompute_amounts(new)
+        recompute_amounts(o, discount_from_lines=True)
 
     reasons = active_reasons(order)
     if order.allocated_at is not None:

@@ -36,6 +36,13 @@ class Sandbox:
             **kw,
         )["tids"]
 
+    def put_order(self, lines, *, platform="top", at=None, **kw):
+        """One order exactly as given: lines [(outer SKU, num[, price])]; returns its tid."""
+        at = at or datetime.now(UTC) - timedelta(minutes=5)
+        return self.control("put_order", platform=platform, lines=lines, at=at.isoformat(), **kw)[
+            "tid"
+        ]
+
     def fault(self, kind, method="", platform="", times=1, delay=2.0):
         self.control("fault", kind=kind, method=method, platform=platform, times=times, delay=delay)
 
@@ -91,3 +98,18 @@ def weimob_shop(make_shop, sandbox):
     return make_shop(
         code="WM01", platform="weimob", api_base_url=sandbox.url, credentials=credentials("weimob")
     )
+
+
+@pytest.fixture
+def top_flow(top_shop):
+    """The real intake and services (tests/factory.py) for the TOP shop: TEA-001 and CUP-001
+    map to the products TEA and CUP, 10 of each on hand."""
+    from tests.factory import Flow
+
+    flow = Flow(shop=top_shop)
+    tea, cup = flow.products("TEA", "CUP")
+    flow.sku("TEA-001", tea)
+    flow.sku("CUP-001", cup)
+    flow.stock(tea, 10)
+    flow.stock(cup, 10)
+    return flow

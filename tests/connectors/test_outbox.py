@@ -16,7 +16,9 @@ from inventory import services as stock
 from platformsync import outbox
 
 
-def ship_message(shop, tid, *, tracking="SF1001", split_lines=None, n=1):
+def ship_message(shop, tid, *, tracking="SF1001", n=1):
+    """A whole-trade shipment notice (the split case comes from real shipping in
+    test_split_shipment_flow.py)."""
     return notices.queue_shipment(
         shop=shop,
         dedupe_key=f"shipment:{tid}:{n}",
@@ -25,8 +27,8 @@ def ship_message(shop, tid, *, tracking="SF1001", split_lines=None, n=1):
             platform_order_no=tid,
             carrier="SF",
             tracking_no=tracking,
-            platform_line_ids=tuple(split_lines or []),
-            partial=bool(split_lines),
+            platform_line_ids=(),
+            partial=False,
             shipped_at=timezone.now(),
             carrier_name="",
         ),
@@ -49,20 +51,6 @@ def test_a_shipment_is_sent_once_and_the_platform_shows_it_shipped(sandbox, top_
     assert (first.sent, again.sent) == (1, 0)
     assert msg.status == "sent" and msg.sent_at is not None and msg.attempts == 1
     assert [s["tid"] for s in sandbox.state()["shipments"]] == [tid]
-    assert sandbox.order("top", tid)["status"] == "WAIT_BUYER_CONFIRM_GOODS"
-
-
-@pytest.mark.django_db
-def test_a_split_shipment_names_its_sub_orders(sandbox, top_shop):
-    tid = next(t for t in sandbox.generate(count=20) if len(sandbox.order("top", t)["lines"]) > 1)
-    lines = sandbox.order("top", tid)["lines"]
-    ship_message(top_shop, tid, split_lines=[lines[0]["oid"]], tracking="SF1", n=1)
-    ship_message(top_shop, tid, split_lines=[ln["oid"] for ln in lines[1:]], tracking="SF2", n=2)
-
-    outbox.drain_shipments()
-
-    shipped = sandbox.state()["shipments"]
-    assert [s["oids"] for s in shipped] == [[lines[0]["oid"]], [ln["oid"] for ln in lines[1:]]]
     assert sandbox.order("top", tid)["status"] == "WAIT_BUYER_CONFIRM_GOODS"
 
 

@@ -3,38 +3,20 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.utils import timezone
 
-from channels import notices
-from channels.types import ShipmentNotice
 from orders.models import Order
 from platformsync import outbox, sync
 
 pytestmark = pytest.mark.django_db
 
 
-def test_a_refund_after_shipping_becomes_one_return_order(sandbox, top_shop):
+def test_a_refund_after_shipping_becomes_one_return_order(sandbox, top_shop, top_flow):
     from returns.models import ReturnOrder
 
-    (tid,) = sandbox.generate(count=1)
+    flow = top_flow
+    tid = sandbox.put_order([("TEA-001", 1), ("CUP-001", 2)])
     sync.pull_orders(shop=top_shop)
-    order = Order.objects.get(shop=top_shop, platform_order_no=tid)
-    # the warehouse shipped it (status only: the warehouse issue owns the real flow)
-    Order.objects.filter(pk=order.pk).update(status=Order.Status.SHIPPED, shipped_at=timezone.now())
-    notices.queue_shipment(
-        shop=top_shop,
-        dedupe_key=f"shipment:{order.pk}",
-        notice=ShipmentNotice(
-            order_no=order.order_no,
-            platform_order_no=tid,
-            carrier="SF",
-            tracking_no="SF9",
-            platform_line_ids=tuple([]),
-            partial=False,
-            shipped_at=timezone.now(),
-            carrier_name="",
-        ),
-    )
+    order = flow.shipped(Order.objects.get(shop=top_shop, platform_order_no=tid))
     assert outbox.drain_shipments().sent == 1
     sandbox.control("refund", platform="top", tid=tid)
     soon = datetime.now(UTC) + timedelta(seconds=2)

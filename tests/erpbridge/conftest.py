@@ -1,5 +1,5 @@
 """Fixtures of the ERP bridge tests: a signed API client, and shipped orders and received
-returns built directly with the ORM and the stock services (as the other apps would)."""
+returns made through the real intake and services (tests/factory.py)."""
 
 import itertools
 import json
@@ -99,93 +99,140 @@ def iso(dt):
 
 
 @pytest.fixture
-def make_shipped_order(db, main_warehouse):
-    """A shipped order: lines of (platform sku, quantity, amount, [(product, qty per unit)]).
+def make_shipped_order(flow):
+    """An order through the real intake and services: lines of (platform sku, quantity, line
+    amount, [(product, qty per unit)]), the SKU relations imported as given; the stock must be
+    on hand (``stock_in``). Moved on to ``status`` (shipped at ``shipped_at``)."""
+    from orders.models import Order
 
-    Stock is reserved and shipped through the stock services, so the ledger is right.
-    """
-    from orders.models import Order, OrderComponent, OrderLine
-
-    def make(shop, lines, *, shipped_at=None, status=Order.Status.SHIPPED, ship_stock=True):
-        n = next(_seq)
-        order = Order.objects.create(
-            order_no=f"SO{n:06d}",
-            shop=shop,
-            platform_order_no=f"PO{n:06d}",
-            status=status,
-            receiver_name="张三",
-            receiver_phone="13800000000",
-            province="浙江省",
-            city="杭州市",
-            address="文一西路1号",
-            shipped_at=(shipped_at or timezone.now()) if status == Order.Status.SHIPPED else None,
+    def make(shop, lines, *, shipped_at=None, status=Order.Status.SHIPPED, ship_stock=True, **kw):
+        if not ship_stock:  # a store's take-away: the services cannot make one yet (stores)
+            return hand_made_shipped_order(shop, lines, shipped_at=shipped_at, status=status)
+        lines = [
+            (sku, q, (Decimal(str(amount)) / Decimal(str(q))).quantize(Decimal("0.01")), comps)
+            for sku, q, amount, comps in lines
+        ]
+        order = flow.order_of(
+            lines, shop=shop, status=Order.Status.PENDING_REVIEW, stock=False, **kw
         )
-        items = []
-        for sku, quantity, amount, components in lines:
-            quantity, amount = Decimal(str(quantity)), Decimal(str(amount))
-            line = OrderLine.objects.create(
-                order=order,
-                platform_sku=sku,
-                quantity=quantity,
-                unit_price=(amount / quantity).quantize(Decimal("0.01")),
-                amount=amount,
-            )
-            for product, per_unit in components:
-                q = quantity * Decimal(str(per_unit))
-                OrderComponent.objects.create(line=line, product=product, quantity=q)
-                items.append((product.id, q))
-        if ship_stock and items:
-            stock.reserve(document=order.document, items=items)
-            if status == Order.Status.SHIPPED:
-                stock.ship(document=order.document, actor=None)
-        return order
+        if status == Order.Status.SHIPPED:
+            return flow.shipped(order, at=shipped_at)
+        return flow.moved_to(order, status)
 
     return make
 
 
 @pytest.fixture
-def make_received_return(db, main_warehouse, defective_warehouse):
-    """A received return order of an order: [(order line, quantity, amount, [(product, qty,
-    'main'|'defective')])], received into the warehouses through the stock services."""
-    from returns.models import ReturnLine, ReturnOrder, ReturnReceipt
+def make_received_return(flow):
+    """A return order of an order through the returns services: [(order line, quantity,
+    amount, [(product, qty, 'main'|'defective')])], created, approved and received (unless
+    ``status`` says approved only)."""
+    from returns.models import ReturnOrder
+    from returns.services import approve_return, create_return, receive_return
 
-    def make(order, lines, *, refund="0", received_at=None, status=ReturnOrder.Status.RECEIVED):
-        n = next(_seq)
-        ret = ReturnOrder.objects.create(
-            return_no=f"RT{n:06d}",
+    def make(order, lines, *, refund="0", status=ReturnOrder.Status.RECEIVED):
+        if any(not isinstance(where, str) for *_x, receipts in lines for *_y, where in receipts):
+            # into a store's location: the returns services receive into main/defective only
+            return hand_made_received_return(order, lines, refund=refund, status=status)
+        ret = create_return(
             order=order,
-            shop=order.shop,
-            kind=ReturnOrder.Kind.RETURN_GOODS,
-            status=status,
-            source=ReturnOrder.Source.MANUAL,
+            lines=[(line, Decimal(str(q)), Decimal(str(amount))) for line, q, amount, _r in lines],
+            kind=ReturnOrder.Kind.RETURN_GOODS if lines else ReturnOrder.Kind.REFUND_ONLY,
+            reason="质量问题",
             refund_amount=Decimal(refund),
-            received_at=received_at or timezone.now(),
+            actor=flow.after_sales(),
         )
-        for order_line, quantity, amount, receipts in lines:
-            rline = ReturnLine.objects.create(
+        approve_return(return_order=ret, actor=flow.after_sales_reviewer())
+        if status == ReturnOrder.Status.RECEIVED and lines:
+            by_line = {rl.order_line_id: rl for rl in ret.lines.all()}
+            receive_return(
                 return_order=ret,
-                order_line=order_line,
-                quantity=Decimal(str(quantity)),
-                amount=Decimal(str(amount)),
+                receipts=[
+                    (
+                        by_line[line.pk],
+                        product,
+                        Decimal(str(q)) if where == "main" else 0,
+                        Decimal(str(q)) if where == "defective" else 0,
+                    )
+                    for line, _q, _a, receipts in lines
+                    for product, q, where in receipts
+                ],
+                actor=flow.after_sales(),
             )
-            for product, q, where in receipts:
-                if isinstance(where, Warehouse):  # a store's location, say
-                    wh = where
-                else:
-                    wh = main_warehouse if where == "main" else defective_warehouse
-                ReturnReceipt.objects.create(
-                    line=rline, product=product, warehouse=wh, quantity=Decimal(str(q))
-                )
-                stock.receive(
-                    warehouse_id=wh.id,
-                    items=[(product.id, Decimal(str(q)))],
-                    actor=None,
-                    document=f"return:{ret.pk}",
-                    reason=StockMove.Reason.RETURN_IN,
-                )
+        ret.refresh_from_db()
         return ret
 
     return make
+
+
+def hand_made_shipped_order(shop, lines, *, shipped_at=None, status="shipped"):
+    """An order stored as shipped with no stock moved: only for the store flows the order
+    services cannot build yet (a take-away shipped from the store's own stock)."""
+    from orders.models import Order, OrderComponent, OrderLine
+
+    n = next(_seq)
+    order = Order.objects.create(
+        order_no=f"SO{n:06d}",
+        shop=shop,
+        platform_order_no=f"PO{n:06d}",
+        status=status,
+        receiver_name="张三",
+        receiver_phone="13800000000",
+        province="浙江省",
+        city="杭州市",
+        address="文一西路1号",
+        shipped_at=(shipped_at or timezone.now()) if status == Order.Status.SHIPPED else None,
+    )
+    for sku, quantity, amount, components in lines:
+        quantity, amount = Decimal(str(quantity)), Decimal(str(amount))
+        line = OrderLine.objects.create(
+            order=order,
+            platform_sku=sku,
+            quantity=quantity,
+            unit_price=(amount / quantity).quantize(Decimal("0.01")),
+            amount=amount,
+        )
+        for product, per_unit in components:
+            q = quantity * Decimal(str(per_unit))
+            OrderComponent.objects.create(line=line, order=order, product=product, quantity=q)
+    return order
+
+
+def hand_made_received_return(order, lines, *, refund="0", status="received"):
+    """A return received into a store's location (a Warehouse): only for the store flows the
+    returns services cannot do yet; quantities per line, as the intake stores them."""
+    from returns.models import ReturnLine, ReturnOrder, ReturnReceipt
+
+    n = next(_seq)
+    ret = ReturnOrder.objects.create(
+        return_no=f"RT{n:06d}",
+        order=order,
+        shop=order.shop,
+        kind=ReturnOrder.Kind.RETURN_GOODS,
+        status=status,
+        source=ReturnOrder.Source.MANUAL,
+        refund_amount=Decimal(refund),
+        received_at=timezone.now(),
+    )
+    for order_line, quantity, amount, receipts in lines:
+        rline = ReturnLine.objects.create(
+            return_order=ret,
+            order_line=order_line,
+            quantity=Decimal(str(quantity)),
+            amount=Decimal(str(amount)),
+        )
+        for product, q, wh in receipts:
+            ReturnReceipt.objects.create(
+                line=rline, product=product, warehouse=wh, quantity=Decimal(str(q))
+            )
+            stock.receive(
+                warehouse_id=wh.id,
+                items=[(product.id, Decimal(str(q)))],
+                actor=None,
+                document=f"return:{ret.pk}",
+                reason=StockMove.Reason.RETURN_IN,
+            )
+    return ret
 
 
 def on_hand(product, kind=Warehouse.Kind.MAIN):

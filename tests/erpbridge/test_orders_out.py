@@ -35,8 +35,8 @@ def test_orders_of_a_unit_code_are_listed_with_their_state_and_product_lines(
         "unit_code": "TM01",
         "status": "shipped",
         "on_hold": False,
-        "carrier": None,
-        "tracking_no": None,
+        "carrier": "SF",
+        "tracking_no": shipped.tracking_no,
     }
     assert first["shipped_at"].endswith("+08:00") and first["created_at"] and first["updated_at"]
     assert first["lines"] == [

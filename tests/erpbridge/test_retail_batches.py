@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from erpbridge import services
+from core.money import allocate
 from erpbridge.models import MessageLog, RetailBatch, RetailRecord
 
 pytestmark = pytest.mark.django_db
@@ -41,12 +41,17 @@ def test_shipped_orders_come_out_as_sales_records_with_bundles_split_exactly(
     assert record["order_no"] == order.order_no
     assert record["platform_order_no"] == order.platform_order_no
     assert record["shipped_at"].endswith("+08:00")
+    no = order.platform_order_no
     assert record["lines"] == [
-        {"product_code": "A", "quantity": "1.0000", "unit_price": "11.11", "amount": "11.11"},
-        {"product_code": "B", "quantity": "1.0000", "unit_price": "22.22", "amount": "22.22"},
-        {"product_code": "C", "quantity": "1.5000", "unit_price": "6.00", "amount": "9.00"},
+        {**line, "platform_order_no": no}
+        for line in (
+            {"product_code": "A", "quantity": "1.0000", "unit_price": "11.11", "amount": "11.11"},
+            {"product_code": "B", "quantity": "1.0000", "unit_price": "22.22", "amount": "22.22"},
+            {"product_code": "C", "quantity": "1.5000", "unit_price": "6.00", "amount": "9.00"},
+        )
     ]
     assert record["total"] == "42.33"
+    assert (record["postage"], record["platform_order_nos"]) == ("0.00", [no])
 
 
 def test_component_amounts_add_up_to_the_line_amount_in_every_case():
@@ -58,10 +63,10 @@ def test_component_amounts_add_up_to_the_line_amount_in_every_case():
         ("5.00", ["0", "0"]),
     ]
     for amount, weights in cases:
-        parts = services.split_amount(Decimal(amount), [Decimal(w) for w in weights])
+        parts = allocate(Decimal(amount), [Decimal(w) for w in weights])
         assert sum(parts) == Decimal(amount), (amount, weights, parts)
         assert all(p == p.quantize(Decimal("0.01")) for p in parts)
-    assert services.split_amount(Decimal("100.00"), [Decimal(1)] * 3) == [
+    assert allocate(Decimal("100.00"), [Decimal(1)] * 3) == [
         Decimal("33.34"),
         Decimal("33.33"),
         Decimal("33.33"),

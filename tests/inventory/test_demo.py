@@ -45,6 +45,7 @@ def test_the_demo_has_one_shop_per_platform_with_its_unit_code():
         "YHD01": "yhd",
         "MGJ01": "mogujie",
         "OT01": "other",
+        "MD01": "store",  # the experience store (stores/demo.py)
     }
     assert all(s.unit_code == s.code for s in shops.values())
     assert {c for c, s in shops.items() if s.api_base_url == "http://127.0.0.1:8001"} == {

@@ -1,16 +1,15 @@
-"""Fixtures for after-sales tests: shipped orders built with the ORM, stock via the stock core."""
+"""Fixtures for after-sales tests: shipped orders made through the real intake and services."""
 
 from decimal import Decimal
 from itertools import count
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.utils import timezone, translation
+from django.utils import translation
 
-from channels.models import Platform, Shop, SkuComponent, SkuMapping
-from inventory import services as stock
-from inventory.models import Product, Warehouse
-from orders.models import Order, OrderComponent, OrderLine
+from channels.models import Platform, Shop
+from inventory.models import Warehouse
+from orders.models import Order
 
 D = Decimal
 _numbers = count(1)
@@ -56,9 +55,9 @@ def other_shop(db):
 
 
 @pytest.fixture
-def product(db):
+def product(flow):
     def make(code, name=None):
-        return Product.objects.create(code=code, name=name or f"商品{code}")
+        return flow.product(code, name or f"商品{code}")
 
     return make
 
@@ -99,57 +98,21 @@ def auditor(roles):
 
 
 @pytest.fixture
-def make_shipped_order(warehouses, shop):
-    """A shipped order: lines = [(platform_sku, quantity, unit_price, [(product, per_unit)])].
+def flow(warehouses, shop):
+    """The real intake and services (tests/factory.py), for this app's shop."""
+    from tests.factory import Flow
 
-    Stock is put on hand, reserved and shipped through the stock core, so the ledger is whole.
-    """
-    main, _defective = warehouses
+    return Flow(shop=shop)
 
-    def make(lines, *, shop=shop, total=None, status=Order.Status.SHIPPED, number=None):
-        n = next(_numbers)
-        amounts = [D(q) * D(p) for _s, q, p, _c in lines]
-        order = Order.objects.create(
-            order_no=number or f"SO{n:08d}",
-            shop=shop,
-            platform_order_no=f"TB{n:010d}",
-            status=Order.Status.PENDING_REVIEW,
-            receiver_name="张三",
-            receiver_phone="13800000000",
-            province="浙江省",
-            city="杭州市",
-            address="西湖区文三路1号",
-            goods_amount=sum(amounts, D(0)),
-            total_amount=D(total) if total is not None else sum(amounts, D(0)),
-            paid_at=timezone.now(),
-        )
-        need = {}
-        for (sku, quantity, price, components), amount in zip(lines, amounts, strict=True):
-            mapping, _ = SkuMapping.objects.get_or_create(shop=shop, platform_sku=sku)
-            line = OrderLine.objects.create(
-                order=order,
-                platform_sku=sku,
-                title=f"标题 {sku}",
-                quantity=D(quantity),
-                unit_price=D(price),
-                amount=amount,
-                mapping=mapping,
-            )
-            for prod, per_unit in components:
-                SkuComponent.objects.get_or_create(
-                    mapping=mapping, product=prod, defaults={"quantity": D(per_unit)}
-                )
-                OrderComponent.objects.create(line=line, product=prod, quantity=D(per_unit))
-                need[prod.id] = need.get(prod.id, D(0)) + D(quantity) * D(per_unit)
-        if status == Order.Status.SHIPPED:
-            for pid, q in need.items():
-                stock.adjust(warehouse_id=main.id, product_id=pid, quantity=q, actor=None)
-            stock.reserve(document=order.document, items=list(need.items()))
-            stock.ship(document=order.document, actor=None)
-            order.shipped_at = timezone.now()
-        order.status = status
-        order.save()
-        return order
+
+@pytest.fixture
+def make_shipped_order(flow, shop):
+    """An order through the real flow: lines = [(platform_sku, quantity, unit_price,
+    [(product, per_unit)])] (the SKU relations imported as given, stock put on hand), taken
+    in by the intake and moved by the services to ``status`` (shipped by default)."""
+
+    def make(lines, *, shop=shop, status=Order.Status.SHIPPED):
+        return flow.order_of(lines, shop=shop, status=status)
 
     return make
 

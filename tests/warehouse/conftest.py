@@ -1,15 +1,16 @@
 """Fixtures of the warehouse tests: carriers with a number pool, and reviewed orders with their
-stock reserved, made directly with the ORM (independent of the intake and review services)."""
+stock reserved, made through the real intake and review services (tests/factory.py)."""
 
 from decimal import Decimal
 from itertools import count
 
 import pytest
 from django.contrib.auth.models import Group, User
-from django.utils import timezone
 
 from inventory import services as stock
-from orders.models import Carrier, Order, OrderComponent, OrderHold, OrderLine, TrackingNumberRange
+from orders.models import Carrier, HoldReason, Order, TrackingNumberRange
+from orders.services.holds import hold_order
+from orders.services.review import set_carrier
 
 _seq = count(1)
 
@@ -57,46 +58,31 @@ def stocked_product(make_product, main_warehouse):
 
 @pytest.fixture
 def make_order(shop, carrier):
-    """A reviewed order with lines [(product, quantity, unit_price)], its stock reserved."""
+    """An order of [(product, quantity, unit_price)] (SKU-<code> maps to 1 product each),
+    taken in by the intake (which reserves its stock), approved and given the carrier by the
+    review services; ``held``: then held as a platform refund would hold it."""
+    from tests.factory import Flow
+
+    flow = Flow(shop=shop)
 
     def make(items, *, status=Order.Status.REVIEWED, carrier=carrier, held=False, **kwargs):
-        n = next(_seq)
+        order_shop = kwargs.pop("shop", shop)
         kwargs.setdefault("receiver_name", "张三")
         kwargs.setdefault("receiver_phone", "13800138000")
         kwargs.setdefault("province", "浙江省")
         kwargs.setdefault("city", "杭州市")
         kwargs.setdefault("district", "西湖区")
         kwargs.setdefault("address", "文三路100号2幢301室")
-        order = Order.objects.create(
-            order_no=f"TC{n:08d}",
-            shop=kwargs.pop("shop", shop),
-            platform_order_no=f"P{n:010d}",
-            status=status,
-            carrier=carrier,
-            reviewed_at=timezone.now(),
-            paid_at=timezone.now(),
+        for product, _q, _p in items:
+            flow.sku(f"SKU-{product.code}", product, shop=order_shop)
+        order = flow.order(
+            [(f"SKU-{p.code}", Decimal(q), Decimal(price)) for p, q, price in items],
+            shop=order_shop,
             **kwargs,
         )
-        goods = Decimal(0)
-        reserve = []
-        for i, (product, quantity, price) in enumerate(items, 1):
-            quantity, price = Decimal(quantity), Decimal(price)
-            line = OrderLine.objects.create(
-                order=order,
-                platform_line_id=f"{order.platform_order_no}-{i}",
-                platform_sku=f"SKU-{product.code}",
-                title=product.name,
-                quantity=quantity,
-                unit_price=price,
-                amount=quantity * price,
-            )
-            OrderComponent.objects.create(line=line, product=product, quantity=quantity)
-            reserve.append((product.id, quantity))
-            goods += quantity * price
-        order.goods_amount = goods
-        order.total_amount = goods + order.shipping_fee - order.discount_amount
-        order.save()
-        stock.reserve(document=order.document, items=reserve)
+        if carrier is not None:
+            set_carrier(orders=[order], carrier=carrier, actor=flow.reviewer())
+        order = flow.moved_to(order, status)
         if held:
             hold(order)
         return order
@@ -104,8 +90,8 @@ def make_order(shop, carrier):
     return make
 
 
-def hold(order, reason="refund_requested"):
-    OrderHold.objects.create(order=order, reason=reason)
-    Order.objects.filter(pk=order.pk).update(on_hold=True)
+def hold(order, reason=HoldReason.REFUND_REQUESTED):
+    """Held as the intake holds an order the buyer asked a refund for on the platform."""
+    hold_order(order=order, reason=reason, actor="test")
     order.refresh_from_db()
     return order
