@@ -5,7 +5,10 @@ A checkout is what the store app does in the order's transaction: load the membe
 active promotions (``promotions.pricing.price_cart``), quote, ``reserve_usage`` (locks the
 applied promotions in pk order, checks the limits, writes the usage rows), commit.
 
-    python -m bench.pricing [--quotes 2000] [--devices 16] [--checkouts 40]
+    python -m bench.pricing [--quotes 2000] [--devices 16] [--checkouts 40] [--threads]
+
+The devices are separate processes by default (as requests served by separate workers);
+``--threads`` runs them as threads of one process instead (they then also share its GIL).
 """
 
 from __future__ import annotations
@@ -107,15 +110,47 @@ def bench_quote(args) -> list[float]:
     return timings, cpu
 
 
+def run_device(d: int, args, products, phones, barrier) -> tuple[list[float], int]:
+    """One device: ``args.checkouts`` checkouts, each in one transaction; (timings, refused)."""
+    from django.db import connection, transaction
+
+    from promotions import services
+    from promotions.errors import PromotionError
+    from promotions.pricing import price_cart
+    from promotions.selectors import find_member
+
+    drng = random.Random(d)
+    carts = [make_cart(drng, products) for _ in range(10)]
+    mine, refused = [], 0
+    try:
+        barrier.wait()
+        for n in range(args.checkouts):
+            started = time.perf_counter()
+            try:
+                with transaction.atomic():
+                    member = find_member(phones[d])
+                    q = price_cart(lines=carts[n % 10], store_code="MD01", member=member)
+                    services.reserve_usage(quote=q, member=member, order_ref=f"D{d}-{n}")
+            except PromotionError:
+                refused += 1
+            mine.append((time.perf_counter() - started) * 1000)
+    finally:
+        connection.close()
+    return mine, refused
+
+
+def _device_process(d, args, products, phones, barrier, results):
+    results.put(run_device(d, args, products, phones, barrier))
+
+
 def bench_checkout(args) -> tuple[list[float], int, float]:
     from bench.benchdb import bench_database
 
     with bench_database():
-        from django.db import connection, transaction
+        from django.db import transaction
 
         from core.clock import now
         from promotions import services
-        from promotions.errors import PromotionError
         from promotions.models import Member, PromotionUsage
         from promotions.pricing import price_cart
         from promotions.selectors import find_member
@@ -158,41 +193,44 @@ def bench_checkout(args) -> tuple[list[float], int, float]:
         print(f"  one device alone: p50 {statistics.median(serial):.1f} ms   "
               f"p95 {percentile(serial, 95):.1f} ms", flush=True)  # fmt: skip
 
-        timings: list[float] = []
-        refused = [0]
-        lock = threading.Lock()
-        barrier = threading.Barrier(args.devices)
-
-        def device(d: int):
-            drng = random.Random(d)
-            carts = [make_cart(drng, products) for _ in range(10)]
-            mine = []
-            try:
-                barrier.wait()
-                for n in range(args.checkouts):
-                    started = time.perf_counter()
-                    try:
-                        with transaction.atomic():
-                            member = find_member(phones[d])
-                            q = price_cart(lines=carts[n % 10], store_code="MD01",
-                                           member=member)  # fmt: skip
-                            services.reserve_usage(quote=q, member=member, order_ref=f"D{d}-{n}")
-                    except PromotionError:
-                        with lock:
-                            refused[0] += 1
-                    mine.append((time.perf_counter() - started) * 1000)
-            finally:
-                connection.close()
-            with lock:
-                timings.extend(mine)
+        from django.db import connections
 
         wall = time.perf_counter()
-        threads = [threading.Thread(target=device, args=(d,)) for d in range(args.devices)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        if args.processes:
+            # One process per device, like requests served by separate gunicorn workers.
+            import multiprocessing
+
+            ctx = multiprocessing.get_context("fork")
+            connections.close_all()
+            barrier, results = ctx.Barrier(args.devices), ctx.Queue()
+            procs = [
+                ctx.Process(target=_device_process, args=(d, args, products, phones, barrier,
+                                                          results))
+                for d in range(args.devices)
+            ]  # fmt: skip
+            for p in procs:
+                p.start()
+            outcomes = [results.get() for _ in procs]
+            for p in procs:
+                p.join()
+        else:
+            barrier = threading.Barrier(args.devices)
+            outcomes = []
+            lock = threading.Lock()
+
+            def thread(d):
+                outcome = run_device(d, args, products, phones, barrier)
+                with lock:
+                    outcomes.append(outcome)
+
+            threads = [threading.Thread(target=thread, args=(d,)) for d in range(args.devices)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
         wall = time.perf_counter() - wall
+        timings = [ms for mine, _refused in outcomes for ms in mine]
+        refused = [sum(r for _mine, r in outcomes)]
         usages = PromotionUsage.objects.count()
         print(f"  {usages} usage rows written, {refused[0]} checkouts refused", flush=True)
         return timings, refused[0], wall
@@ -203,6 +241,10 @@ def main(argv=None) -> dict:
     parser.add_argument("--quotes", type=int, default=2000, help="quotes timed (default 2000)")
     parser.add_argument("--devices", type=int, default=16, help="concurrent devices (16)")
     parser.add_argument("--checkouts", type=int, default=40, help="checkouts per device (40)")
+    parser.add_argument(
+        "--threads", dest="processes", action="store_false",
+        help="devices as threads of this process (default: one process per device)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     print(f"quote: {LINES}-line cart, {PROMOTIONS} active promotions, {args.quotes} quotes")
@@ -215,7 +257,9 @@ def main(argv=None) -> dict:
     print(f"  cpu:  p50 {statistics.median(cpu):.2f} ms   p95 {percentile(cpu, 95):.2f} ms",
           flush=True)  # fmt: skip
 
-    print(f"checkout: {args.devices} devices × {args.checkouts} checkouts, one transaction each")
+    how = "processes" if args.processes else "threads"
+    print(f"checkout: {args.devices} devices ({how}) × {args.checkouts} checkouts, "
+          "one transaction each")  # fmt: skip
     c, refused, wall = bench_checkout(args)
     c95 = percentile(c, 95)
     print(f"  p50 {statistics.median(c):.1f} ms   p95 {c95:.1f} ms   max {max(c):.1f} ms   "

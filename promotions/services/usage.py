@@ -1,17 +1,21 @@
 """Limits taken inside the caller's order transaction.
 
 ``reserve_usage(quote=…, member=…, order_ref=…)`` is called by the store app in the SAME
-transaction that creates the order. It locks the rows of the promotions the quote used with
-``SELECT … FOR UPDATE`` in primary-key order (two checkouts lock in the same order, so they
-cannot deadlock), then, holding the locks, checks and takes:
+transaction that creates the order, as its LAST step (the locks are held until the commit).
+It locks the rows of the limited promotions the quote used with ``SELECT … FOR NO KEY UPDATE``
+in primary-key order (two checkouts lock in the same order, so they cannot deadlock; other
+checkouts' usage rows, whose foreign-key checks take KEY SHARE locks, are not blocked by it),
+then, holding the locks, checks and takes:
 
-- total uses (``uses + 1 ≤ max_uses``) and the budget (``given + amount ≤ budget``); the
+- total uses (``uses + 1 ≤ max_uses``) and the budget (``given + amount ≤ budget``), checked
+  on what the counting ``UPDATE … RETURNING`` wrote (an UPDATE always works on the row's latest
+  version, whatever the lock's SELECT returned); the
   counters ``uses``/``given`` are kept (in one statement) for promotions with a limit only:
   those without one are not locked at all, so busy unlimited promotions never serialise
   checkouts; their usage rows are their record;
-- uses per member: counted from the usage rows, which only a holder of the promotion's lock
-  writes, so two checkouts of one member see each other (READ COMMITTED: each statement after
-  the lock sees what the previous holder committed);
+- uses per member: counted from the usage rows after the lock; a concurrent checkout's rows
+  are committed before it releases the lock, so two checkouts of one member see each other
+  (READ COMMITTED: each statement after the lock sees what the previous holder committed);
 - the red packet spent: its row locked, it must still be in the member's wallet (spent once).
 
 A refused limit raises ``PromotionError`` (codes ``exhausted``, ``budget``, ``per_member``,
@@ -49,63 +53,69 @@ def reserve_usage(*, quote: Quote, member: Member | None, order_ref: str) -> lis
     usages: list[PromotionUsage] = []
     applied = list(quote.promotions)
     if applied:
-        # Simple reads: the versions by code, then a lock on those with a limit, in pk order.
+        # 1. Plain reads: the versions by code; each must still be active.
         wanted = {a.code for a in applied}
         codes = {_split_key(a.code)[0] for a in applied}
         rows = {p.key: p for p in Promotion.objects.filter(code__in=codes) if p.key in wanted}
+        for item in applied:
+            _check_active(rows.get(item.code), item.code, at)
+            p = rows[item.code]
+            if p.max_uses_per_member is not None and member is None:
+                raise PromotionError(
+                    "per_member", _("%(name)s is for members only.") % {"name": p.name}
+                )
+        # 2. Lock the promotions with a limit, in pk order (FOR NO KEY UPDATE: the usage rows'
+        #    foreign-key checks of other checkouts are not blocked by it).
         limited = sorted(p.pk for p in rows.values() if p.is_limited)
         if limited:
-            rows.update(
-                (p.key, p)
-                for p in Promotion.objects.select_for_update(of=("self",))
+            fresh = {
+                p.pk: p
+                for p in Promotion.objects.select_for_update(no_key=True, of=("self",))
                 .filter(pk__in=limited)
                 .order_by("pk")
+            }
+            for item in applied:
+                if rows[item.code].pk in fresh:
+                    _check_active(fresh[rows[item.code].pk], item.code, at)
+            # 3. Count the use and the amount, and check the limits on what the UPDATE wrote
+            #    (it always works on the row's latest version).
+            after = _count(
+                [(rows[a.code].pk, a.amount) for a in applied if rows[a.code].pk in fresh]
             )
-        per_member = {}
-        counted = [rows[a.code].pk for a in applied if a.code in rows
-                   and rows[a.code].max_uses_per_member is not None]  # fmt: skip
-        if counted and member is not None:
-            per_member = dict(
-                PromotionUsage.objects.filter(promotion_id__in=counted, member=member)
-                .values_list("promotion_id")
-                .annotate(n=Count("id"))
-            )
-        for item in applied:
-            p = rows.get(item.code)
-            if (
-                p is None
-                or p.status != Promotion.Status.APPROVED
-                or not (p.starts_at <= at < p.ends_at)
-            ):
-                raise PromotionError(
-                    "inactive",
-                    _("%(name)s is no longer active: price the cart again.")
-                    % {"name": p.name if p else item.code},
-                )
-            if p.max_uses is not None and p.uses + 1 > p.max_uses:
-                raise PromotionError(
-                    "exhausted", _("%(name)s has been used up.") % {"name": p.name}
-                )
-            if p.budget is not None and p.given + item.amount > p.budget:
-                raise PromotionError("budget", _("%(name)s has no budget left.") % {"name": p.name})
-            if p.max_uses_per_member is not None:
-                if member is None:
+            for pk, (uses, given) in after.items():
+                p = fresh[pk]
+                if p.max_uses is not None and uses > p.max_uses:
                     raise PromotionError(
-                        "per_member", _("%(name)s is for members only.") % {"name": p.name}
+                        "exhausted", _("%(name)s has been used up.") % {"name": p.name}
                     )
-                if per_member.get(p.pk, 0) + 1 > p.max_uses_per_member:
+                if p.budget is not None and given > p.budget:
                     raise PromotionError(
-                        "per_member",
-                        _("This member has already used %(name)s.") % {"name": p.name},
+                        "budget", _("%(name)s has no budget left.") % {"name": p.name}
                     )
-            usages.append(
-                PromotionUsage(
-                    promotion=p, member=member, order_ref=order_ref, amount=item.amount,
-                    created_at=at,
+            # 4. Uses per member, counted while holding the lock (each statement now sees
+            #    what the previous holder committed).
+            counted = [pk for pk in limited if fresh[pk].max_uses_per_member is not None]
+            if counted:
+                per_member = dict(
+                    PromotionUsage.objects.filter(promotion_id__in=counted, member=member)
+                    .values_list("promotion_id")
+                    .annotate(n=Count("id"))
                 )
-            )  # fmt: skip
-        PromotionUsage.objects.bulk_create(usages)
-        _count([(rows[a.code].pk, a.amount) for a in applied if rows[a.code].is_limited])
+                for pk in counted:
+                    p = fresh[pk]
+                    if per_member.get(pk, 0) + 1 > p.max_uses_per_member:
+                        raise PromotionError(
+                            "per_member",
+                            _("This member has already used %(name)s.") % {"name": p.name},
+                        )
+        # 5. The usage rows.
+        usages = PromotionUsage.objects.bulk_create(
+            [
+                PromotionUsage(promotion=rows[a.code], member=member, order_ref=order_ref,
+                               amount=a.amount, created_at=at)
+                for a in applied
+            ]
+        )  # fmt: skip
     if quote.red_packet_spent > 0:
         spend_red_packet(
             ref=quote.red_packet_ref,
@@ -116,16 +126,27 @@ def reserve_usage(*, quote: Quote, member: Member | None, order_ref: str) -> lis
     return usages
 
 
-def _count(taken: list[tuple[int, object]]) -> None:
-    """Add one use and its amount to each locked promotion, in one statement."""
+def _check_active(p: Promotion | None, code: str, at) -> None:
+    if p is None or p.status != Promotion.Status.APPROVED or not (p.starts_at <= at < p.ends_at):
+        raise PromotionError(
+            "inactive",
+            _("%(name)s is no longer active: price the cart again.")
+            % {"name": p.name if p else code},
+        )
+
+
+def _count(taken: list[tuple[int, object]]) -> dict[int, tuple[int, object]]:
+    """Add one use and its amount to each locked promotion, in one statement; the counters
+    after it, by promotion id."""
     if not taken:
-        return
+        return {}
     values = ", ".join(["(%s, %s::numeric)"] * len(taken))
     params = [x for pk, amount in taken for x in (pk, amount)]
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Promotion._meta.db_table} AS p SET uses = p.uses + 1, "
             f"given = p.given + v.amount FROM (VALUES {values}) AS v(id, amount) "
-            "WHERE p.id = v.id",
+            "WHERE p.id = v.id RETURNING p.id, p.uses, p.given",
             params,
         )
+        return {pk: (uses, given) for pk, uses, given in cursor.fetchall()}
