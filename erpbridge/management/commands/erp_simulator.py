@@ -38,6 +38,9 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="send a full snapshot first")
         parser.add_argument("--restock", type=int, default=3, help="products received a cycle")
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument(
+            "--journal", default="", help="append every record booked to this JSON-lines file"
+        )
 
     def credentials(self, key, secret):
         if key and secret:
@@ -53,7 +56,19 @@ class Command(BaseCommand):
         return client.key_id, auth.decrypt_secret(client.secret_encrypted)
 
     def handle(
-        self, *args, url, key, secret, unit_codes, interval, once, full, restock, seed, **options
+        self,
+        *args,
+        url,
+        key,
+        secret,
+        unit_codes,
+        interval,
+        once,
+        full,
+        restock,
+        seed,
+        journal,
+        **options,
     ):
         key, secret = self.credentials(key, secret)
         codes = [c.strip() for c in unit_codes.split(",") if c.strip()]
@@ -63,7 +78,13 @@ class Command(BaseCommand):
             self.stdout.flush()
 
         sim = ErpSimulator(
-            url=url, key_id=key, secret=secret, unit_codes=codes, out=out, restock=restock
+            url=url,
+            key_id=key,
+            secret=secret,
+            unit_codes=codes,
+            out=out,
+            restock=restock,
+            journal=journal or None,
         )
         rng = random.Random(seed)
         out(f"erp: simulating the offline ERP against {url} for {', '.join(codes)}")
