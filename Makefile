@@ -42,6 +42,7 @@ bench: setup
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format:
 	$(VENV)/bin/ruff check --fix .
@@ -49,7 +50,7 @@ format:
 
 # Rebuild the zh_Hans translation catalogues (needs GNU gettext); the compiled .mo files are
 # committed. Each app keeps its own catalogue; the top-level locale/ holds templates/ and config/.
-APPS := channels inventory orders returns erpbridge
+APPS := channels inventory orders returns erpbridge platformsync demo
 messages: venv
 	@for app in $(APPS); do \
 		(cd $$app && $(CURDIR)/$(PY) $(CURDIR)/manage.py makemessages -l zh_Hans) || exit 1; \

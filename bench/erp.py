@@ -156,7 +156,7 @@ def _seed(products: int, orders: int, shops: int, out) -> None:
                 "JOIN inventory_product p ON p.code = m.platform_sku WHERE m.shop_id = %s",
                 [shop.id],
             )
-    from inventory.sellable import recompute_sellable
+    from channels.sellable import recompute_sellable
 
     recompute_sellable(None)
     out(
@@ -226,11 +226,11 @@ def main(argv=None) -> int:
     rows = []
     with bench_database() as dbname:
         out(f"bench/erp: database {dbname}")
+        from channels.sellable import recompute_sellable
         from erpbridge import services
         from erpbridge.models import RetailRecord
         from inventory.models import Product, StockMove
         from inventory.selectors import ledger_mismatches
-        from inventory.sellable import recompute_sellable
 
         _seed(args.products, args.orders, args.shops, out)
         client, secret = services.create_client(name="bench")

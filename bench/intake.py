@@ -65,7 +65,7 @@ def make_master_data(*, products: int = 200, skus: int = 400, stock: int = 10_00
 
 
 def make_orders(count: int, skus: int):
-    from orders.intake import NormalizedLine, NormalizedOrder
+    from channels.types import NormalizedLine, NormalizedOrder
 
     rnd = random.Random(7)
     t0 = datetime(2026, 11, 11, tzinfo=UTC)

@@ -135,9 +135,10 @@ def main(argv=None) -> int:
     _setup_django()
     from pypdf import PdfReader  # noqa: F401 - only to fail early when it is missing
 
+    from orders import selectors
     from orders.pdf.documents import render_pick_list
     from orders.pdf.waybill import render_waybills
-    from orders.services import fulfilment as svc
+    from orders.services import printing, waves
 
     rows: list = []
     with bench_database():
@@ -145,17 +146,17 @@ def main(argv=None) -> int:
         user, carrier, orders = make_orders(args.orders)
         wave, _seconds = timed(
             f"create a wave by filter, {args.orders} orders",
-            lambda: svc.create_wave_by_filter(carrier=carrier, limit=args.orders, actor=user),
+            lambda: waves.create_wave_by_filter(carrier=carrier, limit=args.orders, actor=user),
             rows,
         )
         ids = list(wave.items.order_by("position").values_list("order_id", flat=True))
 
         waybills, waybill_s = timed(
             f"print waybills, {args.orders} orders (numbers, status, events, PDF)",
-            lambda: svc.print_waybills(wave=wave, actor=user).pdf,
+            lambda: printing.print_waybills(wave=wave, actor=user).pdf,
             rows,
         )
-        loaded = svc.orders_for_print(ids)
+        loaded = selectors.orders_for_print(ids)
         timed(
             f"render waybills only, {args.orders} pages",
             lambda: render_waybills(loaded),
@@ -163,7 +164,7 @@ def main(argv=None) -> int:
         )
         pick, pick_s = timed(
             f"print pick list, {args.orders}-order wave (load, events, PDF)",
-            lambda: svc.print_pick_list(wave=wave, actor=user).pdf,
+            lambda: printing.print_pick_list(wave=wave, actor=user).pdf,
             rows,
         )
         timed(

@@ -134,8 +134,8 @@ def main(argv: list[str]) -> int:
     import requests
 
     from channels.connectors.top import TopConnector
-    from channels.sync import pull_orders
     from orders.models import Order
+    from platformsync.sync import pull_orders
 
     with bench_database("bench_pull"), sandbox_process() as url:
         shop = make_shop(url, args.detail_workers)

@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from channels.sellable import recompute_sellable
 from config.importexport import ServiceImportExportAdmin
-from inventory.sellable import recompute_sellable
 
 from .models import Platform, SellableQuantity, Shop, SkuComponent, SkuMapping
 from .resources import SkuRelationResource
@@ -162,6 +162,3 @@ class SellableQuantityAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-from . import admin_sync  # noqa: E402, F401  the sync status page and the outbox (connectors)

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ChannelsConfig(AppConfig):
     name = "channels"
     verbose_name = _("channels and shops")
+
+    def ready(self):
+        from . import receivers  # noqa: F401

@@ -1,6 +1,6 @@
 """Writes to the channels master data.
 
-``import_sku_relations``: the SKU relation table file (商品关系表, contracts/import-formats.md).
+``import_sku_relations``: the SKU relation table file (商品关系表, docs/import-formats.md).
 One row per component; rows with the same shop and platform SKU form one mapping, and importing
 a mapping replaces its components. All rows or none. ``replace_components`` is the same change
 for one mapping (the admin inline and the reviewers' fixes use it).
@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from channels.sellable import recompute_sellable
 from config.tabular import (
     Column,
     ImportResult,
@@ -23,7 +24,6 @@ from config.tabular import (
     read_table,
 )
 from inventory.models import Product
-from inventory.sellable import recompute_sellable
 
 from .models import Shop, SkuComponent, SkuMapping
 

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "orders",
     "returns",
     "erpbridge",
+    "platformsync",
+    "demo",
 ]
 
 MIDDLEWARE = [

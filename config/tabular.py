@@ -1,7 +1,7 @@
 """Reading the files people import: CSV (UTF-8 with or without BOM, GB18030) or XLSX.
 
 One reader for every import (products, SKU relations, standard-format orders), so that every
-import accepts the same files and reports problems the same way (contracts/import-formats.md):
+import accepts the same files and reports problems the same way (docs/import-formats.md):
 
 * ``read_table(source, columns=[Column(...), ...])`` returns ``(row_number, {key: value})`` for
   every non-blank row, with the headers given in Chinese or English, in any order. A file that
@@ -448,7 +448,7 @@ def add_import_arguments(parser):
 def run_import_command(
     command, import_function, *, path: str, dry_run: bool, user: str | None = None
 ):
-    """What every ``import_*`` command does (contracts/commands.md): print what was created,
+    """What every ``import_*`` command does (docs/commands.md): print what was created,
     updated and unchanged; on bad rows print each as ``row N: column: reason`` and exit 1
     having written nothing; exit 2 with one line when the file cannot be read at all.
     ``user``: the user name recorded as actor in the history (exit 2 when unknown)."""

@@ -1,4 +1,4 @@
-"""HMAC authentication of the ERP's requests (contracts/erp-bridge-api.md, Authentication).
+"""HMAC authentication of the ERP's requests (docs/erp-api.md, Authentication).
 
 Every request carries X-Erp-Key, X-Erp-Timestamp, X-Erp-Nonce and X-Erp-Signature, the lowercase
 hex HMAC-SHA256(secret, "METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nSHA256HEX(BODY)"). Any failure is one

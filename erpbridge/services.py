@@ -267,7 +267,7 @@ def apply_stock_message(
     force: bool = False,
     actor=None,
 ) -> dict:
-    """Apply the ERP's quantities to the main warehouse (design.md, The offline ERP).
+    """Apply the ERP's quantities to the main warehouse (docs/design.md, The offline ERP).
 
     on_hand = Q − (shipped, not extracted as of as_of) + (returned into main, not extracted),
     through delta moves of the ledger (reason ERP sync). A message_id seen before answers its
@@ -380,7 +380,7 @@ def apply_stock_message(
             applied_by=actor,
         )
         if full:
-            # design.md: every mapped SKU is pushed to the platforms after the full sync.
+            # docs/design.md: every mapped SKU is pushed to the platforms after the full sync.
             transaction.on_commit(queue_full_stock_push)
     return answer
 
@@ -389,7 +389,7 @@ def queue_full_stock_push() -> None:
     """Queue the full push of every mapped SKU (channels) for the task cluster."""
     from django_q.tasks import async_task
 
-    async_task("channels.tasks.full_stock_push", task_name="full stock push after ERP snapshot")
+    async_task("platformsync.tasks.full_stock_push", task_name="full stock push after ERP snapshot")
 
 
 def accept_refused_snapshot(*, log: MessageLog, actor) -> dict:

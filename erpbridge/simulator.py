@@ -1,5 +1,5 @@
 """A stand-in for the offline ERP (Yonyou) for the demo: it keeps its own stock book and talks
-to a running tongcang over HTTP exactly as the real ERP would (contracts/erp-bridge-api.md).
+to a running tongcang over HTTP exactly as the real ERP would (docs/erp-api.md).
 
 Each cycle: look at the orders that changed per unit code; extract and acknowledge the retail batches (sales, returns) of every unit code and
 book them; now and then receive some goods (a purchase); send the quantities that changed

@@ -1,4 +1,4 @@
-"""The offline ERP's API, mounted at /api/erp/v1/ (contracts/erp-bridge-api.md)."""
+"""The offline ERP's API, mounted at /api/erp/v1/ (docs/erp-api.md)."""
 
 from django.urls import path, re_path
 

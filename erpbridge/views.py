@@ -1,4 +1,4 @@
-"""The HTTP face of the ERP API (contracts/erp-bridge-api.md). Thin: parse, authorise, call a
+"""The HTTP face of the ERP API (docs/erp-api.md). Thin: parse, authorise, call a
 service or selector, answer JSON, and write one message-log row per request."""
 
 from __future__ import annotations

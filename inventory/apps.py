@@ -14,10 +14,11 @@ class InventoryConfig(AppConfig):
         from .seeds import ensure_reference_data
 
         def after_last_app(handler):
-            # post_migrate is sent once per installed app; run once, after the last one, when
-            # every app's tables and permissions exist.
+            # post_migrate is sent once per installed app that has models; run once, after the
+            # last of them, when every app's tables and permissions exist.
             def run(sender, **kwargs):
-                if sender is list(apps.get_app_configs())[-1]:
+                with_models = [a for a in apps.get_app_configs() if a.models_module is not None]
+                if sender is with_models[-1]:
                     handler(sender=sender, **kwargs)
 
             return run

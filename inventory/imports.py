@@ -1,4 +1,4 @@
-"""Importing the products file (商品, contracts/import-formats.md): all rows or none.
+"""Importing the products file (商品, docs/import-formats.md): all rows or none.
 
 ``import_products`` is the one entry point, used by the admin (preview = dry run, then the real
 import) and by ``manage.py import_products``. Every change is saved through the model so the

@@ -190,7 +190,7 @@ class SellableDirty(models.Model):
 
     Reservations (the hot path: every arriving order) mark their products here in the same
     statement that reserves, instead of recomputing on the spot; the recompute runs, coalesced,
-    right before sellable quantities are read for pushing (``inventory.sellable.recompute_dirty``).
+    right before sellable quantities are read for pushing (``channels.sellable.recompute_dirty``).
     """
 
     product = models.OneToOneField(

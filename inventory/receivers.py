@@ -1,20 +1,8 @@
-"""After stock changes commit, the sellable quantities of the shop SKUs concerned follow."""
+"""The main warehouse id is cached in the stock services; forget it when warehouses change."""
 
 from django.db.models.signals import post_delete, post_migrate, post_save
-from django.dispatch import receiver
 
 from .models import Warehouse
-from .sellable import recompute_sellable
-from .signals import stock_changed
-
-
-@receiver(stock_changed, dispatch_uid="inventory_recompute_sellable")
-def recompute_after_stock_change(
-    sender, product_ids, warehouse_ids, grew, sellable_deferred=False, **kwargs
-):
-    if sellable_deferred:
-        return  # marked in SellableDirty; recomputed, coalesced, before the next push
-    recompute_sellable(product_ids)
 
 
 def forget_main_warehouse(**kwargs):

@@ -1,4 +1,4 @@
-"""django-import-export resources of inventory: the products file (contracts/import-formats.md).
+"""django-import-export resources of inventory: the products file (docs/import-formats.md).
 
 Import goes through ``inventory.imports.import_products`` (the same as the command); export
 writes the same columns with their Chinese headers, so an exported file imports again.

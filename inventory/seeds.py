@@ -11,7 +11,7 @@ import importlib
 SEEDS = [
     ("channels.migrations.0002_seed_platforms", "seed"),
     ("inventory.migrations.0002_ledger_append_only_and_warehouses", "seed_warehouses"),
-    ("channels.migrations.0004_schedules", "create"),
+    ("platformsync.migrations.0001_schedules", "create"),
 ]
 
 

@@ -1,6 +1,6 @@
 """The stock core: every change of on_hand or reserved goes through these functions.
 
-Rules (design.md, Stock):
+Rules (docs/design.md, Stock):
 - on_hand changes only together with a ledger row (``StockMove``), so a level always equals the
   sum of its ledger;
 - a reservation never makes reserved exceed on_hand: the levels are locked (SELECT … FOR UPDATE)
@@ -11,17 +11,17 @@ Rules (design.md, Stock):
 
 from __future__ import annotations
 
-import random
 import threading
-import time
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
+
+from core.db import retrying
 
 from .models import Reservation, StockLevel, StockMove, Warehouse
 from .signals import stock_changed
@@ -211,14 +211,7 @@ def forget_main_warehouse() -> None:
         transaction.on_commit(resume)
 
 
-# PostgreSQL errors after which the whole transaction may simply be run again.
-RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure
-RESERVE_ATTEMPTS = 5
-
-
-def _is_retryable(exc: Exception) -> bool:
-    cause = exc.__cause__ or exc
-    return getattr(cause, "sqlstate", None) in RETRYABLE_SQLSTATES
+RESERVE_ATTEMPTS = 5  # a deadlock or serialization failure is run again (core.db.retrying)
 
 
 # --- reservations ---------------------------------------------------------------------------
@@ -291,15 +284,8 @@ def reserve(
         with transaction.atomic():
             _reserve_locked(document, warehouse_id, totals)
         return
-    for attempt in range(1, RESERVE_ATTEMPTS + 1):
-        try:
-            # One statement in autocommit: a transaction of its own, one round trip.
-            _reserve_locked(document, warehouse_id, totals)
-            return
-        except OperationalError as exc:
-            if attempt == RESERVE_ATTEMPTS or not _is_retryable(exc):
-                raise
-            time.sleep(random.uniform(0.005, 0.02) * attempt)
+    # One statement in autocommit: a transaction of its own, one round trip.
+    retrying(lambda: _reserve_locked(document, warehouse_id, totals), attempts=RESERVE_ATTEMPTS)
 
 
 def _reserve_locked(document: str, warehouse_id: int, totals: dict[int, Decimal]) -> None:

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from channels.models import Shop
 
+from . import selectors
 from .models import (
     Carrier,
     HandoverBatch,
@@ -30,7 +31,7 @@ from .models import (
     Wave,
     WaveOrder,
 )
-from .services import fulfilment as svc
+from .services import kernel, printing, shipping, tracking, waves
 
 MAX_UPLOAD = 2 * 1024 * 1024
 
@@ -94,7 +95,7 @@ class CarrierAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("numbers left in the pool"))
     def numbers_left(self, obj):
-        return svc.pool_remaining(obj)
+        return tracking.pool_remaining(obj)
 
     @admin.action(
         description=gettext_lazy("Import tracking-number ranges"),
@@ -170,14 +171,14 @@ class TrackingNumberRangeAdmin(admin.ModelAdmin):
                 carrier = form.cleaned_data["carrier"]
                 try:
                     if upload.size > MAX_UPLOAD:
-                        raise svc.RangeImportError([_("The file is too large.")])
+                        raise tracking.RangeImportError([_("The file is too large.")])
                     text = upload.read().decode("utf-8-sig")
-                    created = svc.import_tracking_ranges(
+                    created = tracking.import_tracking_ranges(
                         carrier=carrier, text=text, actor=request.user, source=upload.name
                     )
                 except UnicodeDecodeError:
                     form.add_error("file", _("The file is not UTF-8 text."))
-                except svc.RangeImportError as exc:
+                except tracking.RangeImportError as exc:
                     for problem in exc.problems:
                         form.add_error("file", problem)
                 else:
@@ -252,13 +253,13 @@ class TrackingNumberAdmin(admin.ModelAdmin):
                 form.add_error("order_no", _("Order not found."))
             else:
                 try:
-                    svc.set_tracking_number(
+                    tracking.set_tracking_number(
                         order=order,
                         number=data["number"],
                         carrier=data["carrier"],
                         actor=request.user,
                     )
-                except svc.FulfilmentError as exc:
+                except kernel.OrderError as exc:
                     form.add_error(None, exc.message)
                 else:
                     self.message_user(
@@ -285,7 +286,7 @@ class TrackingNumberAdmin(admin.ModelAdmin):
                 return datetime.combine(day, time(), zone) if day else None
 
             end = data["shipped_to"] and data["shipped_to"] + timedelta(days=1)
-            content = svc.shipment_file(
+            content = selectors.shipment_file(
                 shop=data["shop"],
                 shipped_from=start_of(data["shipped_from"]),
                 shipped_to=start_of(end),
@@ -394,8 +395,8 @@ class WaveAdmin(_PrintPermission, admin.ModelAdmin):
         if wave is None:
             return None
         try:
-            outcome = svc.print_waybills(wave=wave, actor=request.user)
-        except svc.FulfilmentError as exc:
+            outcome = printing.print_waybills(wave=wave, actor=request.user)
+        except kernel.OrderError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return None
         _report_skipped(self, request, outcome)
@@ -407,8 +408,8 @@ class WaveAdmin(_PrintPermission, admin.ModelAdmin):
         if wave is None:
             return None
         try:
-            outcome = svc.print_pick_list(wave=wave, actor=request.user)
-        except svc.FulfilmentError as exc:
+            outcome = printing.print_pick_list(wave=wave, actor=request.user)
+        except kernel.OrderError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return None
         return pdf_response(outcome.pdf, f"picklist-{wave.number}")
@@ -419,8 +420,8 @@ class WaveAdmin(_PrintPermission, admin.ModelAdmin):
             return None
         ids = list(wave.items.order_by("position").values_list("order_id", flat=True))
         try:
-            outcome = svc.print_order_documents(kind=kind, orders=ids, actor=request.user)
-        except svc.FulfilmentError as exc:
+            outcome = printing.print_order_documents(kind=kind, orders=ids, actor=request.user)
+        except kernel.OrderError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return None
         _report_skipped(self, request, outcome)
@@ -453,7 +454,7 @@ class WaveAdmin(_PrintPermission, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
-                wave = svc.create_wave_by_filter(
+                wave = waves.create_wave_by_filter(
                     carrier=data["carrier"],
                     shop=data["shop"],
                     limit=data["limit"],
@@ -461,7 +462,7 @@ class WaveAdmin(_PrintPermission, admin.ModelAdmin):
                     note=data["note"],
                     actor=request.user,
                 )
-            except svc.FulfilmentError as exc:
+            except kernel.OrderError as exc:
                 form.add_error(None, exc.message)
             else:
                 self.message_user(
@@ -531,8 +532,8 @@ class HandoverBatchAdmin(_PrintPermission, admin.ModelAdmin):
     def ship_batches(self, request, queryset):
         for batch in queryset:
             try:
-                outcome = svc.ship_handover_batch(batch=batch, actor=request.user)
-            except svc.FulfilmentError as exc:
+                outcome = shipping.ship_handover_batch(batch=batch, actor=request.user)
+            except kernel.OrderError as exc:
                 self.message_user(request, f"{batch.number}: {exc.message}", messages.ERROR)
                 continue
             self.message_user(
@@ -562,10 +563,10 @@ class HandoverBatchAdmin(_PrintPermission, admin.ModelAdmin):
         form = HandoverForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                batch = svc.create_handover_batch(
+                batch = shipping.create_handover_batch(
                     carrier=form.cleaned_data["carrier"], actor=request.user
                 )
-            except svc.FulfilmentError as exc:
+            except kernel.OrderError as exc:
                 form.add_error(None, exc.message)
             else:
                 self.message_user(
@@ -586,8 +587,10 @@ def create_wave_action(modeladmin, request, queryset):
     if not request.user.has_perm("orders.add_wave"):
         raise PermissionDenied
     try:
-        wave = svc.create_wave(orders=list(queryset.order_by("paid_at", "pk")), actor=request.user)
-    except svc.FulfilmentError as exc:
+        wave = waves.create_wave(
+            orders=list(queryset.order_by("paid_at", "pk")), actor=request.user
+        )
+    except kernel.OrderError as exc:
         modeladmin.message_user(request, exc.message, messages.ERROR)
         return None
     modeladmin.message_user(
@@ -603,12 +606,12 @@ def _print_orders(kind_or_waybill, name):
         orders = list(queryset.order_by("pk"))
         try:
             if kind_or_waybill == PrintRecord.Kind.WAYBILL:
-                outcome = svc.print_waybills(orders=orders, actor=request.user)
+                outcome = printing.print_waybills(orders=orders, actor=request.user)
             else:
-                outcome = svc.print_order_documents(
+                outcome = printing.print_order_documents(
                     kind=kind_or_waybill, orders=orders, actor=request.user
                 )
-        except svc.FulfilmentError as exc:
+        except kernel.OrderError as exc:
             modeladmin.message_user(request, exc.message, messages.ERROR)
             return None
         _report_skipped(modeladmin, request, outcome)
@@ -638,9 +641,9 @@ def cancel_waybill_action(modeladmin, request, queryset):
     done = 0
     for order in queryset:
         try:
-            svc.cancel_waybill(order=order, actor=request.user)
+            tracking.cancel_waybill(order=order, actor=request.user)
             done += 1
-        except svc.FulfilmentError as exc:
+        except kernel.OrderError as exc:
             modeladmin.message_user(request, f"{order.order_no}: {exc.message}", messages.ERROR)
     if done:
         modeladmin.message_user(

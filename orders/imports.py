@@ -1,4 +1,4 @@
-"""Importing the standard-format orders file (标准格式订单, contracts/import-formats.md).
+"""Importing the standard-format orders file (标准格式订单, docs/import-formats.md).
 
 One row per order line; rows with the same shop and platform order number form one order.
 All rows or none: any bad row is reported (row, column, reason) and nothing is written. The
@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from channels.models import Shop
+from channels.types import NormalizedLine, NormalizedOrder
 from config.tabular import (
     Column,
     ImportResult,
@@ -27,7 +28,7 @@ from config.tabular import (
     read_table,
 )
 
-from .intake import NormalizedLine, NormalizedOrder, intake_orders
+from .intake import intake_orders
 from .models import Order
 
 ORDER_COLUMNS = [

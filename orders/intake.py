@@ -8,53 +8,16 @@ Implemented by the orders issue; connectors only build NormalizedOrder values an
 
 from __future__ import annotations
 
-import random
-import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import OperationalError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-
-@dataclass
-class NormalizedLine:
-    platform_sku: str
-    quantity: Decimal
-    unit_price: Decimal
-    amount: Decimal | None = None  # defaults to quantity × unit_price
-    platform_line_id: str = ""
-    title: str = ""
-    refund_status: str = ""  # the platform's own refund state of this line, if any
-
-
-@dataclass
-class NormalizedOrder:
-    platform_order_no: str
-    receiver_name: str
-    receiver_phone: str
-    province: str
-    city: str
-    address: str
-    lines: list[NormalizedLine]
-    paid_at: datetime | None = None
-    district: str = ""
-    buyer_nick: str = ""
-    buyer_remark: str = ""
-    seller_remark: str = ""
-    shipping_fee: Decimal = Decimal("0")
-    discount_amount: Decimal = Decimal("0")
-    total_amount: Decimal | None = None  # defaults to the lines' sum + shipping − discount
-    platform_created_at: datetime | None = None
-    platform_modified_at: datetime | None = None
-    platform_status: str = ""
-    # What the platform says happened after payment: "" (nothing), "cancelled" (closed by the
-    # platform), "refund_requested" (the buyer asked for a refund). Before shipping this holds
-    # the order (拦截); after shipping it marks the order for after-sales.
-    platform_change: str = ""
-    raw: dict = field(default_factory=dict)
+from channels.types import NormalizedOrder
+from core.db import retrying
 
 
 @dataclass
@@ -167,14 +130,6 @@ def _header(o: NormalizedOrder) -> dict:
     }
 
 
-def address_complete(values) -> bool:
-    get = values.get if isinstance(values, dict) else lambda k: getattr(values, k)
-    return all(
-        (get(k) or "").strip()
-        for k in ("receiver_name", "receiver_phone", "province", "city", "address")
-    )
-
-
 def _jsonable(value):
     if isinstance(value, Decimal | datetime):
         return str(value)
@@ -198,19 +153,9 @@ def intake_orders(*, shop, orders, actor=None) -> IntakeResult:
         actor = "intake"
     if connection.in_atomic_block:  # the caller's transaction: it decides about retrying
         return _intake(shop, orders, actor)
-    for attempt in range(1, INTAKE_ATTEMPTS + 1):
-        try:
-            return _intake(shop, orders, actor)
-        except OperationalError as exc:
-            # Two intakes that lock stock levels in different orders may deadlock; PostgreSQL
-            # aborts one. Intake is idempotent, so that one simply runs again.
-            if attempt == INTAKE_ATTEMPTS or getattr(exc.__cause__, "sqlstate", None) not in (
-                "40P01",
-                "40001",
-            ):
-                raise
-            time.sleep(random.uniform(0.01, 0.05) * attempt)
-    raise AssertionError("unreachable")
+    # Two intakes that lock stock levels in different orders may deadlock; PostgreSQL aborts
+    # one. Intake is idempotent, so that one simply runs again.
+    return retrying(lambda: _intake(shop, orders, actor), attempts=INTAKE_ATTEMPTS, pause=0.05)
 
 
 def _intake(shop, orders: list[NormalizedOrder], actor) -> IntakeResult:
@@ -298,10 +243,10 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
     """Create the new orders in bulk: map, reserve oldest paid first, hold, auto-review, COPY."""
     from inventory import services as stock
     from orders.models import HoldReason, Order, OrderComponent, OrderEvent, OrderHold, OrderLine
+    from orders.services.autoreview import address_complete, auto_review_approves
     from orders.services.bulk import copy_insert, next_ids
     from orders.services.events import actor_fields
     from orders.services.numbers import next_order_nos
-    from orders.services.review import auto_review_approves
 
     new.sort(key=lambda o: (o.paid_at is None, o.paid_at or timezone.now(), o.platform_order_no))
     mappings = _mappings(shop, {line.platform_sku.strip() for o in new for line in o.lines})

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q
+import math
+from decimal import Decimal
+
+from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, Sum, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from inventory.models import Reservation, StockLevel, Warehouse
 
-from .models import Order, OrderComponent, OrderEvent, OrderHold
+from .models import Carrier, Order, OrderComponent, OrderEvent, OrderHold, OrderLine
 
 
 def active_hold_reasons_subquery():
@@ -136,3 +140,103 @@ EVENT_LABELS = {
 def event_label(kind: str) -> str:
     """How an event kind reads on the order page (other apps' kinds show as they are)."""
     return str(EVENT_LABELS.get(kind, kind))
+
+
+# --- the warehouse -----------------------------------------------------------------------
+
+SHIPMENT_FILE_COLUMNS = [
+    "platform_order_no",
+    "order_no",
+    "carrier_code",
+    "carrier_name",
+    "tracking_no",
+    "shipped_at",
+]
+
+
+def wave_candidates(*, carrier: Carrier, shop=None, single_item_first: bool = True):
+    """Reviewed, unheld orders in no wave, for this carrier (or none yet), oldest paid first."""
+    qs = Order.objects.filter(
+        status=Order.Status.REVIEWED, on_hold=False, wave_item__isnull=True
+    ).filter(Q(carrier=carrier) | Q(carrier__isnull=True))
+    if shop is not None:
+        qs = qs.filter(shop=shop)
+    order_by = ["paid_at", "pk"]
+    if single_item_first:
+        qs = qs.annotate(
+            _lines=Count("lines", distinct=True), _qty=Sum("lines__quantity")
+        ).annotate(_single=Case(When(_lines=1, _qty=1, then=1), default=0))
+        order_by = ["-_single", *order_by]
+    return qs.order_by(*order_by)
+
+
+def orders_for_print(ids) -> list[Order]:
+    """Orders with everything a document shows, loaded in a few queries, in the given order."""
+    ids = list(ids)
+    components = OrderComponent.objects.select_related("product").order_by("product__code")
+    lines = OrderLine.objects.order_by("pk").prefetch_related(
+        Prefetch("components", queryset=components)
+    )
+    found = {
+        o.pk: o
+        for o in Order.objects.filter(pk__in=ids)
+        .select_related("shop", "carrier")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+    }
+    return [found[i] for i in ids if i in found]
+
+
+def expected_items(order: Order) -> list[dict]:
+    """What the parcel must hold: one entry per product, with the scan code and the count.
+
+    The scan code is the product's barcode (its product code when it has none); counts are
+    whole pieces (a fractional component is rounded up to the pieces packed).
+    """
+    totals: dict[int, dict] = {}
+    for component in OrderComponent.objects.filter(line__order=order).select_related("product"):
+        product = component.product
+        entry = totals.setdefault(
+            product.pk,
+            {
+                "product_id": product.pk,
+                "code": product.barcode or product.code,
+                "product_code": product.code,
+                "name": product.name,
+                "spec": product.spec,
+                "quantity": Decimal(0),
+            },
+        )
+        entry["quantity"] += component.quantity
+    items = sorted(totals.values(), key=lambda e: e["product_code"])
+    for entry in items:
+        entry["expected"] = int(math.ceil(entry.pop("quantity")))
+    return items
+
+
+def shipment_file(*, shop, shipped_from=None, shipped_to=None) -> bytes:
+    """The tracking numbers of a shop's shipped orders as a CSV file (UTF-8 with BOM, so Excel
+    opens it), for platforms that take shipments as an uploaded file. Times in Asia/Shanghai.
+    """
+    import csv
+    import io
+
+    qs = Order.objects.filter(shop=shop, status=Order.Status.SHIPPED).select_related("carrier")
+    if shipped_from is not None:
+        qs = qs.filter(shipped_at__gte=shipped_from)
+    if shipped_to is not None:
+        qs = qs.filter(shipped_at__lt=shipped_to)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(SHIPMENT_FILE_COLUMNS)
+    for order in qs.order_by("shipped_at", "pk").iterator():
+        writer.writerow(
+            [
+                order.platform_order_no,
+                order.order_no,
+                order.carrier.code if order.carrier_id else "",
+                order.carrier.name if order.carrier_id else "",
+                order.tracking_no,
+                timezone.localtime(order.shipped_at).isoformat(timespec="seconds"),
+            ]
+        )
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")

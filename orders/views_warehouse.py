@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
+from orders import selectors
 from orders.models import Order
-from orders.services import fulfilment as svc
+from orders.services import kernel, scanning, shipping
 
 
 def _error(code: str, message: str, status: int = 409) -> JsonResponse:
@@ -44,7 +45,7 @@ def api(permission: str):
                 return _error("bad_request", _("The request is not valid JSON."), 400)
             try:
                 return view(request, data)
-            except svc.FulfilmentError as exc:
+            except kernel.OrderError as exc:
                 return _error(exc.code, exc.message)
 
         return wrapper
@@ -56,7 +57,7 @@ def _order_from(data) -> Order:
     try:
         return Order.objects.select_related("carrier", "shop").get(pk=int(data.get("order_id")))
     except (TypeError, ValueError, Order.DoesNotExist) as exc:
-        raise svc.ScanError("unknown_order", _("Order not found.")) from exc
+        raise kernel.OrderError("unknown_order", _("Order not found.")) from exc
 
 
 def _order_json(order: Order, items: list[dict], scanned: dict) -> dict:
@@ -121,9 +122,9 @@ def scan_page(request):
 @api("orders.verify_order")
 def open_order(request, data):
     """A tracking or order number was scanned: the order and what its parcel must hold."""
-    order = svc.find_order_by_scan(str(data.get("code", "")))
-    svc.check_can_verify(order)
-    items = svc.expected_items(order)
+    order = scanning.find_order_by_scan(str(data.get("code", "")))
+    scanning.check_can_verify(order)
+    items = selectors.expected_items(order)
     scanned = {e["code"]: e["expected"] for e in items} if order.status == "verified" else {}
     return JsonResponse(_order_json(order, items, scanned))
 
@@ -135,7 +136,7 @@ def scan_item(request, data):
     scanned = data.get("scanned") or {}
     if not isinstance(scanned, dict):
         return _error("bad_request", _("The scan list is damaged; start again."), 400)
-    result = svc.scan_item(
+    result = scanning.scan_item(
         order=order, scanned=scanned, code=str(data.get("code", "")), actor=request.user
     )
     return JsonResponse(_order_json(result["order"], result["items"], result["scanned"]))
@@ -143,6 +144,6 @@ def scan_item(request, data):
 
 @api("orders.ship_order")
 def ship(request, data):
-    order = svc.ship_order(order=_order_from(data), actor=request.user)
-    items = svc.expected_items(order)
+    order = shipping.ship_order(order=_order_from(data), actor=request.user)
+    items = selectors.expected_items(order)
     return JsonResponse(_order_json(order, items, {e["code"]: e["expected"] for e in items}))

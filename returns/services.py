@@ -31,6 +31,7 @@ from inventory import services as stock
 from inventory.models import Product, StockMove, Warehouse
 from orders.models import Order, OrderComponent, OrderLine
 from orders.services.events import actor_fields, record_event
+from orders.services.kernel import actor_user
 
 from . import selectors
 from .models import ReturnEvent, ReturnLine, ReturnOrder, ReturnReceipt
@@ -52,11 +53,6 @@ class ReturnError(Exception):
 
 
 # --- small helpers ----------------------------------------------------------------------------
-
-
-def _user(actor):
-    """The user behind an actor, or None for a system actor ("platform", None)."""
-    return actor if getattr(actor, "pk", None) and hasattr(actor, "has_perm") else None
 
 
 def _quantity(value, what: str) -> Decimal:
@@ -125,7 +121,7 @@ def _lock(return_order: ReturnOrder) -> ReturnOrder:
 
 
 def _require_perm(actor, perm: str, action: str) -> None:
-    user = _user(actor)
+    user = actor_user(actor)
     if user is None or not user.has_perm(perm):
         raise ReturnError(
             _("You are not allowed to %(action)s return orders.") % {"action": action}
@@ -290,7 +286,7 @@ def create_return(
             reason=reason[:255],
             refund_amount=refund_amount,
             return_tracking_no=(return_tracking_no or "").strip()[:64],
-            created_by=_user(actor),
+            created_by=actor_user(actor),
         )
         _write_lines(ro, lines)
         _event(ro, ReturnEvent.Kind.CREATED, actor, after=_snapshot(ro))
@@ -585,7 +581,7 @@ def receive_return(
 
         main = Warehouse.main()
         defective = Warehouse.defective()
-        user = _user(actor)
+        user = actor_user(actor)
         per_warehouse = {main.id: [], defective.id: []}
         rows = []
         for (line_id, product_id), (main_qty, defective_qty) in sorted(wanted.items()):

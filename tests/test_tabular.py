@@ -1,4 +1,4 @@
-"""config.tabular: the one reader of the files people import (contracts/import-formats.md)."""
+"""config.tabular: the one reader of the files people import (docs/import-formats.md)."""
 
 import datetime as dt
 import io

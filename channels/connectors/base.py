@@ -2,7 +2,7 @@
 
 A connector speaks one platform protocol over HTTP for one shop. It reads orders and refunds
 a page at a time (the sync service decides windows, paging order and watermarks), turns them
-into ``orders.intake.NormalizedOrder`` / ``RefundNotice`` values, and sends shipments and
+into ``channels.types.NormalizedOrder`` / ``RefundNotice`` values, and sends shipments and
 stock. It keeps no state of its own beyond an HTTP session and, for OAuth platforms, a token.
 
 Errors: ``TransientError`` (timeouts, connection errors, 5xx, rate limits, malformed bodies:
@@ -15,11 +15,13 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 import requests
+
+from channels.types import RefundNotice, ShipmentNotice
 
 GMT8 = timezone(timedelta(hours=8))
 PLATFORM_TIME = "%Y-%m-%d %H:%M:%S"
@@ -62,27 +64,6 @@ class Page:
     items: list
     total: int | None = None  # None when the platform only says has_next
     has_next: bool = False
-
-
-@dataclass
-class RefundNotice:
-    """One after-sales request as a platform reports it, in our words."""
-
-    platform_refund_id: str
-    platform_order_no: str
-    status: str  # requested | refunded | refused | closed
-    amount: Decimal
-    modified_at: datetime | None
-    platform_line_id: str = ""
-    platform_sku: str = ""
-    quantity: Decimal = Decimal("0")
-    reason: str = ""
-    with_goods: bool = False  # the buyer sends goods back
-    raw: dict = field(default_factory=dict)
-
-    @property
-    def open(self) -> bool:
-        return self.status == "requested"
 
 
 def to_platform_time(dt: datetime) -> str:
@@ -226,7 +207,7 @@ class Connector:
         """Fresh NormalizedOrder values of these orders (e.g. after a refund changed them)."""
         raise NotImplementedError
 
-    def send_shipment(self, payload: dict) -> None:
+    def send_shipment(self, notice: ShipmentNotice) -> None:
         """Tell the platform an order (or part of it) shipped. Idempotent: an order the
         platform already shipped with this tracking number is success."""
         raise NotImplementedError

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
 from channels.models import OutboxMessage, SellableQuantity, Shop
-from inventory.sellable import recompute_dirty
+from channels.sellable import recompute_dirty
 
 FILE_PLATFORMS = {"feiniu", "yhd", "mogujie", "other"}
 

@@ -11,7 +11,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from orders.intake import NormalizedLine, NormalizedOrder
+from channels.types import NormalizedLine, NormalizedOrder, RefundNotice, ShipmentNotice
 
 from .base import (
     AuthError,
@@ -20,7 +20,6 @@ from .base import (
     Page,
     PermanentError,
     RateLimited,
-    RefundNotice,
     TransientError,
     from_platform_time,
     money,
@@ -179,12 +178,12 @@ class JdConnector(Connector):
         ]
 
     # --- shipments and stock ---------------------------------------------------------------
-    def send_shipment(self, payload: dict) -> None:
+    def send_shipment(self, notice: ShipmentNotice) -> None:
         body = self.call(
             "jingdong.pop.order.shipment",
-            order_id=str(payload["platform_order_no"]),
-            logiCoprId=str(payload["carrier"]),
-            waybill=str(payload["tracking_no"]),
+            order_id=str(notice.platform_order_no),
+            logiCoprId=str(notice.carrier),
+            waybill=str(notice.tracking_no),
         )
         result = body.get("sopjosshipment_result") or {}
         if result.get("success"):

@@ -10,7 +10,7 @@ import hashlib
 import hmac
 from datetime import UTC, datetime
 
-from orders.intake import NormalizedLine, NormalizedOrder
+from channels.types import NormalizedLine, NormalizedOrder, RefundNotice, ShipmentNotice
 
 from .base import (
     AuthError,
@@ -19,7 +19,6 @@ from .base import (
     Page,
     PermanentError,
     RateLimited,
-    RefundNotice,
     TransientError,
     from_platform_time,
     money,
@@ -250,16 +249,16 @@ class TopConnector(Connector):
         ]
 
     # --- shipments -------------------------------------------------------------------------
-    def send_shipment(self, payload: dict) -> None:
-        tid = str(payload["platform_order_no"])
+    def send_shipment(self, notice: ShipmentNotice) -> None:
+        tid = str(notice.platform_order_no)
         params = {
             "tid": tid,
-            "out_sid": payload["tracking_no"],
-            "company_code": payload["carrier"],
+            "out_sid": notice.tracking_no,
+            "company_code": notice.carrier,
         }
-        if payload.get("is_split"):
+        if notice.partial:
             params["is_split"] = "1"
-            params["sub_tid"] = ",".join(str(x) for x in payload.get("platform_line_ids") or [])
+            params["sub_tid"] = ",".join(str(x) for x in notice.platform_line_ids)
         try:
             self.call("taobao.logistics.offline.send", **params)
         except PermanentError as exc:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from orders.intake import NormalizedLine, NormalizedOrder
+from channels.types import NormalizedLine, NormalizedOrder, RefundNotice, ShipmentNotice
 
 from .base import (
     AuthError,
@@ -18,7 +18,6 @@ from .base import (
     Page,
     PermanentError,
     RateLimited,
-    RefundNotice,
     TransientError,
     from_millis,
     money,
@@ -41,7 +40,7 @@ class WeimobConnector(Connector):
 
     # --- token -----------------------------------------------------------------------------
     def token(self, *, force: bool = False) -> str:
-        from channels.sync import read_sync_state, update_sync_state
+        from channels.sync_state import read_sync_state, update_sync_state
 
         cached = read_sync_state(self.shop.pk).get("weimob_token") or {}
         expires = cached.get("expires_at")
@@ -201,14 +200,14 @@ class WeimobConnector(Connector):
         ]
 
     # --- shipments and stock ---------------------------------------------------------------
-    def send_shipment(self, payload: dict) -> None:
+    def send_shipment(self, notice: ShipmentNotice) -> None:
         body = {
-            "orderNo": str(payload["platform_order_no"]),
-            "deliveryCompanyCode": payload["carrier"],
-            "deliveryNo": payload["tracking_no"],
+            "orderNo": str(notice.platform_order_no),
+            "deliveryCompanyCode": notice.carrier,
+            "deliveryNo": notice.tracking_no,
         }
-        if payload.get("is_split"):
-            body["itemIdList"] = [str(x) for x in payload.get("platform_line_ids") or []]
+        if notice.partial:
+            body["itemIdList"] = [str(x) for x in notice.platform_line_ids]
         try:
             self.call("order/deliveryOrder", body)
         except PermanentError as exc:

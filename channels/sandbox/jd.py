@@ -30,13 +30,13 @@ def expected_sign(params: dict, secret: str) -> str:
 
 
 def error(code: str, en: str, zh: str):
-    from .server import Reply
+    from .replies import Reply
 
     return Reply({"error_response": {"code": code, "en_desc": en, "zh_desc": zh}})
 
 
 def ok(method: str, payload: dict):
-    from .server import Reply
+    from .replies import Reply
 
     key = method.replace(".", "_") + "_responce"
     return Reply({key: {"code": "0", **payload}})
@@ -48,7 +48,7 @@ RATE_LIMITED = {
 
 
 def handle(state: SandboxState, params: dict):
-    from .server import fault_reply
+    from .replies import fault_reply
 
     app = state.apps["jd"]
     method = params.get("method", "")
@@ -127,7 +127,7 @@ def _order(order: dict) -> dict:
 
 
 def order_search(state, method, args, fault):
-    from .server import page_slice
+    from .replies import page_slice
 
     try:
         start, end = parse(args["start_date"]), parse(args["end_date"])
@@ -159,7 +159,7 @@ REFUND_STATUS = {"WAIT_SELLER_AGREE": 0, "SUCCESS": 1, "CLOSED": 2}
 
 
 def refund_query(state, method, args, fault):
-    from .server import page_slice
+    from .replies import page_slice
 
     start, end = parse(args["applyTimeStart"]), parse(args["applyTimeEnd"])
     page = max(1, int(args.get("pageIndex", 1)))

@@ -40,7 +40,7 @@ def expected_sign(params: dict, secret: str, method: str) -> str:
 
 
 def error(code: int, msg: str, sub_code: str = "", sub_msg: str = ""):
-    from .server import Reply
+    from .replies import Reply
 
     body = {"code": code, "msg": msg, "request_id": uuid.uuid4().hex[:13]}
     if sub_code:
@@ -49,7 +49,7 @@ def error(code: int, msg: str, sub_code: str = "", sub_msg: str = ""):
 
 
 def ok(method: str, payload: dict):
-    from .server import Reply
+    from .replies import Reply
 
     key = method.removeprefix("taobao.").replace(".", "_") + "_response"
     payload["request_id"] = uuid.uuid4().hex[:13]
@@ -67,7 +67,7 @@ RATE_LIMITED = {
 
 
 def handle(state: SandboxState, params: dict):
-    from .server import fault_reply
+    from .replies import fault_reply
 
     method = params.get("method", "")
     app = state.apps["top"]
@@ -313,6 +313,6 @@ METHODS = {
 
 
 def page_slice(items, page, size, fault):
-    from .server import page_slice as _slice
+    from .replies import page_slice as _slice
 
     return _slice(items, page, size, fault)

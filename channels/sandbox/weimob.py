@@ -26,7 +26,7 @@ def _ms(dt: datetime) -> int:
 
 
 def _reply(body, status=200):
-    from .server import Reply
+    from .replies import Reply
 
     return Reply(body, status=status)
 
@@ -66,7 +66,7 @@ def token(state: SandboxState, query: dict):
 
 
 def handle(state: SandboxState, path: str, query: dict, raw: bytes):
-    from .server import fault_reply
+    from .replies import fault_reply
 
     method = path.removeprefix("/api/1_0/ec/")
     expiry = state.weimob_tokens.get(query.get("accesstoken", ""))
@@ -128,7 +128,7 @@ def _order(o):
 
 
 def query_order_list(state, body, fault):
-    from .server import page_slice
+    from .replies import page_slice
 
     start, end = _window(body.get("queryParameter") or {})
     page, size = int(body.get("pageNum", 1)), min(100, int(body.get("pageSize", 50)))
@@ -139,7 +139,7 @@ def query_order_list(state, body, fault):
 
 
 def query_rights_list(state, body, fault):
-    from .server import page_slice
+    from .replies import page_slice
 
     start, end = _window(body.get("queryParameter") or {})
     page, size = int(body.get("pageNum", 1)), min(100, int(body.get("pageSize", 50)))

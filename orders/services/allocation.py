@@ -19,6 +19,7 @@ from django.utils import timezone
 from inventory import services as stock
 from orders.models import HoldReason, Order, OrderComponent, OrderHold
 
+from .autoreview import maybe_auto_approve
 from .events import record_event
 from .holds import active_reasons, hold_order, release_hold
 
@@ -80,8 +81,6 @@ def allocate_order(*, order: Order, actor=None) -> bool:
             release_hold(
                 order=order, reason=HoldReason.STOCK_SHORT, actor=actor, note="stock reserved"
             )
-        from .review import maybe_auto_approve
-
         maybe_auto_approve(order=order)
         return True
 

@@ -17,9 +17,11 @@ def actor_fields(actor) -> dict:
 def record_event(
     *, order, kind: str, actor=None, message: str = "", before=None, after=None
 ) -> OrderEvent:
+    """Write one order event. ``kind`` must be one of ``OrderEvent.Kind`` (a typo fails here,
+    not silently in the history)."""
     return OrderEvent.objects.create(
         order=order,
-        kind=kind,
+        kind=OrderEvent.Kind(kind),
         message=str(message)[:500],
         before=before,
         after=after,

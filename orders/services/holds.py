@@ -12,10 +12,7 @@ from django.utils import timezone
 from orders.models import HoldReason, Order, OrderHold
 
 from .events import record_event
-
-
-def _user(actor):
-    return None if actor is None or isinstance(actor, str) else actor
+from .kernel import actor_user
 
 
 def active_reasons(order) -> set[str]:
@@ -41,7 +38,7 @@ def hold_order(*, order, reason: str, actor=None, note: str = "") -> OrderHold |
     if existing.exists():
         return None
     hold = OrderHold.objects.create(
-        order=order, reason=reason, note=str(note)[:255], created_by=_user(actor)
+        order=order, reason=reason, note=str(note)[:255], created_by=actor_user(actor)
     )
     _sync_on_hold(order)
     record_event(
@@ -67,7 +64,7 @@ def release_hold(*, order, reason: str, actor=None, note: str = "") -> bool:
     if hold is None:
         return False
     hold.released_at = timezone.now()
-    hold.released_by = _user(actor)
+    hold.released_by = actor_user(actor)
     hold.release_note = str(note)[:255]
     hold.save(update_fields=["released_at", "released_by", "release_note"])
     _sync_on_hold(order)

@@ -17,37 +17,16 @@ from channels.models import SkuComponent
 from orders.models import HoldReason, Order, OrderComponent, OrderLine
 
 from .allocation import BLOCKING, allocate_order, deallocate_order, reallocate_order
+from .autoreview import address_complete, maybe_auto_approve
 from .events import record_event
 from .holds import active_reasons, hold_order, release_all_holds, release_hold
+from .kernel import OrderError, lock_order, require_status
 
 Q2 = Decimal("0.01")
 Q4 = Decimal("0.0001")
 EDITABLE = (Order.Status.PENDING_REVIEW, Order.Status.REVIEWED)
 RECEIVER_FIELDS = ("receiver_name", "receiver_phone", "province", "city", "district", "address")
 DETAIL_FIELDS = (*RECEIVER_FIELDS, "buyer_nick", "seller_remark")
-
-
-class OrderError(Exception):
-    """A change refused, with a message for the person who asked for it."""
-
-
-def lock(order) -> Order:
-    return Order.objects.select_for_update().get(pk=order.pk)
-
-
-def _require(order, statuses, what):
-    if order.status not in statuses:
-        raise OrderError(
-            _("%(order)s is %(status)s: cannot %(what)s")
-            % {"order": order.order_no, "status": order.get_status_display(), "what": what}
-        )
-
-
-def address_complete(order) -> bool:
-    return all(
-        (getattr(order, k) or "").strip()
-        for k in ("receiver_name", "receiver_phone", "province", "city", "address")
-    )
 
 
 def sync_address_hold(*, order, actor=None) -> None:
@@ -83,7 +62,7 @@ def approve_orders(*, orders, actor) -> tuple[list[Order], dict[str, str]]:
     approved, refused = [], {}
     for order in sorted(orders, key=lambda o: o.pk):
         with transaction.atomic():
-            order = lock(order)
+            order = lock_order(order)
             why = refusal(order)
             if why:
                 refused[order.order_no] = why
@@ -104,61 +83,14 @@ def approve_orders(*, orders, actor) -> tuple[list[Order], dict[str, str]]:
     return approved, refused
 
 
-def auto_review_approves(shop, order) -> bool:
-    """The shop's automatic review rule (自动审单): no hold, no buyer or seller remark, the
-    order total within the shop's limit. ``order`` is an Order or a dict of its fields."""
-    if not shop.auto_review_enabled:
-        return False
-    get = order.get if isinstance(order, dict) else lambda k, d=None: getattr(order, k, d)
-    limit = shop.auto_review_max_amount
-    return (
-        not get("on_hold", False)
-        and not get("buyer_remark")
-        and not get("seller_remark")
-        and (limit is None or get("total_amount") <= limit)
-        and address_complete_values(get)
-    )
-
-
-def maybe_auto_approve(*, order) -> bool:
-    """Once an order is reserved and free of holds, the shop's automatic review may approve it."""
-    order = Order.objects.select_related("shop").get(pk=order.pk)
-    if (
-        order.status != Order.Status.PENDING_REVIEW
-        or order.allocated_at is None
-        or not auto_review_approves(order.shop, order)
-    ):
-        return False
-    now = timezone.now()
-    Order.objects.filter(pk=order.pk).update(
-        status=Order.Status.REVIEWED, reviewed_at=now, updated_at=now
-    )
-    record_event(
-        order=order,
-        kind="approved",
-        actor="auto_review",
-        message="automatic review",
-        before={"status": Order.Status.PENDING_REVIEW},
-        after={"status": Order.Status.REVIEWED},
-    )
-    return True
-
-
-def address_complete_values(get) -> bool:
-    return all(
-        (get(k) or "").strip()
-        for k in ("receiver_name", "receiver_phone", "province", "city", "address")
-    )
-
-
 # --- cancel, hold, release -------------------------------------------------------------------
 
 
 @transaction.atomic
 def cancel_order(*, order, actor, note: str = "") -> Order:
     """Cancel (作废) an order not yet printed: its reservation is released, its holds end."""
-    order = lock(order)
-    _require(order, EDITABLE, _("cancel"))
+    order = lock_order(order)
+    require_status(order, EDITABLE, _("cancel"))
     release_all_holds(order=order, actor=actor, note="cancelled")
     deallocate_order(order=order, actor=actor, note="cancelled")
     now = timezone.now()
@@ -179,20 +111,20 @@ def cancel_order(*, order, actor, note: str = "") -> Order:
 
 @transaction.atomic
 def hold(*, order, reason: str = HoldReason.MANUAL, actor, note: str = "") -> bool:
-    order = lock(order)
-    _require(order, EDITABLE, _("hold"))
+    order = lock_order(order)
+    require_status(order, EDITABLE, _("hold"))
     return hold_order(order=order, reason=reason, actor=actor, note=note) is not None
 
 
 @transaction.atomic
 def release(*, order, reason: str, actor, note: str = "") -> bool:
     """Release a hold; an order no longer blocked then tries to reserve its stock."""
-    order = lock(order)
+    order = lock_order(order)
     reason = HoldReason(reason)
     if reason == HoldReason.SKU_UNMAPPED and order.lines.filter(mapping__isnull=True).exists():
-        raise OrderError(_("map the SKUs first (re-map)"))
+        raise OrderError("refused", _("map the SKUs first (re-map)"))
     if reason == HoldReason.ADDRESS_INCOMPLETE and not address_complete(order):
-        raise OrderError(_("complete the address first"))
+        raise OrderError("refused", _("complete the address first"))
     if reason == HoldReason.STOCK_SHORT:
         # Stock short ends when the stock is reserved, not by hand.
         allocate_order(order=order, actor=actor)
@@ -212,11 +144,11 @@ def release(*, order, reason: str, actor, note: str = "") -> bool:
 @transaction.atomic
 def update_order_details(*, order, changes: dict, actor) -> Order:
     """Correct the receiver, address, buyer nick or seller remark (before printing)."""
-    order = lock(order)
-    _require(order, EDITABLE, _("edit"))
+    order = lock_order(order)
+    require_status(order, EDITABLE, _("edit"))
     unknown = set(changes) - set(DETAIL_FIELDS)
     if unknown:
-        raise OrderError(_("cannot edit %s") % ", ".join(sorted(unknown)))
+        raise OrderError("refused", _("cannot edit %s") % ", ".join(sorted(unknown)))
     before, after = {}, {}
     for name, value in changes.items():
         value = (value or "").strip()
@@ -236,8 +168,8 @@ def set_carrier(*, orders, carrier, actor) -> int:
     changed = 0
     for order in orders:
         with transaction.atomic():
-            order = lock(order)
-            _require(order, EDITABLE, _("set the carrier"))
+            order = lock_order(order)
+            require_status(order, EDITABLE, _("set the carrier"))
             if order.carrier_id == (carrier.pk if carrier else None):
                 continue
             before = {"carrier": str(order.carrier) if order.carrier_id else None}
@@ -338,19 +270,19 @@ def _after_lines_changed(order, actor, before, message="") -> None:
 
 
 def _editable_lines(order):
-    _require(order, (Order.Status.PENDING_REVIEW,), _("change lines"))
+    require_status(order, (Order.Status.PENDING_REVIEW,), _("change lines"))
     if order.merged_into_id:
-        raise OrderError(_("merged orders cannot change"))
+        raise OrderError("refused", _("merged orders cannot change"))
 
 
 @transaction.atomic
 def change_line_quantity(*, order, line, quantity, actor) -> OrderLine:
-    order = lock(order)
+    order = lock_order(order)
     _editable_lines(order)
     line = OrderLine.objects.select_for_update().get(pk=line.pk, order=order)
     quantity = Decimal(quantity).quantize(Q4)
     if quantity <= 0:
-        raise OrderError(_("quantity must be positive"))
+        raise OrderError("refused", _("quantity must be positive"))
     if quantity == line.quantity:
         return line
     before = _lines_snapshot(order)
@@ -366,10 +298,10 @@ def change_line_quantity(*, order, line, quantity, actor) -> OrderLine:
 
 @transaction.atomic
 def add_line(*, order, platform_sku: str, quantity, unit_price, actor) -> OrderLine:
-    order = lock(order)
+    order = lock_order(order)
     _editable_lines(order)
     if Decimal(quantity) <= 0:
-        raise OrderError(_("quantity must be positive"))
+        raise OrderError("refused", _("quantity must be positive"))
     before = _lines_snapshot(order)
     line = _new_line(
         order, platform_sku=platform_sku.strip(), quantity=quantity, unit_price=unit_price
@@ -380,10 +312,10 @@ def add_line(*, order, platform_sku: str, quantity, unit_price, actor) -> OrderL
 
 @transaction.atomic
 def remove_line(*, order, line, actor) -> None:
-    order = lock(order)
+    order = lock_order(order)
     _editable_lines(order)
     if order.lines.count() <= 1:
-        raise OrderError(_("an order keeps at least one line: cancel it instead"))
+        raise OrderError("refused", _("an order keeps at least one line: cancel it instead"))
     before = _lines_snapshot(order)
     OrderLine.objects.filter(pk=line.pk, order=order).delete()
     _after_lines_changed(order, actor, before)
@@ -427,7 +359,7 @@ def remap_order(*, order, actor) -> bool:
     When every line is mapped, the "SKU not mapped" hold ends and stock is reserved. Returns
     True when the order has no unmapped line left.
     """
-    order = lock(order)
+    order = lock_order(order)
     if order.status not in EDITABLE:
         return False
     mapped_any = []

@@ -25,8 +25,9 @@ from orders.models import HoldReason, Order, OrderComponent, OrderLine
 from .allocation import allocate_order
 from .events import record_event
 from .holds import active_reasons, hold_order
+from .kernel import OrderError, lock_order, require_status
 from .numbers import next_order_nos
-from .review import EDITABLE, OrderError, _require, lock, recompute_amounts
+from .review import EDITABLE, recompute_amounts
 
 Q2 = Decimal("0.01")
 Q4 = Decimal("0.0001")
@@ -65,10 +66,10 @@ MERGE_KEY = (
 @transaction.atomic
 def split_order(*, order, quantities: dict[int, Decimal], actor) -> Order:
     """Move ``{line_id: quantity}`` of the order into a new order; returns the new order."""
-    order = lock(order)
-    _require(order, EDITABLE, _("split"))
+    order = lock_order(order)
+    require_status(order, EDITABLE, _("split"))
     if order.merged_into_id:
-        raise OrderError(_("merged orders cannot be split"))
+        raise OrderError("refused", _("merged orders cannot be split"))
     lines = {line.pk: line for line in order.lines.select_for_update().order_by("id")}
     moving = {}
     for line_id, q in quantities.items():
@@ -77,20 +78,21 @@ def split_order(*, order, quantities: dict[int, Decimal], actor) -> Order:
             continue
         line = lines.get(int(line_id))
         if line is None:
-            raise OrderError(_("line %s is not in this order") % line_id)
+            raise OrderError("refused", _("line %s is not in this order") % line_id)
         if q < 0 or q > line.quantity:
             raise OrderError(
+                "refused",
                 _("%(sku)s: split between 0 and %(max)s")
-                % {"sku": line.platform_sku, "max": line.quantity}
+                % {"sku": line.platform_sku, "max": line.quantity},
             )
         moving[line.pk] = q
     if not moving:
-        raise OrderError(_("choose what to split off"))
+        raise OrderError("refused", _("choose what to split off"))
     remaining = sum(
         (line.quantity - moving.get(pk, Decimal(0)) for pk, line in lines.items()), Decimal(0)
     )
     if remaining <= 0:
-        raise OrderError(_("something must stay in the original order"))
+        raise OrderError("refused", _("something must stay in the original order"))
 
     new = Order(order_no=next_order_nos(1)[0], split_from=order)
     for name in COPIED:
@@ -190,7 +192,7 @@ def merge_orders(*, orders, actor) -> Order:
     locked.sort(key=lambda o: (o.paid_at is None, o.paid_at or timezone.now(), o.pk))
     why = merge_refusal(locked)
     if why:
-        raise OrderError(why)
+        raise OrderError("refused", why)
     survivor, others = locked[0], locked[1:]
     for other in others:
         held = stock.reserved_for(other.document)

@@ -12,24 +12,25 @@ from django.utils import timezone
 from django_q.models import OrmQ, Schedule
 from openpyxl import load_workbook
 
-from channels import outbox, sync
+from channels import notices
 from channels.connectors.files import NotAFileShop, export_stock, export_tracking
 from channels.models import OutboxMessage, SkuComponent, SkuMapping
+from channels.sellable import recompute_sellable
 from inventory import services as stock
-from inventory.sellable import recompute_sellable
+from platformsync import outbox, sync
 
 pytestmark = pytest.mark.django_db
 
 
 def test_the_schedules_exist_after_migrate():
     funcs = dict(Schedule.objects.values_list("func", "schedule_type"))
-    assert funcs["channels.tasks.sync_all_shops"] == Schedule.MINUTES
-    assert funcs["channels.tasks.drain_outbox"] == Schedule.MINUTES
-    assert funcs["channels.tasks.full_stock_push"] == Schedule.DAILY
+    assert funcs["platformsync.tasks.sync_all_shops"] == Schedule.MINUTES
+    assert funcs["platformsync.tasks.drain_outbox"] == Schedule.MINUTES
+    assert funcs["platformsync.tasks.full_stock_push"] == Schedule.DAILY
     minutes = dict(Schedule.objects.values_list("func", "minutes"))
-    assert minutes["channels.tasks.sync_all_shops"] == 15
-    assert minutes["channels.tasks.drain_outbox"] == 1
-    nightly = Schedule.objects.get(func="channels.tasks.full_stock_push").next_run
+    assert minutes["platformsync.tasks.sync_all_shops"] == 15
+    assert minutes["platformsync.tasks.drain_outbox"] == 1
+    nightly = Schedule.objects.get(func="platformsync.tasks.full_stock_push").next_run
     assert timezone.localtime(nightly).strftime("%H:%M") == "03:30"
 
 
@@ -42,7 +43,7 @@ def test_the_status_page_shows_pulls_pushes_and_errors(admin_client, top_shop):
         refunds_total_read=7,
         orders_last_error="timeout after 10 s",
     )
-    outbox.enqueue(shop=top_shop, kind="shipment", dedupe_key="shipment:1", payload={})
+    notices.enqueue(shop=top_shop, kind="shipment", dedupe_key="shipment:1", payload={})
     OutboxMessage.objects.create(
         shop=top_shop,
         kind="shipment",
@@ -148,7 +149,7 @@ def test_a_file_shop_stock_export_lists_every_sku_and_then_only_changes(feiniu):
 
 
 def test_tracking_numbers_are_exported_once(feiniu):
-    outbox.enqueue(
+    notices.enqueue(
         shop=feiniu,
         kind="shipment",
         dedupe_key="shipment:55",
@@ -169,7 +170,7 @@ def test_tracking_numbers_are_exported_once(feiniu):
 
 
 def test_file_shops_are_never_drained_over_http(feiniu):
-    outbox.enqueue(shop=feiniu, kind="shipment", dedupe_key="shipment:56", payload={})
+    notices.enqueue(shop=feiniu, kind="shipment", dedupe_key="shipment:56", payload={})
     assert outbox.drain().sent == 0
     assert OutboxMessage.objects.get().status == "pending"
 

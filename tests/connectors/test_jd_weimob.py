@@ -4,15 +4,19 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from channels import outbox
+from channels import notices
 from channels.connectors.base import AuthError
 from channels.connectors.jd import JdConnector
 from channels.connectors.weimob import WeimobConnector
 from channels.models import OutboxMessage, SkuComponent, SkuMapping
-from channels.sync import read_sync_state, read_window, update_sync_state
+from channels.sellable import recompute_sellable
+from channels.sync_state import read_sync_state, update_sync_state
+from channels.types import ShipmentNotice
 from inventory import services as stock
-from inventory.sellable import recompute_sellable
+from platformsync import outbox
+from platformsync.sync import read_window
 
 pytestmark = pytest.mark.django_db
 
@@ -70,17 +74,19 @@ def test_jd_refunds_come_in_yuan_from_fen(sandbox, jd_shop):
 
 def test_jd_shipment_and_stock_write_back(sandbox, jd_shop, make_product, main_warehouse):
     (tid,) = sandbox.generate(platform="jd", count=1)
-    outbox.enqueue(
+    notices.queue_shipment(
         shop=jd_shop,
-        kind="shipment",
         dedupe_key="shipment:jd1",
-        payload={
-            "platform_order_no": tid,
-            "carrier": "2087",
-            "tracking_no": "JDV0001",
-            "platform_line_ids": [],
-            "is_split": False,
-        },
+        notice=ShipmentNotice(
+            order_no="SO00001",
+            platform_order_no=tid,
+            carrier="2087",
+            tracking_no="JDV0001",
+            platform_line_ids=tuple([]),
+            partial=False,
+            shipped_at=timezone.now(),
+            carrier_name="",
+        ),
     )
     product = make_product()
     stock.adjust(warehouse_id=main_warehouse.id, product_id=product.id, quantity=7, actor=None)
@@ -136,17 +142,19 @@ def test_weimob_orders_rights_delivery_and_stock(
     (notice,) = connector.normalize_refunds(read(connector, "refunds"))
     assert notice.platform_order_no == refunded
 
-    outbox.enqueue(
+    notices.queue_shipment(
         shop=weimob_shop,
-        kind="shipment",
         dedupe_key="shipment:wm1",
-        payload={
-            "platform_order_no": tid,
-            "carrier": "zhongtong",
-            "tracking_no": "ZT1",
-            "platform_line_ids": [],
-            "is_split": False,
-        },
+        notice=ShipmentNotice(
+            order_no="SO00001",
+            platform_order_no=tid,
+            carrier="zhongtong",
+            tracking_no="ZT1",
+            platform_line_ids=tuple([]),
+            partial=False,
+            shipped_at=timezone.now(),
+            carrier_name="",
+        ),
     )
     product = make_product()
     stock.adjust(warehouse_id=main_warehouse.id, product_id=product.id, quantity=5, actor=None)

@@ -8,25 +8,28 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from channels import outbox
+from channels import notices
 from channels.models import OutboxMessage, SellableQuantity, SkuComponent, SkuMapping
+from channels.sellable import recompute_sellable
+from channels.types import ShipmentNotice
 from inventory import services as stock
-from inventory.sellable import recompute_sellable
+from platformsync import outbox
 
 
 def ship_message(shop, tid, *, tracking="SF1001", split_lines=None, n=1):
-    return outbox.enqueue(
+    return notices.queue_shipment(
         shop=shop,
-        kind=OutboxMessage.Kind.SHIPMENT,
         dedupe_key=f"shipment:{tid}:{n}",
-        payload={
-            "order_no": f"SO{n:05d}",
-            "platform_order_no": tid,
-            "carrier": "SF",
-            "tracking_no": tracking,
-            "platform_line_ids": split_lines or [],
-            "is_split": bool(split_lines),
-        },
+        notice=ShipmentNotice(
+            order_no=f"SO{n:05d}",
+            platform_order_no=tid,
+            carrier="SF",
+            tracking_no=tracking,
+            platform_line_ids=tuple(split_lines or []),
+            partial=bool(split_lines),
+            shipped_at=timezone.now(),
+            carrier_name="",
+        ),
     )
 
 

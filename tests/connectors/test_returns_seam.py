@@ -5,8 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from channels import outbox, sync
+from channels import notices
+from channels.types import ShipmentNotice
 from orders.models import Order
+from platformsync import outbox, sync
 
 pytestmark = pytest.mark.django_db
 
@@ -19,18 +21,19 @@ def test_a_refund_after_shipping_becomes_one_return_order(sandbox, top_shop):
     order = Order.objects.get(shop=top_shop, platform_order_no=tid)
     # the warehouse shipped it (status only: the warehouse issue owns the real flow)
     Order.objects.filter(pk=order.pk).update(status=Order.Status.SHIPPED, shipped_at=timezone.now())
-    outbox.enqueue(
+    notices.queue_shipment(
         shop=top_shop,
-        kind="shipment",
         dedupe_key=f"shipment:{order.pk}",
-        payload={
-            "order_no": order.order_no,
-            "platform_order_no": tid,
-            "carrier": "SF",
-            "tracking_no": "SF9",
-            "platform_line_ids": [],
-            "is_split": False,
-        },
+        notice=ShipmentNotice(
+            order_no=order.order_no,
+            platform_order_no=tid,
+            carrier="SF",
+            tracking_no="SF9",
+            platform_line_ids=tuple([]),
+            partial=False,
+            shipped_at=timezone.now(),
+            carrier_name="",
+        ),
     )
     assert outbox.drain_shipments().sent == 1
     sandbox.control("refund", platform="top", tid=tid)

@@ -5,10 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
-from channels import outbox, sync, tasks
+from channels import notices
 from channels.models import OutboxMessage, Shop
+from channels.types import ShipmentNotice
 from orders.models import HoldReason, Order, OrderHold
+from platformsync import outbox, sync, tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -242,17 +245,19 @@ def test_jd_and_weimob_shipments_survive_misbehaviour_and_go_once(
 ):
     shop = request.getfixturevalue(shop_fixture)
     (tid,) = sandbox.generate(platform=platform, count=1)
-    outbox.enqueue(
+    notices.queue_shipment(
         shop=shop,
-        kind="shipment",
         dedupe_key=f"shipment:{tid}",
-        payload={
-            "platform_order_no": tid,
-            "carrier": "SF",
-            "tracking_no": "SF7",
-            "platform_line_ids": [],
-            "is_split": False,
-        },
+        notice=ShipmentNotice(
+            order_no="SO00001",
+            platform_order_no=tid,
+            carrier="SF",
+            tracking_no="SF7",
+            platform_line_ids=tuple([]),
+            partial=False,
+            shipped_at=timezone.now(),
+            carrier_name="",
+        ),
     )
     sandbox.fault(kind, method=method, platform=platform, delay=1.3)
 

@@ -7,7 +7,7 @@ import pytest
 
 from channels.connectors.base import AuthError, PermanentError, RateLimited, TransientError
 from channels.connectors.top import TopConnector, sign
-from channels.sync import IncompleteWindow, read_window, windows
+from platformsync.sync import IncompleteWindow, read_window, windows
 
 pytestmark = pytest.mark.django_db
 

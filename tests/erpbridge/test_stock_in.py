@@ -388,4 +388,4 @@ def test_a_full_snapshot_queues_a_full_push_to_the_platforms(
     with django_capture_on_commit_callbacks(execute=True):
         api.post("stock/full", message("F1", [("A", "4")]))
 
-    assert [q.task["func"] for q in OrmQ.objects.all()] == ["channels.tasks.full_stock_push"]
+    assert [q.task["func"] for q in OrmQ.objects.all()] == ["platformsync.tasks.full_stock_push"]

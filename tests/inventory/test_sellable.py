@@ -1,16 +1,16 @@
-"""The sellable quantity pushed to each shop SKU (design.md, Stock):
+"""The sellable quantity pushed to each shop SKU (docs/design.md, Stock):
 floor(min over components of max(0, available − safety) × ratio / component quantity)."""
 
 from decimal import Decimal as D
 
 import pytest
 
+from channels import sellable as sellable_module
 from channels.models import SellableQuantity, SkuComponent, SkuMapping
-from channels.outbox import queue_stock_pushes
-from inventory import sellable as sellable_module
+from channels.sellable import recompute_sellable
 from inventory import services
 from inventory.models import SellableDirty
-from inventory.sellable import recompute_sellable
+from platformsync.outbox import queue_stock_pushes
 
 pytestmark = pytest.mark.django_db
 

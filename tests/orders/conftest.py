@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from channels.models import SkuComponent, SkuMapping
+from channels.types import NormalizedLine, NormalizedOrder
 from inventory import services as stock
-from orders.intake import NormalizedLine, NormalizedOrder
 
 T0 = datetime(2026, 11, 11, 0, 0, tzinfo=UTC)
 

@@ -3,7 +3,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from orders.models import HandoverBatch, Order, TrackingNumberRange, Wave
-from orders.services import fulfilment as svc
+from orders.services import printing, scanning, waves
 
 pytestmark = pytest.mark.django_db
 
@@ -71,8 +71,8 @@ def test_a_handover_batch_is_made_and_shipped_from_the_admin(
 ):
     cup = stocked_product(barcode="6903333333333")
     order = make_order([(cup, 1, "10")])
-    svc.print_waybills(orders=[order], actor=worker)
-    svc.scan_item(order=order, scanned={}, code=cup.barcode, actor=worker)
+    printing.print_waybills(orders=[order], actor=worker)
+    scanning.scan_item(order=order, scanned={}, code=cup.barcode, actor=worker)
 
     staff.post(reverse("admin:orders_handoverbatch_create"), {"carrier": carrier.pk})
     batch = HandoverBatch.objects.get()
@@ -139,6 +139,6 @@ def test_the_warehouse_pages_of_the_admin_open_for_the_warehouse_group(staff, ca
 def test_a_wave_page_lists_its_orders(staff, carrier, make_order, stocked_product, worker):
     cup = stocked_product()
     order = make_order([(cup, 1, "10")])
-    wave = svc.create_wave(orders=[order], actor=worker)
+    wave = waves.create_wave(orders=[order], actor=worker)
     response = staff.get(reverse("admin:orders_wave_change", args=[wave.pk]))
     assert response.status_code == 200 and order.order_no in response.content.decode()

@@ -7,7 +7,7 @@ from django.db import connection
 
 from inventory.models import StockMove
 from orders.models import Order, TrackingNumber, WaveOrder
-from orders.services import fulfilment as svc
+from orders.services import kernel, printing, scanning, shipping, waves
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("reseeded")]
 
@@ -36,17 +36,17 @@ def run_together(*calls):
 def test_two_workers_shipping_the_same_order_ship_it_once(make_order, stocked_product, worker):
     cup = stocked_product(barcode="6902222222222")
     order = make_order([(cup, 1, "10")])
-    svc.print_waybills(orders=[order], actor=worker)
-    svc.scan_item(order=order, scanned={}, code=cup.barcode, actor=worker)
+    printing.print_waybills(orders=[order], actor=worker)
+    scanning.scan_item(order=order, scanned={}, code=cup.barcode, actor=worker)
 
     results = run_together(
-        lambda: svc.ship_order(order=order, actor=worker),
-        lambda: svc.ship_order(order=order, actor=worker),
+        lambda: shipping.ship_order(order=order, actor=worker),
+        lambda: shipping.ship_order(order=order, actor=worker),
     )
 
     assert sorted(r[0] for r in results) == ["error", "ok"]
     error = next(r[1] for r in results if r[0] == "error")
-    assert isinstance(error, svc.FulfilmentError) and error.code == "shipped"
+    assert isinstance(error, kernel.OrderError) and error.code == "shipped"
     assert StockMove.objects.filter(document=order.document, reason="ship").count() == 1
 
 
@@ -55,12 +55,12 @@ def test_two_waves_printed_at_once_never_share_a_tracking_number(
 ):
     cup = stocked_product()
     orders = [make_order([(cup, 1, "10")]) for _ in range(20)]
-    first = svc.create_wave(orders=orders[:10], actor=worker)
-    second = svc.create_wave(orders=orders[10:], actor=worker)
+    first = waves.create_wave(orders=orders[:10], actor=worker)
+    second = waves.create_wave(orders=orders[10:], actor=worker)
 
     results = run_together(
-        lambda: svc.print_waybills(wave=first, actor=worker),
-        lambda: svc.print_waybills(wave=second, actor=worker),
+        lambda: printing.print_waybills(wave=first, actor=worker),
+        lambda: printing.print_waybills(wave=second, actor=worker),
     )
 
     assert [r[0] for r in results] == ["ok", "ok"]
@@ -77,8 +77,8 @@ def test_two_workers_making_waves_at_once_never_put_an_order_in_both(
         make_order([(cup, 1, "10")])
 
     results = run_together(
-        lambda: svc.create_wave_by_filter(carrier=carrier, limit=8, actor=worker),
-        lambda: svc.create_wave_by_filter(carrier=carrier, limit=8, actor=worker),
+        lambda: waves.create_wave_by_filter(carrier=carrier, limit=8, actor=worker),
+        lambda: waves.create_wave_by_filter(carrier=carrier, limit=8, actor=worker),
     )
 
     assert all(r[0] == "ok" or r[1].code == "empty" for r in results)

@@ -5,7 +5,7 @@ import pytest
 from pypdf import PdfReader
 
 from orders.models import Order, OrderEvent, PrintRecord, TrackingNumber, Wave
-from orders.services import fulfilment as svc
+from orders.services import kernel, printing, waves
 
 from .conftest import hold
 
@@ -29,9 +29,9 @@ def test_printing_a_wave_assigns_numbers_from_the_pool_and_moves_orders_to_print
     two_orders, carrier, worker
 ):
     first, second, *_ = two_orders
-    wave = svc.create_wave(orders=[first, second], actor=worker)
+    wave = waves.create_wave(orders=[first, second], actor=worker)
 
-    outcome = svc.print_waybills(wave=wave, actor=worker)
+    outcome = printing.print_waybills(wave=wave, actor=worker)
 
     first.refresh_from_db()
     second.refresh_from_db()
@@ -46,9 +46,9 @@ def test_printing_a_wave_assigns_numbers_from_the_pool_and_moves_orders_to_print
 
 def test_waybills_carry_chinese_receiver_address_barcode_number_and_items(two_orders, worker):
     first, second, *_ = two_orders
-    wave = svc.create_wave(orders=[first, second], actor=worker)
+    wave = waves.create_wave(orders=[first, second], actor=worker)
 
-    pages = pdf_text(svc.print_waybills(wave=wave, actor=worker).pdf)
+    pages = pdf_text(printing.print_waybills(wave=wave, actor=worker).pdf)
 
     assert len(pages) == 2
     assert "李四" in pages[0] and "13800138000" in pages[0]
@@ -61,7 +61,7 @@ def test_waybills_carry_chinese_receiver_address_barcode_number_and_items(two_or
 
 def test_a_waybill_page_is_100_by_180_mm(two_orders, worker):
     first, *_ = two_orders
-    pdf = svc.print_waybills(orders=[first], actor=worker).pdf
+    pdf = printing.print_waybills(orders=[first], actor=worker).pdf
     box = PdfReader(io.BytesIO(pdf)).pages[0].mediabox
     assert round(float(box.width) / 72 * 25.4) == 100
     assert round(float(box.height) / 72 * 25.4) == 180
@@ -69,7 +69,7 @@ def test_a_waybill_page_is_100_by_180_mm(two_orders, worker):
 
 def test_the_pdf_embeds_its_cjk_font(two_orders, worker):
     first, *_ = two_orders
-    pdf = svc.print_waybills(orders=[first], actor=worker).pdf
+    pdf = printing.print_waybills(orders=[first], actor=worker).pdf
     fonts = PdfReader(io.BytesIO(pdf)).pages[0]["/Resources"]["/Font"]
     descendant = [f.get_object() for f in fonts.values()]
     assert any("WenQuanYi" in str(f.get("/BaseFont")) for f in descendant)
@@ -78,10 +78,10 @@ def test_the_pdf_embeds_its_cjk_font(two_orders, worker):
 
 def test_printing_again_keeps_the_numbers_and_marks_the_print_a_reprint(two_orders, worker):
     first, second, *_ = two_orders
-    wave = svc.create_wave(orders=[first, second], actor=worker)
-    svc.print_waybills(wave=wave, actor=worker)
+    wave = waves.create_wave(orders=[first, second], actor=worker)
+    printing.print_waybills(wave=wave, actor=worker)
 
-    again = svc.print_waybills(wave=wave, actor=worker)
+    again = printing.print_waybills(wave=wave, actor=worker)
 
     first.refresh_from_db()
     assert first.tracking_no == "SF1000000"
@@ -93,10 +93,10 @@ def test_printing_again_keeps_the_numbers_and_marks_the_print_a_reprint(two_orde
 
 def test_a_held_order_in_a_wave_is_not_printed_and_keeps_no_number(two_orders, worker):
     first, second, *_ = two_orders
-    wave = svc.create_wave(orders=[first, second], actor=worker)
+    wave = waves.create_wave(orders=[first, second], actor=worker)
     hold(second)
 
-    outcome = svc.print_waybills(wave=wave, actor=worker)
+    outcome = printing.print_waybills(wave=wave, actor=worker)
 
     second.refresh_from_db()
     assert second.status == Order.Status.REVIEWED and second.tracking_no == ""
@@ -106,10 +106,10 @@ def test_a_held_order_in_a_wave_is_not_printed_and_keeps_no_number(two_orders, w
 
 def test_the_pick_list_sums_products_then_lists_each_order(two_orders, worker):
     first, second, cup, tea = two_orders
-    wave = svc.create_wave(orders=[first, second], actor=worker)
-    svc.print_waybills(wave=wave, actor=worker)
+    wave = waves.create_wave(orders=[first, second], actor=worker)
+    printing.print_waybills(wave=wave, actor=worker)
 
-    outcome = svc.print_pick_list(wave=wave, actor=worker)
+    outcome = printing.print_pick_list(wave=wave, actor=worker)
 
     text = "\n".join(pdf_text(outcome.pdf))
     assert "拣货单" in text and wave.number in text
@@ -120,12 +120,12 @@ def test_the_pick_list_sums_products_then_lists_each_order(two_orders, worker):
     per_order = text.split("按订单")[1]
     assert first.order_no in per_order and second.order_no in per_order
     assert outcome.record.kind == PrintRecord.Kind.PICK_LIST and not outcome.record.reprint
-    assert svc.print_pick_list(wave=wave, actor=worker).record.reprint is True
+    assert printing.print_pick_list(wave=wave, actor=worker).record.reprint is True
 
 
 def test_delivery_notes_show_lines_quantities_and_receiver(two_orders, worker):
     first, *_ = two_orders
-    outcome = svc.print_order_documents(
+    outcome = printing.print_order_documents(
         kind=PrintRecord.Kind.DELIVERY_NOTE, orders=[first], actor=worker
     )
     (page,) = pdf_text(outcome.pdf)
@@ -141,14 +141,18 @@ def test_the_retail_invoice_shows_the_total_in_figures_and_in_capital_numerals(
     tea = stocked_product("西湖龙井茶")
     order = make_order([(cup, 3, "300.00"), (tea, 1, "101.50")], buyer_nick="tb_buyer")
 
-    outcome = svc.print_order_documents(kind=PrintRecord.Kind.INVOICE, orders=[order], actor=worker)
+    outcome = printing.print_order_documents(
+        kind=PrintRecord.Kind.INVOICE, orders=[order], actor=worker
+    )
 
     (page,) = pdf_text(outcome.pdf)
     assert order.total_amount == Decimal("1001.50")
     assert "零售发票" in page and "天猫旗舰店" in page and "李四" not in page
     assert "¥1,001.50" in page
     assert "壹仟零壹元伍角整" in page
-    again = svc.print_order_documents(kind=PrintRecord.Kind.INVOICE, orders=[order], actor=worker)
+    again = printing.print_order_documents(
+        kind=PrintRecord.Kind.INVOICE, orders=[order], actor=worker
+    )
     assert again.record.reprint and "补打" in pdf_text(again.pdf)[0]
     assert list(OrderEvent.objects.filter(order=order).values_list("kind", flat=True)) == [
         "document_printed",
@@ -164,8 +168,8 @@ def test_a_wave_cannot_take_an_order_that_is_not_reviewed_or_is_held(
     held = make_order([(cup, 1, "1")], held=True)
     fine = make_order([(cup, 1, "1")])
 
-    with pytest.raises(svc.FulfilmentError) as err:
-        svc.create_wave(orders=[fine, pending, held], actor=worker)
+    with pytest.raises(kernel.OrderError) as err:
+        waves.create_wave(orders=[fine, pending, held], actor=worker)
 
     assert pending.order_no in err.value.message and held.order_no in err.value.message
     assert not Wave.objects.exists()
@@ -181,23 +185,23 @@ def test_a_wave_by_filter_takes_single_item_orders_first_up_to_the_limit(
     other_shop = make_order([(cup, 1, "1")], shop=make_shop("JD01", "jd"))
     make_order([(cup, 1, "1")], held=True)
 
-    wave = svc.create_wave_by_filter(carrier=carrier, shop=multi.shop, limit=2, actor=worker)
+    wave = waves.create_wave_by_filter(carrier=carrier, shop=multi.shop, limit=2, actor=worker)
 
     chosen = list(wave.items.values_list("order_id", flat=True))
     assert chosen == [single.pk, multi.pk]
-    rest = svc.create_wave_by_filter(carrier=carrier, actor=worker)
+    rest = waves.create_wave_by_filter(carrier=carrier, actor=worker)
     assert set(rest.items.values_list("order_id", flat=True)) == {two_of_one.pk, other_shop.pk}
 
 
 def test_an_unprinted_order_can_leave_its_wave_but_a_printed_one_stays(two_orders, worker):
     first, second, *_ = two_orders
-    wave = svc.create_wave(orders=[first], actor=worker)
-    svc.remove_from_wave(order=first, actor=worker)
+    wave = waves.create_wave(orders=[first], actor=worker)
+    waves.remove_from_wave(order=first, actor=worker)
     assert not wave.items.exists()
     assert OrderEvent.objects.filter(order=first, kind="wave").count() == 2
 
-    wave = svc.create_wave(orders=[first, second], actor=worker)
-    svc.print_waybills(wave=wave, actor=worker)
-    with pytest.raises(svc.FulfilmentError):
-        svc.remove_from_wave(order=first, actor=worker)
+    wave = waves.create_wave(orders=[first, second], actor=worker)
+    printing.print_waybills(wave=wave, actor=worker)
+    with pytest.raises(kernel.OrderError):
+        waves.remove_from_wave(order=first, actor=worker)
     assert wave.items.count() == 2

@@ -9,7 +9,7 @@ from django.test import Client
 
 from inventory.models import StockMove
 from orders.models import Order
-from orders.services import fulfilment as svc
+from orders.services import printing
 
 from .conftest import hold
 
@@ -83,7 +83,7 @@ def parcel(make_order, stocked_product, worker):
     cup = stocked_product("保温杯", barcode="6901234567892")
     tea = stocked_product("西湖龙井茶", barcode="6909876543210")
     order = make_order([(cup, 2, "59.00"), (tea, 1, "128.00")])
-    svc.print_waybills(orders=[order], actor=worker)
+    printing.print_waybills(orders=[order], actor=worker)
     order.refresh_from_db()
     return order, cup, tea
 

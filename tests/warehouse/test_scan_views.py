@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from orders.models import Order
-from orders.services import fulfilment as svc
+from orders.services import printing
 
 pytestmark = pytest.mark.django_db
 
@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 def printed(make_order, stocked_product, worker):
     cup = stocked_product("保温杯", barcode="6901234567892")
     order = make_order([(cup, 2, "59.00")])
-    svc.print_waybills(orders=[order], actor=worker)
+    printing.print_waybills(orders=[order], actor=worker)
     order.refresh_from_db()
     return order, cup
 

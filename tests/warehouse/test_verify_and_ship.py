@@ -6,7 +6,7 @@ from channels.models import OutboxMessage
 from inventory.models import Reservation, StockLevel, StockMove
 from inventory.selectors import ledger_mismatches, reservation_mismatches
 from orders.models import HandoverItem, Order, OrderEvent
-from orders.services import fulfilment as svc
+from orders.services import kernel, printing, scanning, shipping
 
 from .conftest import hold
 
@@ -18,7 +18,7 @@ def printed(make_order, stocked_product, worker):
     cup = stocked_product("保温杯", barcode="6901234567892")
     tea = stocked_product("西湖龙井茶", barcode="6909876543210")
     order = make_order([(cup, 2, "59.00"), (tea, 1, "128.00")])
-    svc.print_waybills(orders=[order], actor=worker)
+    printing.print_waybills(orders=[order], actor=worker)
     order.refresh_from_db()
     return order, cup, tea
 
@@ -27,7 +27,7 @@ def scan_all(order, codes, actor):
     tally = {}
     result = None
     for code in codes:
-        result = svc.scan_item(order=order, scanned=tally, code=code, actor=actor)
+        result = scanning.scan_item(order=order, scanned=tally, code=code, actor=actor)
         tally = result["scanned"]
     return result
 
@@ -48,8 +48,10 @@ def test_a_wrong_item_is_refused_and_the_tally_stays(printed, worker, stocked_pr
     order, cup, _tea = printed
     stranger = stocked_product("雨伞", barcode="6900000000001")
 
-    with pytest.raises(svc.ScanError) as err:
-        svc.scan_item(order=order, scanned={cup.barcode: 1}, code=stranger.barcode, actor=worker)
+    with pytest.raises(kernel.OrderError) as err:
+        scanning.scan_item(
+            order=order, scanned={cup.barcode: 1}, code=stranger.barcode, actor=worker
+        )
 
     assert err.value.code == "wrong_item"
     order.refresh_from_db()
@@ -59,8 +61,8 @@ def test_a_wrong_item_is_refused_and_the_tally_stays(printed, worker, stocked_pr
 def test_one_item_too_many_is_refused(printed, worker):
     order, cup, _tea = printed
 
-    with pytest.raises(svc.ScanError) as err:
-        svc.scan_item(order=order, scanned={cup.barcode: 2}, code=cup.barcode, actor=worker)
+    with pytest.raises(kernel.OrderError) as err:
+        scanning.scan_item(order=order, scanned={cup.barcode: 2}, code=cup.barcode, actor=worker)
 
     assert err.value.code == "too_many"
 
@@ -78,19 +80,19 @@ def test_an_order_that_may_not_be_verified_refuses_every_scan(printed, worker, c
     order, cup, _tea = printed
     change(order)
 
-    with pytest.raises(svc.ScanError) as err:
-        svc.scan_item(order=order, scanned={}, code=cup.barcode, actor=worker)
+    with pytest.raises(kernel.OrderError) as err:
+        scanning.scan_item(order=order, scanned={}, code=cup.barcode, actor=worker)
 
     assert err.value.code == code
-    with pytest.raises(svc.ScanError):
-        svc.check_can_verify(svc.find_order_by_scan(order.tracking_no))
+    with pytest.raises(kernel.OrderError):
+        scanning.check_can_verify(scanning.find_order_by_scan(order.tracking_no))
 
 
 def test_verification_refuses_a_tally_with_something_missing(printed, worker):
     order, cup, _tea = printed
 
-    with pytest.raises(svc.ScanError) as err:
-        svc.verify_order(order=order, scanned={cup.barcode: 2}, actor=worker)
+    with pytest.raises(kernel.OrderError) as err:
+        scanning.verify_order(order=order, scanned={cup.barcode: 2}, actor=worker)
 
     assert err.value.code == "missing"
     order.refresh_from_db()
@@ -99,10 +101,10 @@ def test_verification_refuses_a_tally_with_something_missing(printed, worker):
 
 def test_an_order_is_found_by_its_tracking_number_or_its_order_number(printed):
     order, *_ = printed
-    assert svc.find_order_by_scan(order.tracking_no) == order
-    assert svc.find_order_by_scan(f" {order.order_no} ") == order
-    with pytest.raises(svc.ScanError):
-        svc.find_order_by_scan("NOPE")
+    assert scanning.find_order_by_scan(order.tracking_no) == order
+    assert scanning.find_order_by_scan(f" {order.order_no} ") == order
+    with pytest.raises(kernel.OrderError):
+        scanning.find_order_by_scan("NOPE")
 
 
 def test_shipping_deducts_stock_marks_the_order_and_queues_the_platform_notice(
@@ -111,7 +113,7 @@ def test_shipping_deducts_stock_marks_the_order_and_queues_the_platform_notice(
     order, cup, tea = printed
     scan_all(order, [cup.barcode, cup.barcode, tea.barcode], worker)
 
-    svc.ship_order(order=order, actor=worker)
+    shipping.ship_order(order=order, actor=worker)
 
     order.refresh_from_db()
     assert order.status == Order.Status.SHIPPED and order.shipped_at is not None
@@ -136,10 +138,10 @@ def test_shipping_deducts_stock_marks_the_order_and_queues_the_platform_notice(
 def test_an_order_ships_only_once(printed, worker):
     order, cup, tea = printed
     scan_all(order, [cup.barcode, cup.barcode, tea.barcode], worker)
-    svc.ship_order(order=order, actor=worker)
+    shipping.ship_order(order=order, actor=worker)
 
-    with pytest.raises(svc.FulfilmentError) as err:
-        svc.ship_order(order=order, actor=worker)
+    with pytest.raises(kernel.OrderError) as err:
+        shipping.ship_order(order=order, actor=worker)
 
     assert err.value.code == "shipped"
     assert StockMove.objects.filter(document=order.document).count() == 2
@@ -150,8 +152,8 @@ def test_an_order_held_after_verification_cannot_ship(printed, worker):
     scan_all(order, [cup.barcode, cup.barcode, tea.barcode], worker)
     hold(order)
 
-    with pytest.raises(svc.FulfilmentError) as err:
-        svc.ship_order(order=order, actor=worker)
+    with pytest.raises(kernel.OrderError) as err:
+        shipping.ship_order(order=order, actor=worker)
 
     assert err.value.code == "held"
     order.refresh_from_db()
@@ -162,8 +164,8 @@ def test_an_order_held_after_verification_cannot_ship(printed, worker):
 
 def test_an_unverified_order_cannot_ship(printed, worker):
     order, *_ = printed
-    with pytest.raises(svc.FulfilmentError) as err:
-        svc.ship_order(order=order, actor=worker)
+    with pytest.raises(kernel.OrderError) as err:
+        shipping.ship_order(order=order, actor=worker)
     assert err.value.code == "not_verified"
 
 
@@ -172,14 +174,14 @@ def test_a_handover_batch_ships_its_orders_and_leaves_out_one_held_since(
 ):
     cup = stocked_product(barcode="6901111111111")
     orders = [make_order([(cup, 1, "10")]) for _ in range(3)]
-    svc.print_waybills(orders=orders, actor=worker)
+    printing.print_waybills(orders=orders, actor=worker)
     for order in orders:
         scan_all(order, [cup.barcode], worker)
-    batch = svc.create_handover_batch(carrier=carrier, actor=worker)
+    batch = shipping.create_handover_batch(carrier=carrier, actor=worker)
     assert batch.items.count() == 3
     hold(orders[1])
 
-    outcome = svc.ship_handover_batch(batch=batch, actor=worker)
+    outcome = shipping.ship_handover_batch(batch=batch, actor=worker)
 
     assert [o.pk for o in outcome.shipped] == [orders[0].pk, orders[2].pk]
     assert [o.pk for o, _m in outcome.problems] == [orders[1].pk]
@@ -189,8 +191,8 @@ def test_a_handover_batch_ships_its_orders_and_leaves_out_one_held_since(
     batch.refresh_from_db()
     assert batch.shipped_at is not None and batch.shipped_by == worker
     assert OutboxMessage.objects.count() == 2
-    with pytest.raises(svc.FulfilmentError):
-        svc.ship_handover_batch(batch=batch, actor=worker)
+    with pytest.raises(kernel.OrderError):
+        shipping.ship_handover_batch(batch=batch, actor=worker)
 
 
 def test_a_handover_batch_takes_only_verified_unheld_orders_of_its_carrier(
@@ -198,13 +200,13 @@ def test_a_handover_batch_takes_only_verified_unheld_orders_of_its_carrier(
 ):
     cup = stocked_product()
     printed_only = make_order([(cup, 1, "10")])
-    svc.print_waybills(orders=[printed_only], actor=worker)
+    printing.print_waybills(orders=[printed_only], actor=worker)
 
-    with pytest.raises(svc.FulfilmentError) as err:
-        svc.create_handover_batch(carrier=carrier, actor=worker)
+    with pytest.raises(kernel.OrderError) as err:
+        shipping.create_handover_batch(carrier=carrier, actor=worker)
     assert err.value.code == "empty"
-    with pytest.raises(svc.FulfilmentError):
-        svc.create_handover_batch(carrier=carrier, actor=worker, orders=[printed_only])
+    with pytest.raises(kernel.OrderError):
+        shipping.create_handover_batch(carrier=carrier, actor=worker, orders=[printed_only])
 
 
 def test_file_platforms_get_a_csv_of_their_shipped_orders_tracking_numbers(
@@ -214,7 +216,7 @@ def test_file_platforms_get_a_csv_of_their_shipped_orders_tracking_numbers(
 
     order, cup, tea = printed
     scan_all(order, [cup.barcode, cup.barcode, tea.barcode], worker)
-    svc.ship_order(order=order, actor=worker)
+    shipping.ship_order(order=order, actor=worker)
     out = tmp_path / "shipments.csv"
 
     call_command("export_shipments", order.shop.code, "-o", str(out))
@@ -231,11 +233,13 @@ def test_scanning_another_parcels_waybill_mid_order_says_so_and_changes_nothing(
 ):
     order, cup, _tea = printed
     other = make_order([(cup, 1, "59.00")])
-    svc.print_waybills(orders=[other], actor=worker)
+    printing.print_waybills(orders=[other], actor=worker)
     other.refresh_from_db()
 
-    with pytest.raises(svc.ScanError) as err:
-        svc.scan_item(order=order, scanned={cup.barcode: 1}, code=other.tracking_no, actor=worker)
+    with pytest.raises(kernel.OrderError) as err:
+        scanning.scan_item(
+            order=order, scanned={cup.barcode: 1}, code=other.tracking_no, actor=worker
+        )
 
     assert err.value.code == "other_order" and "Esc" in err.value.message
 
@@ -253,11 +257,11 @@ def test_a_merged_parcel_tells_each_platform_order_its_tracking_number(
     other = second if survivor.pk == first.pk else first
     Order.objects.filter(pk=survivor.pk).update(status=Order.Status.REVIEWED)
     survivor.refresh_from_db()
-    svc.print_waybills(orders=[survivor], actor=worker)
+    printing.print_waybills(orders=[survivor], actor=worker)
     survivor.refresh_from_db()
     scan_all(survivor, [cup.barcode, tea.barcode], worker)
 
-    svc.ship_order(order=survivor, actor=worker)
+    shipping.ship_order(order=survivor, actor=worker)
 
     notices = {
         m.payload["platform_order_no"]: m.payload

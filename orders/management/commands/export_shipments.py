@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from django.core.management.base import BaseCommand, CommandError
 
 from channels.models import Shop
-from orders.services.fulfilment import shipment_file
+from orders.selectors import shipment_file
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

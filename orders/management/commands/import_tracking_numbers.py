@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from orders.models import Carrier
-from orders.services.fulfilment import RangeImportError, import_tracking_ranges, pool_remaining
+from orders.services.tracking import RangeImportError, import_tracking_ranges, pool_remaining
 
 
 class Command(BaseCommand):

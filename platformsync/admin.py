@@ -18,10 +18,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from channels.connectors.files import FILE_PLATFORMS, NotAFileShop, export_stock, export_tracking
+from channels.models import OutboxMessage, ShopSyncStatus
+
 from . import outbox, sync
-from .connectors.files import FILE_PLATFORMS, NotAFileShop, export_stock, export_tracking
-from .models import OutboxMessage, ShopSyncStatus
-from .sync_status import shop_statuses
+from .selectors import shop_statuses
 
 
 def _status(obj):
@@ -47,7 +48,7 @@ def start_sync(request, shop) -> bool:
             % {"shop": shop.code, "s": int(exc.wait.total_seconds()) + 1},
         )
         return False
-    async_task("channels.tasks.sync_shop", shop.pk, request.user.get_username())
+    async_task("platformsync.tasks.sync_shop", shop.pk, request.user.get_username())
     messages.success(request, _("Sync of shop %(shop)s started.") % {"shop": shop.code})
     return True
 

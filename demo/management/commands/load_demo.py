@@ -8,7 +8,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="do nothing if already loaded")
 
     def handle(self, *args, once=False, **options):
-        from inventory.demo import load_demo
+        from demo.loader import load_demo
 
         summary = load_demo(stdout=self.stdout, once=once)
         self.stdout.write(f"load_demo: {summary}")

@@ -1,4 +1,4 @@
-"""Demo data for `manage.py load_demo` (contracts/commands.md).
+"""Demo data for `manage.py load_demo` (docs/commands.md).
 
 One shop per platform (TB01 TM01 JD01 WM01 FN01 YHD01 MGJ01 OT01, each also its unit code),
 the sample products and SKU relations of the import contract, 240 more products with barcodes
@@ -39,7 +39,7 @@ CARRIERS = [
     ("EMS", "中国邮政 EMS"),
 ]
 
-# The sample files of contracts/import-formats.md, loaded through the import services.
+# The sample files of docs/import-formats.md, loaded through the import services.
 SAMPLE_PRODUCTS = """商品编码,商品名称,条码,单位,规格,重量,零售价
 P-TEA-LJ,西湖龙井 散装,6901234500017,千克,明前特级,1.000,398.00
 P-CUP-01,玻璃品茗杯,6901234500024,个,150ml,0.120,18.00
@@ -186,8 +186,7 @@ def demo_products() -> list[dict]:
 
 def is_loaded() -> bool:
     from channels.models import Shop
-
-    from .models import StockMove
+    from inventory.models import StockMove
 
     return (
         Shop.objects.filter(code="TB01").exists()
@@ -198,13 +197,12 @@ def is_loaded() -> bool:
 def load_demo(*, stdout=None, once=False) -> str:
     """Load the demo data; returns a one-line summary."""
     from channels.models import Platform, Shop, SkuComponent, SkuMapping
+    from channels.sellable import recompute_sellable
     from channels.services import import_sku_relations
+    from inventory import services
+    from inventory.imports import import_products
+    from inventory.models import Product, StockMove, Warehouse
     from orders.models import Carrier
-
-    from . import services
-    from .imports import import_products
-    from .models import Product, StockMove, Warehouse
-    from .sellable import recompute_sellable
 
     def say(text):
         if stdout is not None:

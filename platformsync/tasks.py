@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import logging
 
+from channels.models import Shop
+
 from . import outbox, sync
-from .models import Shop
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ def drain_outbox() -> dict:
 
 def full_stock_push() -> dict:
     """Every mapped SKU again, after the nightly full stock sync from the offline ERP."""
-    from inventory.sellable import recompute_sellable
+    from channels.sellable import recompute_sellable
 
     recompute_sellable(None)
     queued = outbox.queue_stock_pushes(full=True)

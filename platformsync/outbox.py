@@ -20,11 +20,11 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from inventory.sellable import recompute_dirty
-
-from .connectors import get_connector
-from .connectors.base import ConnectorError, PermanentError, TransientError
-from .models import OutboxMessage, SellableQuantity, Shop
+from channels.connectors import get_connector
+from channels.connectors.base import ConnectorError, PermanentError, TransientError
+from channels.models import OutboxMessage, SellableQuantity, Shop
+from channels.sellable import recompute_dirty
+from channels.types import ShipmentNotice
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +32,6 @@ BACKOFF_FIRST = 30  # seconds; doubles with every failed attempt
 BACKOFF_MAX = 3600
 MAX_ATTEMPTS = 15  # then the message is parked for a person (about 10 hours of retries)
 STOCK_BATCH = 200
-
-
-def enqueue(*, shop, kind: str, payload: dict, dedupe_key: str) -> OutboxMessage:
-    """Queue once per dedupe_key: queuing the same key again returns the existing message."""
-    message, _created = OutboxMessage.objects.get_or_create(
-        dedupe_key=dedupe_key, defaults={"shop": shop, "kind": kind, "payload": payload}
-    )
-    return message
 
 
 def backoff(attempts: int) -> timedelta:
@@ -174,7 +166,7 @@ def drain_shipments(*, now=None, limit: int = 500, connectors=None) -> DrainResu
                     raise PermanentError("the platform closed this order: not shipped")
                 connector = connectors.get(shop.pk) or get_connector(shop)
                 connectors[shop.pk] = connector
-                connector.send_shipment(message.payload)
+                connector.send_shipment(ShipmentNotice.from_payload(message.payload))
             except ConnectorError as exc:
                 _failed(message, exc, now_, result)
             else:

@@ -1,4 +1,4 @@
-"""The sellable quantity of each shop SKU (design.md, Stock):
+"""The sellable quantity of each shop SKU (docs/design.md, Stock):
 
     floor( min over components c of ( max(0, available_c − safety) × shop.stock_ratio / q_c ) )
 
@@ -87,7 +87,7 @@ def recompute_sellable(product_ids: Iterable[int] | None = None) -> list[int]:
 
     Returns the ids of the mappings whose sellable quantity changed.
     """
-    from .services import _int_array, main_warehouse_id
+    from inventory.services import _int_array, main_warehouse_id
 
     params: dict = {"main": main_warehouse_id()}
     if product_ids is None:

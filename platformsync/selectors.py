@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db.models import Count, Q
 
-from .models import OutboxMessage, Shop
+from channels.models import OutboxMessage, Shop
 
 
 @dataclass

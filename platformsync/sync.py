@@ -14,7 +14,6 @@ two workers running the same schedule do not read the same shop twice at once.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -26,9 +25,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .connectors import get_connector
-from .connectors.base import Connector, ConnectorError, TransientError, with_retries
-from .models import Shop
+from channels.connectors import get_connector
+from channels.connectors.base import Connector, ConnectorError, TransientError, with_retries
+from channels.models import Shop
+from channels.sync_state import read_sync_state, update_sync_state
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +61,6 @@ class PullResult:
 
 
 # --- shop sync state (Shop.sync_state, merged key by key so writers do not clobber each other)
-
-
-def update_sync_state(shop_id: int, **values) -> None:
-    with connection.cursor() as cur:
-        cur.execute(
-            "UPDATE channels_shop SET sync_state = COALESCE(sync_state, '{}'::jsonb) || %s::jsonb"
-            " WHERE id = %s",
-            [json.dumps(values, default=str), shop_id],
-        )
-
-
-def read_sync_state(shop_id: int) -> dict:
-    return Shop.objects.values_list("sync_state", flat=True).get(pk=shop_id) or {}
 
 
 def _parse(value) -> datetime | None:

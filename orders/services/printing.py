@@ -1,0 +1,227 @@
+"""Printing: waybills (assigning tracking numbers, orders become 已打单), pick lists, delivery
+notes and invoices; every print is a PrintRecord and an order event.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.models import (
+    Order,
+    PrintRecord,
+    TrackingNumber,
+    Wave,
+)
+from orders.selectors import orders_for_print
+from orders.services.events import record_event
+from orders.services.kernel import (
+    OrderError,
+    actor_user,
+    held_ids,
+    lock_orders,
+)
+from orders.services.tracking import assign_numbers, provider_for
+
+S = Order.Status
+
+
+@dataclass
+class PrintOutcome:
+    pdf: bytes
+    record: PrintRecord | None
+    printed: list[Order]
+    skipped: list[tuple[Order, str]]
+
+
+def _wave_order_ids(wave: Wave) -> list[int]:
+    return list(wave.items.order_by("position").values_list("order_id", flat=True))
+
+
+def _print_events(orders, kind: str, reprinted: set[int], actor, wave: Wave | None):
+    label = PrintRecord.Kind(kind).label
+    for order in orders:
+        again = order.pk in reprinted
+        record_event(
+            order=order,
+            kind="reprinted" if again else "document_printed",
+            actor=actor,
+            message=(_("%(doc)s reprinted") if again else _("%(doc)s printed")) % {"doc": label},
+            after={
+                "document": kind,
+                "reprint": again,
+                "wave": wave.number if wave else None,
+                "tracking_no": order.tracking_no,
+            },
+        )
+
+
+def _record(kind, orders, actor, *, wave=None, reprint=False, pages=0) -> PrintRecord:
+    record = PrintRecord.objects.create(
+        kind=kind, wave=wave, reprint=reprint, page_count=pages, printed_by=actor_user(actor)
+    )
+    record.orders.add(*orders)
+    return record
+
+
+def _mark_printed(orders: list[Order], now) -> None:
+    """status printed, printed_at, tracking_no, carrier of many orders in one statement."""
+    if not orders:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Order._meta.db_table} AS o SET status = %s, printed_at = %s, "
+            "updated_at = %s, tracking_no = v.t, carrier_id = v.c "
+            "FROM unnest(%s::bigint[], %s::text[], %s::bigint[]) AS v(id, t, c) "
+            "WHERE o.id = v.id",
+            [
+                S.PRINTED.value,
+                now,
+                now,
+                [o.pk for o in orders],
+                [o.tracking_no for o in orders],
+                [o.carrier_id for o in orders],
+            ],
+        )
+
+
+def print_waybills(*, actor, wave: Wave | None = None, orders=None) -> PrintOutcome:
+    """Print the express waybills of a wave (or of chosen orders).
+
+    A reviewed, unheld order gets a tracking number (from the carrier's provider, unless one was
+    typed in) and becomes ``printed``; an order printed before is reprinted with its number and
+    marked a reprint; held (not yet printed) and cancelled orders are skipped and listed.
+    """
+    from orders.pdf.waybill import render_waybills
+
+    with transaction.atomic():
+        if wave is not None:
+            wave = Wave.objects.select_for_update().select_related("carrier").get(pk=wave.pk)
+            ids = _wave_order_ids(wave)
+        else:
+            ids = [o.pk if isinstance(o, Order) else int(o) for o in orders or []]
+        locked = {o.pk: o for o in lock_orders(ids)}
+        held = held_ids(locked)
+        todo, reprinted, skipped = [], set(), []
+        fresh: list[Order] = []
+        for pk in ids:
+            order = locked.get(pk)
+            if order is None:
+                continue
+            if order.status in (S.PRINTED, S.VERIFIED, S.SHIPPED):
+                todo.append(order)
+                reprinted.add(order.pk)
+            elif order.status == S.REVIEWED and order.pk not in held:
+                todo.append(order)
+                fresh.append(order)
+            elif order.status == S.REVIEWED:
+                skipped.append((order, _("held")))
+            else:
+                skipped.append((order, order.get_status_display()))
+        if not todo:
+            raise OrderError(
+                "nothing", _("Nothing to print: every order is held, cancelled or unreviewed.")
+            )
+        now = timezone.now()
+        need_number: dict[int, list[Order]] = defaultdict(list)
+        for order in fresh:
+            if order.carrier_id is None:
+                if wave is None:
+                    raise OrderError(
+                        "no_carrier", _("%(order)s has no carrier.") % {"order": order.order_no}
+                    )
+                order.carrier = wave.carrier
+            live = (
+                order.tracking_no
+                and TrackingNumber.objects.filter(
+                    order=order, number=order.tracking_no, voided_at__isnull=True
+                ).exists()
+            )
+            if not live:
+                need_number[order.carrier_id].append(order)
+        for _carrier_id, group in sorted(need_number.items()):
+            carrier = group[0].carrier
+            provider = provider_for(carrier)
+            numbers = provider.allocate(carrier=carrier, orders=group, actor=actor)
+            if len(numbers) != len(group):
+                raise OrderError("provider", _("The waybill service returned too few numbers."))
+            assign_numbers(group, numbers, provider.source, actor)
+        for order in fresh:
+            order.status = S.PRINTED
+            order.printed_at = now
+        _mark_printed(fresh, now)
+        if wave is not None and wave.status != Wave.Status.PRINTED and fresh:
+            wave.status = Wave.Status.PRINTED
+            wave.printed_at = now
+            wave.printed_by = actor_user(actor)
+            wave.save(update_fields=["status", "printed_at", "printed_by"])
+        _print_events(todo, PrintRecord.Kind.WAYBILL, reprinted, actor, wave)
+        record = _record(
+            PrintRecord.Kind.WAYBILL,
+            todo,
+            actor,
+            wave=wave,
+            reprint=bool(reprinted),
+            pages=len(todo),
+        )
+        pdf = render_waybills(orders_for_print([o.pk for o in todo]), reprint_ids=reprinted)
+    return PrintOutcome(pdf=pdf, record=record, printed=todo, skipped=skipped)
+
+
+def print_pick_list(*, wave: Wave, actor) -> PrintOutcome:
+    """The wave's pick list: products summed, then per order (cancelled orders left out)."""
+    from orders.pdf.documents import render_pick_list
+
+    with transaction.atomic():
+        wave = Wave.objects.select_for_update().select_related("carrier").get(pk=wave.pk)
+        ids = _wave_order_ids(wave)
+        orders = [o for o in orders_for_print(ids) if o.status != S.CANCELLED]
+        skipped = [
+            (o, o.get_status_display())
+            for o in Order.objects.filter(pk__in=ids, status=S.CANCELLED)
+        ]
+        if not orders:
+            raise OrderError("nothing", _("The wave has no order to pick."))
+        reprint = wave.prints.filter(kind=PrintRecord.Kind.PICK_LIST).exists()
+        _print_events(
+            orders,
+            PrintRecord.Kind.PICK_LIST,
+            {o.pk for o in orders} if reprint else set(),
+            actor,
+            wave,
+        )
+        record = _record(PrintRecord.Kind.PICK_LIST, orders, actor, wave=wave, reprint=reprint)
+        pdf = render_pick_list(wave, orders, reprint=reprint)
+    return PrintOutcome(pdf=pdf, record=record, printed=orders, skipped=skipped)
+
+
+def print_order_documents(*, kind: str, orders, actor) -> PrintOutcome:
+    """Delivery notes or retail invoices, one page per order (cancelled orders are skipped)."""
+    from orders.pdf.documents import render_delivery_notes, render_invoices
+
+    renderers = {
+        PrintRecord.Kind.DELIVERY_NOTE: render_delivery_notes,
+        PrintRecord.Kind.INVOICE: render_invoices,
+    }
+    if kind not in renderers:
+        raise OrderError("kind", _("Unknown document."))
+    ids = [o.pk if isinstance(o, Order) else int(o) for o in orders]
+    with transaction.atomic():
+        loaded = orders_for_print(ids)
+        todo = [o for o in loaded if o.status != S.CANCELLED]
+        skipped = [(o, o.get_status_display()) for o in loaded if o.status == S.CANCELLED]
+        if not todo:
+            raise OrderError("nothing", _("Nothing to print."))
+        reprinted = set(
+            PrintRecord.orders.through.objects.filter(
+                printrecord__kind=kind, order_id__in=[o.pk for o in todo]
+            ).values_list("order_id", flat=True)
+        )
+        _print_events(todo, kind, reprinted, actor, None)
+        record = _record(kind, todo, actor, reprint=bool(reprinted), pages=len(todo))
+        pdf = renderers[kind](todo, reprint_ids=reprinted)
+    return PrintOutcome(pdf=pdf, record=record, printed=todo, skipped=skipped)
