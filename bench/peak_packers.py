@@ -149,23 +149,28 @@ class Packer:
 
 
 def feed(database_url: str, parcels: queue.Queue, stop: threading.Event, stats: Stats) -> None:
-    """Put printed orders on the tables, each once (a parcel put aside is not handed again)."""
+    """Put printed (or verified, not yet shipped) orders on the tables; a parcel is handed again
+    only when it is still not shipped a minute later (its packer lost it to a server error)."""
     import psycopg
 
-    handed: set[int] = set()
+    handed: dict[int, float] = {}
     last_id = 0
     while not stop.is_set():
         try:
             with psycopg.connect(database_url, connect_timeout=5, autocommit=True) as conn:
                 while not stop.is_set():
                     rows = conn.execute(
-                        "SELECT id, tracking_no FROM orders_order WHERE status = 'printed' "
-                        "AND id > %s ORDER BY id LIMIT 2000",
+                        "SELECT id, tracking_no FROM orders_order WHERE status IN "
+                        "('printed', 'verified') AND NOT on_hold AND id > %s ORDER BY id "
+                        "LIMIT 2000",
                         [last_id],
                     ).fetchall()
-                    fresh = [(i, t) for i, t in rows if i not in handed]
+                    now = time.monotonic()
+                    fresh = [(i, t) for i, t in rows if now - handed.get(i, -1e9) > 60]
                     for order_id, tracking_no in fresh:
-                        handed.add(order_id)
+                        if order_id in handed:
+                            stats.count("parcel handed again")
+                        handed[order_id] = now
                         parcels.put(tracking_no)
                     if len(rows) < 2000:
                         last_id = 0  # from the start again: orders printed late, low ids

@@ -353,7 +353,6 @@ class SandboxState:
                     "oids": [ln["oid"] for ln in targets],
                     "tracking_no": tracking_no,
                     "carrier": carrier,
-                    "at": time.time(),
                 }
             )
             return ""
@@ -368,9 +367,7 @@ class SandboxState:
             for sku, qty in quantities.items():
                 self.stock[platform][sku] = int(qty)
                 self.stock_received[platform][sku] = (int(qty), at)
-            self.stock_calls.append(
-                {"platform": platform, "quantities": dict(quantities), "at": at}
-            )
+            self.stock_calls.append({"platform": platform, "quantities": dict(quantities)})
             return []
 
     def snapshot(self) -> dict:
