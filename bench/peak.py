@@ -277,11 +277,12 @@ class Drill:
             shop = FILE_SHOPS[(self.file_done + i) % len(FILE_SHOPS)]
             no = f"{shop}-{self.file_done + i:08d}"
             paid = (datetime.now(UTC) + shanghai).strftime("%Y-%m-%d %H:%M:%S")
+            phone = f"139{self.rng.randrange(10**7, 10**8)}"
             for sku, price in self.rng.sample(
                 self.file_skus[shop], k=self.rng.choice([1, 1, 2, 3])
             ):
                 rows.append(
-                    [shop, no, f"fb{i}", "张三", f"139{self.rng.randrange(10**7, 10**8)}"]
+                    [shop, no, f"fb{i}", "张三", phone]
                     + ["浙江省", "杭州市", "西湖区", f"文三路 {i % 500} 号", sku]
                     + [self.rng.choice([1, 1, 2]), price, paid, "", ""]
                 )
@@ -310,6 +311,9 @@ class Drill:
             )
             if done.returncode == 0:
                 break
+            if "OperationalError" not in done.stderr and "connection" not in done.stderr:
+                self.errors.append(f"import_orders {path.name}: {done.stdout[-300:]}")
+                return
             self.stage["file import retries (database down)"] += 1
             time.sleep(2 + attempt)
         else:
@@ -431,12 +435,22 @@ class Drill:
 
     def lead_round(self) -> None:
         """The warehouse lead: a wave by filter (up to 300 orders), then its waybills."""
-        from orders.models import Carrier
+        from orders.models import Carrier, Wave
         from orders.services.kernel import OrderError
         from orders.services.printing import print_waybills
         from orders.services.waves import create_wave_by_filter
 
         carrier = Carrier.objects.get(code=CARRIER)
+        # A wave made but not printed (its printing was cut off by a database restart): the
+        # lead sees it in the wave list and prints it.
+        for wave in Wave.objects.exclude(status=Wave.Status.PRINTED).order_by("pk")[:20]:
+            try:
+                outcome = print_waybills(actor=self.lead, wave=wave)
+            except OrderError as exc:
+                self.stage[f"wave not printed: {exc.code}"] += 1
+                continue
+            self.stage["unprinted waves printed again"] += 1
+            self.stage["waybills printed"] += len(outcome.printed)
         for _ in range(20):
             started = time.monotonic()
             try:
@@ -712,8 +726,32 @@ class Drill:
             self.quiet.set()
             self.t_orders_settled = time.time()
             self.say("every order settled; waiting for the outbox and the ERP to catch up")
-        ok = orders_settled and outbox == 0 and sales == shipped and returns == received
-        return ok, waiting
+        drained = orders_settled and outbox == 0 and sales == shipped and returns == received
+        if not drained:
+            self.t_drained = None
+            return False, waiting
+        if getattr(self, "t_drained", None) is None:
+            self.t_drained = time.time()
+        # One more complete pull of every API shop after the last shipment reached the
+        # platforms (a shipment changes the order there too): then "latest version" is fair.
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT code, sync_state->>'orders_watermark', sync_state->>'refunds_watermark' "
+                "FROM channels_shop WHERE code = ANY(%s)",
+                [list(API_SHOPS)],
+            )
+            marks = cur.fetchall()
+        behind = [
+            code
+            for code, orders, refunds in marks
+            if not orders
+            or not refunds
+            or min(datetime.fromisoformat(orders), datetime.fromisoformat(refunds)).timestamp()
+            < self.t_drained
+        ]
+        if behind:
+            return False, f"drained; waiting for one more pull of {', '.join(behind)}"
+        return True, waiting
 
     def read_journal(self) -> list[dict]:
         if not self.journal.exists():
@@ -731,9 +769,10 @@ class Drill:
         breaches: list[str] = []
         results: list[tuple[str, bool, str]] = []
 
-        def result(name, ok, detail=""):
-            results.append((name, ok, detail))
-            if not ok:
+        def result(name, ok, detail="", gap=""):
+            known = not ok and gap and gap in self.args.known_gap
+            results.append((name, ok, detail + (" [KNOWN GAP, not counted]" if known else "")))
+            if not ok and not known:
                 breaches.append(f"{name}: {detail}")
 
         # 1. Every platform order exactly once, with the platform's latest version.
@@ -893,6 +932,7 @@ class Drill:
             )
         }
         no_postage = 0
+        not_paid: list[str] = []
         bad_sales = [no for no in shipped if sales[no] != 1] + [
             no for no in sales if no not in shipped
         ]
@@ -907,8 +947,10 @@ class Drill:
             if "postage" not in r:
                 no_postage += 1
             postage = Decimal(r.get("postage", fee or 0))
-            if lines != total or paid is None or total + postage != paid:
-                bad_amounts.append(f"{r['order_no']} lines {lines} total {total} paid {paid}")
+            if lines != total or paid is None:
+                bad_amounts.append(f"{r['order_no']} lines {lines} total {total}")
+            elif total + postage != paid:
+                not_paid.append(f"{r['order_no']} total {total} + postage {postage} paid {paid}")
         received = dict(
             ReturnOrder.objects.filter(status="received").values_list("return_no", "refund_amount")
         )
@@ -922,12 +964,18 @@ class Drill:
             if lines != Decimal(r["refund_total"]):
                 bad_amounts.append(f"{r['return_no']} lines {lines} refund {r['refund_total']}")
         result(
-            "every shipped order and received return reached the ERP exactly once, amounts add up",
+            "every shipped order and received return reached the ERP exactly once, lines add up",
             not bad_sales and not bad_returns and not bad_amounts,
             f"{len(shipped):,} shipped, {len(received)} returns received; not once "
-            f"{len(bad_sales)} {bad_sales[:2]}, returns {len(bad_returns)}, amounts "
-            f"{len(bad_amounts)} {bad_amounts[:2]}"
-            + (f"; {no_postage} sales records without 'postage'" if no_postage else ""),
+            f"{len(bad_sales)} {bad_sales[:2]}, returns {len(bad_returns)}, lines ≠ total "
+            f"{len(bad_amounts)} {bad_amounts[:2]}",
+        )
+        result(
+            "ERP sales totals plus postage equal what was paid (docs/erp-api.md)",
+            not not_paid,
+            f"{len(not_paid)} of {sum(1 for r in journal if r['kind'] == 'sales'):,} differ "
+            f"{not_paid[:2]}" + (f"; {no_postage} records without 'postage'" if no_postage else ""),
+            gap="erp-paid",
         )
         self.results = results
         self.packers = packers
@@ -997,6 +1045,13 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--time-limit", type=float, default=0, help="seconds (default: scaled)")
     parser.add_argument("--seed", type=int, default=15)
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs)")
+    parser.add_argument(
+        "--known-gap",
+        action="append",
+        default=[],
+        choices=["erp-paid"],
+        help="report this check's breach without failing (a gap known and filed elsewhere)",
+    )
     args = parser.parse_args(argv)
     if args.orders < 100:
         parser.error("--orders must be at least 100")
@@ -1081,7 +1136,7 @@ def main(argv: list[str]) -> int:
         drill.gen_seconds = min(1200.0, max(40.0, n / 100))
         drill.outage = 60.0 if n >= 50_000 else max(10.0, 60.0 * n / 50_000)
         drill.erp_interval = 10 if n <= 20_000 else 30
-        time_limit = args.time_limit or max(600.0, drill.gen_seconds * 4 + 300)
+        time_limit = args.time_limit or max(1500.0, drill.gen_seconds * 4 + 600)
         print(
             f"peak drill: {n:,} orders over {len(API_SHOPS) + len(FILE_SHOPS)} shops "
             f"({len(API_SHOPS)} API through the sandbox, {len(FILE_SHOPS)} by file), broker "

@@ -220,13 +220,24 @@ def main(argv: list[str]) -> int:
     for t in threads:
         t.start()
     stop_file = Path(args.stop_file)
+
+    def write() -> None:
+        with stats.lock:
+            text = json.dumps({"latency": stats.latency, "counts": stats.counts})
+        Path(args.out + ".tmp").write_text(text)
+        Path(args.out + ".tmp").replace(args.out)
+
+    last = time.monotonic()
     while not stop_file.exists():
         time.sleep(0.3)
+        if time.monotonic() - last > 10:  # also on disk while running (a kill loses little)
+            write()
+            last = time.monotonic()
     stop.set()
+    deadline = time.monotonic() + 35
     for t in threads:
-        t.join(timeout=40)
-    with stats.lock:
-        Path(args.out).write_text(json.dumps({"latency": stats.latency, "counts": stats.counts}))
+        t.join(timeout=max(0.1, deadline - time.monotonic()))
+    write()
     return 0
 
 

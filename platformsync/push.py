@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 
 from core import clock
 
@@ -32,6 +32,10 @@ log = logging.getLogger(__name__)
 STOCK = "stock"
 STALE_AFTER = 60  # seconds: a window older than this lost its task; the next request reopens it
 TASK = "platformsync.tasks.push_stock_soon"
+RETRIES_IN_TASK = 3  # failed calls sent again by the same task (after 2, 4, 8 s of backoff)
+RETRY_WAIT_MAX = 10.0  # seconds the task waits for one; a later one is the minute drain's
+RETRIES_IN_TASK = 3  # failed calls sent again by the same task (2 + 4 + 8 s of backoff)
+RETRY_WAIT_MAX = 10.0  # seconds the task waits for one; later ones are the minute drain's
 
 
 def window_seconds() -> float:
@@ -77,6 +81,8 @@ def _enqueue() -> None:
 
 def push_stock_window(*, sleep: Callable[[float], None] = time.sleep) -> dict:
     """The task of a window: wait until it closes, close it, then queue and send the changes."""
+    from channels.models import OutboxMessage
+
     from .models import StockPushWindow
     from .outbox import drain_stock, queue_stock_pushes
 
@@ -85,16 +91,29 @@ def push_stock_window(*, sleep: Callable[[float], None] = time.sleep) -> dict:
         wait = (due - clock.now()).total_seconds()
         if wait > 0:
             sleep(min(wait, window_seconds()))
-    try:
-        StockPushWindow.objects.filter(name=STOCK).delete()
-    except DatabaseError:
-        log.warning("stock push window not closed", exc_info=True)
-        raise
+    # Closed: a change committed from now on opens the next window (and is not lost: this
+    # task reads the quantities after this point).
+    StockPushWindow.objects.filter(name=STOCK).delete()
     queued = queue_stock_pushes()
     result = drain_stock()
-    return {
-        "queued": queued,
-        "sent": result.sent,
-        "retried": result.retried,
-        "parked": result.parked,
-    }
+    sent, retried, parked = result.sent, result.retried, result.parked
+    # A call the platform did not take (timeout, 5xx, rate limit) is due again within seconds
+    # (the stock backoff): this task sends it then, instead of leaving it to the minute drain.
+    for _attempt in range(RETRIES_IN_TASK):
+        if not result.retried:
+            break
+        due = (
+            OutboxMessage.objects.filter(
+                status=OutboxMessage.Status.PENDING, kind=OutboxMessage.Kind.STOCK
+            )
+            .order_by("next_attempt_at")
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+        wait = (due - clock.now()).total_seconds() if due else RETRY_WAIT_MAX + 1
+        if wait > RETRY_WAIT_MAX:
+            break
+        sleep(max(0.0, wait))
+        result = drain_stock()
+        sent, retried, parked = sent + result.sent, retried + result.retried, parked + result.parked
+    return {"queued": queued, "sent": sent, "retried": retried, "parked": parked}

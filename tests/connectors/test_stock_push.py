@@ -1,5 +1,6 @@
 """A stock change reaches the platforms within seconds: one push per window, through the outbox."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -110,3 +111,25 @@ def test_with_the_window_at_zero_nothing_is_queued_and_the_minute_drain_still_se
     assert queued_pushes() == 0
     outbox.drain()
     assert sandbox.state()["stock"]["top"] == {"TEA-001": 6}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_the_platform_did_not_take_is_sent_again_within_seconds(
+    sandbox, tea, main_warehouse
+):
+    before = len(stock_calls(sandbox))
+    sandbox.fault("http_500")
+    change(tea, main_warehouse, -1)
+
+    slept = []
+
+    def sleep(seconds):  # really waits: the retry must become due
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    result = push.push_stock_window(sleep=sleep)
+
+    assert result["retried"] == 1 and result["sent"] == 1
+    assert max(slept) <= 2.0  # the stock backoff: 2 s, not the 30 s of a shipment
+    assert sandbox.state()["stock"]["top"] == {"TEA-001": 9}
+    assert len(stock_calls(sandbox)) == before + 1  # the failed call is not counted as accepted
