@@ -645,6 +645,8 @@ class Drill:
 
         while not self.stop.is_set() and done() < 0.2:
             time.sleep(0.5)
+        if self.stop.is_set():
+            return
         deadline = time.monotonic() + 120
         while not self.stop.is_set() and time.monotonic() < deadline:
             try:
@@ -662,6 +664,8 @@ class Drill:
         connection.close()
         while not self.stop.is_set() and done() < 0.4:
             time.sleep(0.5)
+        if self.stop.is_set():
+            return
         if self.pg is not None:
             seconds = self.pg.restart()
             self.event(f"PostgreSQL restarted (pg_ctl restart -m fast, {seconds:.1f} s down)")
@@ -669,6 +673,8 @@ class Drill:
             self.event("PostgreSQL restart skipped: a given server (--database-url) is not ours")
         while not self.stop.is_set() and done() < 0.55:
             time.sleep(0.5)
+        if self.stop.is_set():
+            return
         pid = self.procs.pid("sandbox")
         self.sandbox_stopped.set()
         time.sleep(0.3)  # the generator and probe see the flag before the sandbox stops
@@ -1207,6 +1213,7 @@ def main(argv: list[str]) -> int:
         procs.stop("erp_simulator")
         dump = drill.sandbox("dump", timeout=120)
         dump["stock"] = drill.sandbox("stock", timeout=60)
+        drill.platform_calls = drill.sandbox("state", timeout=120)["calls"]
         procs.stop_all()
         connections.close_all()
         breaches = drill.check(dump, packers)
@@ -1295,6 +1302,12 @@ def report(drill: Drill, packers: dict, time_limit: float) -> None:
         f"{fmt_s(pct(drill.probe_lags, 95))} ({len(drill.probe_lags)} probe pushes, "
         f"{drill.probe_missed} not seen within 180 s)"
     )
+    calls = getattr(drill, "platform_calls", {})
+    if calls:
+        print(
+            "  platform calls: "
+            + ", ".join(f"{k} {v:,}" for k, v in sorted(calls.items(), key=lambda kv: -kv[1]))
+        )
     print("  largest queue depth: " + ", ".join(f"{k} {v:,}" for k, v in drill.max_queue.items()))
     print("  counts: " + ", ".join(f"{k} {v:,}" for k, v in sorted(drill.stage.items())))
     print(f"  schedules: {drill.schedules}")

@@ -149,8 +149,9 @@ class Packer:
 
 
 def feed(database_url: str, parcels: queue.Queue, stop: threading.Event, stats: Stats) -> None:
-    """Put printed (or verified, not yet shipped) orders on the tables; a parcel is handed again
-    only when it is still not shipped a minute later (its packer lost it to a server error)."""
+    """Put printed (or verified, not yet shipped) orders on the tables. A parcel its packer
+    could not finish for the server's sake goes back on the pile (see ``work``); one still not
+    shipped ten minutes after it was handed is handed again (a packer thread lost it)."""
     import psycopg
 
     handed: dict[int, float] = {}
@@ -166,7 +167,7 @@ def feed(database_url: str, parcels: queue.Queue, stop: threading.Event, stats: 
                         [last_id],
                     ).fetchall()
                     now = time.monotonic()
-                    fresh = [(i, t) for i, t in rows if now - handed.get(i, -1e9) > 60]
+                    fresh = [(i, t) for i, t in rows if now - handed.get(i, -1e9) > 600]
                     for order_id, tracking_no in fresh:
                         if order_id in handed:
                             stats.count("parcel handed again")
@@ -213,6 +214,8 @@ def main(argv: list[str]) -> int:
                 continue
             outcome = packer.pack(tracking_no)
             stats.count(outcome)
+            if outcome == "server_unreachable":
+                parcels.put(tracking_no)  # back on the pile: someone packs it later
 
     threads = [
         threading.Thread(target=work, args=(n,), daemon=True) for n in range(1, args.packers + 1)
