@@ -217,7 +217,7 @@ class Drill:
         self.procs.start(
             "gunicorn",
             [py, "-m", "gunicorn", "config.wsgi:application", "--workers", str(a.web_workers)]
-            + ["--threads", "4", "--bind", f"127.0.0.1:{self.web_port}", "--timeout", "60"]
+            + ["--threads", "4", "--bind", f"127.0.0.1:{self.web_port}", "--timeout", "180"]
             + ["--graceful-timeout", "10", "--backlog", "256"],
         )
         wait_for(

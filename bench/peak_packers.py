@@ -26,7 +26,10 @@ import threading
 import time
 from pathlib import Path
 
-RETRIES = 40  # a call failing for the server's sake is tried this many times (≈ 1 minute)
+RETRIES = 40  # a call failing for the server's sake is tried this many times
+# A call is given this long: on a loaded machine a shorter timeout makes the packer ask again
+# while the server still works on the first request (a login costs ~1 s of CPU: PBKDF2).
+TIMEOUT = 120
 
 
 class Stats:
@@ -64,7 +67,7 @@ class Packer:
         for attempt in range(RETRIES):
             try:
                 started = time.perf_counter()
-                page = self.http.get(f"{self.url}/admin/login/?next=/warehouse/", timeout=30)
+                page = self.http.get(f"{self.url}/admin/login/?next=/warehouse/", timeout=TIMEOUT)
                 token = self.http.cookies.get("csrftoken") or re.search(
                     r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text
                 ).group(1)
@@ -77,11 +80,11 @@ class Packer:
                         "next": "/warehouse/",
                     },
                     headers={"Referer": f"{self.url}/admin/login/"},
-                    timeout=30,
+                    timeout=TIMEOUT,
                 )
                 if answer.status_code >= 500 or "sessionid" not in self.http.cookies:
                     raise requests.ConnectionError(f"login answered {answer.status_code}")
-                self.http.get(f"{self.url}/warehouse/", timeout=30)
+                self.http.get(f"{self.url}/warehouse/", timeout=TIMEOUT)
                 self.csrf = self.http.cookies.get("csrftoken", "")
                 self.stats.add("login", time.perf_counter() - started)
                 return
@@ -105,7 +108,7 @@ class Packer:
                         "X-CSRFToken": self.csrf,
                         "Referer": f"{self.url}/warehouse/",
                     },
-                    timeout=30,
+                    timeout=TIMEOUT,
                 )
                 elapsed = time.perf_counter() - started
             except requests.RequestException:
@@ -206,6 +209,7 @@ def main(argv: list[str]) -> int:
 
     def work(n: int) -> None:
         packer = Packer(args.url, f"{args.user_prefix}{n:03d}", args.password, stats)
+        stop.wait(0.2 * n)  # the shift starts: packers arrive one after another
         packer.login()
         while not stop.is_set():
             try:
