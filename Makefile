@@ -19,10 +19,9 @@ venv: $(STAMP)
 setup: venv
 	$(PY) manage.py migrate --noinput
 
-run: setup
-	$(PY) manage.py load_demo --once
-	$(PY) manage.py ensure_admin
-	$(PY) manage.py serve
+# migrate, load_demo --once, ensure_admin, serve; stops the embedded PostgreSQL it started
+run: venv
+	$(PY) -m config.runlocal
 
 # Browser tests drive Debian's chromium (never a downloaded browser); install it when missing.
 browser-deps:
@@ -50,7 +49,7 @@ format:
 
 # Rebuild the zh_Hans translation catalogues (needs GNU gettext); the compiled .mo files are
 # committed. Each app keeps its own catalogue; the top-level locale/ holds templates/ and config/.
-APPS := channels inventory orders returns erpbridge platformsync demo
+APPS := channels inventory promotions orders returns erpbridge platformsync demo
 messages: venv
 	@for app in $(APPS); do \
 		(cd $$app && $(CURDIR)/$(PY) $(CURDIR)/manage.py makemessages -l zh_Hans) || exit 1; \

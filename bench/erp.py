@@ -237,7 +237,7 @@ def main(argv=None) -> int:
         codes = list(Product.objects.order_by("id").values_list("code", flat=True))
         rng = random.Random(11)
         # Time the sellable recompute that inventory runs on commit of each stock change.
-        import inventory.receivers as receivers
+        import channels.receivers as receivers
 
         recompute_time: list[float] = []
         original_recompute = receivers.recompute_sellable

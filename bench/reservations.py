@@ -104,7 +104,7 @@ def main(argv=None) -> dict:
         # Warm up connections and caches.
         django_worker(make_orders("warm", 50, ids, 0))
 
-        from inventory.receivers import recompute_after_stock_change
+        from channels.receivers import recompute_after_stock_change
         from inventory.signals import stock_changed
 
         def without_sellable(orders):
@@ -117,7 +117,7 @@ def main(argv=None) -> dict:
                 )
 
         # "django" is reserve() as the application runs it: after each commit the sellable
-        # quantities of the two products are recomputed (inventory.receivers). The last line
+        # quantities of the two products are recomputed (channels.receivers). The last line
         # is the same without that recomputation, to show what it costs (single worker only:
         # the signal is process-wide).
         variants = [

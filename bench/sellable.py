@@ -30,9 +30,9 @@ def main(argv=None) -> dict:
     with bench_database():
         from django.db import connection
 
+        from channels.receivers import recompute_after_stock_change
         from channels.sellable import recompute_sellable
         from inventory import services
-        from inventory.receivers import recompute_after_stock_change
         from inventory.signals import stock_changed
 
         main_id = services.main_warehouse_id()

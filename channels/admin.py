@@ -3,22 +3,12 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.template_utils import HistoricalRecordContextHelper
 
 from channels.sellable import recompute_sellable
 from config.importexport import ServiceImportExportAdmin
 
 from .models import Platform, SellableQuantity, Shop, SkuComponent, SkuMapping
 from .resources import SkuRelationResource
-
-
-class SecretsHiddenContextHelper(HistoricalRecordContextHelper):
-    """The history shows that a shop's API credentials changed, never what they are."""
-
-    def prepare_delta_change_value(self, change, value):
-        if change.field == "credentials":
-            return "******"
-        return super().prepare_delta_change_value(change, value)
 
 
 @admin.register(Platform)
@@ -51,11 +41,6 @@ class ShopAdmin(SimpleHistoryAdmin):
         if request.user.is_superuser:
             return ()
         return ("credentials",)
-
-    def get_historical_record_context_helper(self, request, historical_record):
-        if request.user.is_superuser:
-            return super().get_historical_record_context_helper(request, historical_record)
-        return SecretsHiddenContextHelper(self.model, historical_record)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

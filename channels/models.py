@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.crypto import EncryptedJSONField
 from inventory.models import QTY, actor_field
 
 
@@ -57,7 +58,8 @@ class Shop(models.Model):
     enabled = models.BooleanField(_("enabled"), default=True)
     # Where the connector talks to (the platform's gateway, or the local sandbox) and with what.
     api_base_url = models.CharField(_("API base URL"), max_length=255, blank=True)
-    credentials = models.JSONField(_("API credentials"), default=dict, blank=True)
+    # Encrypted with TONGCANG_ERP_SECRET_KEYS (core.crypto) and never copied into history rows.
+    credentials = EncryptedJSONField(_("API credentials"), default=dict, blank=True)
     sync_state = models.JSONField(_("sync state"), default=dict, blank=True)
     # Automatic review (自动审单): approve orders with no hold, no remark and a total within the limit.
     auto_review_enabled = models.BooleanField(_("automatic review"), default=False)
@@ -65,7 +67,7 @@ class Shop(models.Model):
         _("automatic review amount limit"), max_digits=14, decimal_places=2, null=True, blank=True
     )
 
-    history = HistoricalRecords(excluded_fields=["sync_state"])
+    history = HistoricalRecords(excluded_fields=["sync_state", "credentials"])
 
     class Meta:
         verbose_name = _("shop")

@@ -45,8 +45,12 @@ class NormalizedOrder:
     platform_status: str = ""
     # What the platform says happened after payment: "" (nothing), "cancelled" (closed by the
     # platform), "refund_requested" (the buyer asked for a refund). Before shipping this holds
-    # the order (拦截); after shipping it marks the order for after-sales.
+    # the order (拦截); after shipping it marks the order for after-sales. "ship_forbidden": paid,
+    # but the platform forbids shipping for now (TOP PAID_FORBID_CONSIGN, JD POP_ORDER_PAUSE):
+    # held until a later version of the order no longer says so; never cancelled.
     platform_change: str = ""
+    # The receiver's opaque id when the platform sends masked buyer details (密文订单).
+    receiver_oaid: str = ""
     raw: dict = field(default_factory=dict)
 
 

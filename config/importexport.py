@@ -7,20 +7,18 @@ errors. Also here:
 
 * import is open only to users who may add AND change the model (django-import-export lets
   everyone by default);
-* uploads over ``settings.IMPORT_MAX_UPLOAD_BYTES`` are refused before they are read;
+* uploads over ``settings.IMPORT_MAX_UPLOAD_BYTES`` are refused while they stream in
+  (``config.uploads``);
 * exported cells that start with ``=``, ``+``, ``-``, ``@``, tab, CR or NUL are escaped with a
   leading apostrophe so a spreadsheet shows them as text instead of running them.
 """
 
 from __future__ import annotations
 
-import re
 from types import SimpleNamespace
 
 import tablib
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from import_export import resources
@@ -30,18 +28,8 @@ from import_export.forms import ExportForm, ImportForm
 from import_export.results import Error, Result, RowResult
 
 from config.tabular import FileUnreadable, RowErrors
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\x00")
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
-
-
-def escape_formula(value):
-    """A cell a spreadsheet would run as a formula, made plain text (OWASP CSV injection)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        if _PLAIN_NUMBER.match(value):  # -12.5 is a number, not a formula
-            return value
-        return "'" + value
-    return value
+from config.uploads import check_upload_size
+from core.cells import FORMULA_START, escape_formula  # noqa: F401 - shared with the exports
 
 
 def escape_dataset(dataset: tablib.Dataset) -> tablib.Dataset:
@@ -114,14 +102,7 @@ class LimitedImportForm(ImportForm):
     """The upload form, refusing files over IMPORT_MAX_UPLOAD_BYTES."""
 
     def clean_import_file(self):
-        upload = self.cleaned_data["import_file"]
-        limit = settings.IMPORT_MAX_UPLOAD_BYTES
-        if upload.size > limit:
-            raise ValidationError(
-                _("The file is %(size)s; files over %(limit)s are refused.")
-                % {"size": filesizeformat(upload.size), "limit": filesizeformat(limit)}
-            )
-        return upload
+        return check_upload_size(self.cleaned_data["import_file"])
 
 
 class ServiceImportResource(resources.ModelResource):

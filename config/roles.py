@@ -23,6 +23,8 @@ ROLE_LABELS = {
     "after_sales": _("after-sales"),
     "after_sales_reviewer": _("after-sales reviewer"),
     "auditor": _("auditor"),
+    "store_guide": _("store guide"),
+    "store_manager": _("store manager"),
 }
 
 MASTER_DATA_VIEW = [
@@ -36,11 +38,60 @@ MASTER_DATA_VIEW = [
     "channels.view_sellablequantity",
 ]
 
+# Members, promotions and red packets (promotions/): guides enrol members and see them with a
+# masked phone; store managers see whole phones, make promotions and approve other managers'
+# promotions (never their own: promotions/services/catalogue.py). Wallets are read-only.
+PROMOTIONS_GUIDE = [
+    "promotions.view_member",
+    "promotions.add_member",
+    "promotions.view_memberlevel",
+    "promotions.view_memberprice",
+    "promotions.view_promotion",
+    "promotions.view_redpacket",
+    "promotions.view_walletentry",
+]
+PROMOTIONS_MANAGER = [
+    *PROMOTIONS_GUIDE,
+    "promotions.change_member",
+    "promotions.see_member_phone",
+    "promotions.erase_member",
+    "promotions.add_memberprice",
+    "promotions.change_memberprice",
+    "promotions.delete_memberprice",
+    "promotions.add_promotion",
+    "promotions.change_promotion",
+    "promotions.approve_promotion",
+    "promotions.view_promotionusage",
+]
+
 RETURNS_VIEW = [
     "returns.view_returnorder",
     "returns.view_returnline",
     "returns.view_returnreceipt",
     "returns.view_returnevent",
+]
+
+# Transfers (调拨) between the main warehouse and a store, and the store's replenishment rules
+# (inventory/transfers.py, inventory/replenishment.py). A store's staff see their own store's
+# only (inventory/scope.py; the stores app registers the rule).
+TRANSFER_PERMISSIONS = [
+    "inventory.view_product",
+    "inventory.view_warehouse",
+    "inventory.view_stocklevel",
+    "inventory.view_stockmove",
+    "inventory.view_transfer",
+    "inventory.add_transfer",
+    "inventory.change_transfer",
+    "inventory.ship_transfer",
+    "inventory.receive_transfer",
+    "inventory.view_transferline",
+    "inventory.add_transferline",
+    "inventory.change_transferline",
+    "inventory.delete_transferline",
+    "inventory.view_replenishmentrule",
+    "inventory.add_replenishmentrule",
+    "inventory.change_replenishmentrule",
+    "inventory.delete_replenishmentrule",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {
@@ -111,7 +162,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     ],
     # The auditor sees everything and changes nothing: every view_* permission, added below.
     "auditor": [],
+    # Store managers (门店店长): transfers and replenishment here; the stores app adds the rest
+    # (devices, store orders, stock counts, store returns).
+    "store_manager": [*TRANSFER_PERMISSIONS],
 }
+
+# The experience store roles (stores/ defines them) also work with members and promotions.
+for _role, _perms in (("store_guide", PROMOTIONS_GUIDE), ("store_manager", PROMOTIONS_MANAGER)):
+    ROLE_PERMISSIONS[_role] = [*ROLE_PERMISSIONS.get(_role, []), *_perms]
 
 
 def sync_role_permissions(**kwargs):

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -24,7 +25,13 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-PRODUCTION = os.environ.get("DJANGO_ENV", "development") == "production"
+DJANGO_ENV = os.environ.get("DJANGO_ENV", "development")
+if DJANGO_ENV not in ("production", "development"):
+    # "prod" once ran with DEBUG on and the public development key.
+    raise ImproperlyConfigured(
+        f"DJANGO_ENV must be 'production' or 'development', not {DJANGO_ENV!r}"
+    )
+PRODUCTION = DJANGO_ENV == "production"
 
 if PRODUCTION:
     SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
@@ -32,6 +39,23 @@ else:
     SECRET_KEY = os.environ.get(
         "DJANGO_SECRET_KEY", "dev-only-insecure-key-do-not-use-in-production"
     )
+
+# The keys that encrypt the secrets kept in the database (ERP clients' secrets, shops' API
+# credentials): comma-separated, the first encrypts, all decrypt (core/crypto.py).
+SECRET_KEYS = env_list("TONGCANG_ERP_SECRET_KEYS") or env_list("TONGCANG_ERP_SECRET_KEY")
+if PRODUCTION:
+    if not SECRET_KEYS:
+        raise ImproperlyConfigured(
+            "TONGCANG_ERP_SECRET_KEYS is required in production: the key(s) that encrypt the ERP "
+            "clients' secrets and the shops' API credentials (not DJANGO_SECRET_KEY)"
+        )
+    if SECRET_KEY in SECRET_KEYS:
+        raise ImproperlyConfigured(
+            "TONGCANG_ERP_SECRET_KEYS must differ from DJANGO_SECRET_KEY: a leaked session key "
+            "must not open the stored secrets"
+        )
+elif not SECRET_KEYS:
+    SECRET_KEYS = [SECRET_KEY]
 
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION)
 ALLOWED_HOSTS = env_list(
@@ -51,6 +75,7 @@ INSTALLED_APPS = [
     "simple_history",
     "inventory",
     "channels",
+    "promotions",
     "orders",
     "returns",
     "erpbridge",
@@ -151,6 +176,16 @@ IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("TONGCANG_IMPORT_MAX_BYTES", str(20
 DATA_UPLOAD_MAX_MEMORY_SIZE = IMPORT_MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
+FILE_UPLOAD_HANDLERS = [
+    "config.uploads.LimitedUploadHandler",  # refuses an upload over the limit while it streams
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+# An XLSX import: at most this many rows, and at most this much once unzipped.
+IMPORT_MAX_ROWS = int(os.environ.get("TONGCANG_IMPORT_MAX_ROWS", "100000"))
+IMPORT_MAX_UNZIPPED_BYTES = int(
+    os.environ.get("TONGCANG_IMPORT_MAX_UNZIPPED_BYTES", str(200 * 1024 * 1024))
+)
 
 # django-import-export: only users with the model's add/change permission may import.
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
@@ -158,6 +193,32 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+
+# Who sends the parcels, printed on the waybills: "name;phone;address" (orders/pdf/common.py).
+TONGCANG_SENDER = dict(
+    zip(
+        ("name", "phone", "address"),
+        (part.strip() for part in os.environ.get("TONGCANG_SENDER", "").split(";", 2)),
+        strict=False,
+    )
+)
+TONGCANG_SENDER = {k: v for k, v in TONGCANG_SENDER.items() if v}
+
+# The ERP message log: rows kept this many days; full-snapshot bodies dropped sooner.
+ERP_LOG_RETENTION_DAYS = int(os.environ.get("TONGCANG_ERP_LOG_RETENTION_DAYS", "90"))
+ERP_LOG_SNAPSHOT_BODY_DAYS = int(os.environ.get("TONGCANG_ERP_LOG_SNAPSHOT_BODY_DAYS", "7"))
+# --- Members, promotions and red packets (promotions/) ---------------------------------------
+# Days after hand-over/delivery before a red packet earned on an order is issued (after-sales).
+PROMOTIONS_RED_PACKET_WINDOW_DAYS = int(os.environ.get("TONGCANG_RED_PACKET_WINDOW_DAYS", "7"))
+# The most a guide may take off an order by hand (元), with a reason.
+PROMOTIONS_MANUAL_ADJUSTMENT_LIMIT = os.environ.get("TONGCANG_MANUAL_ADJUSTMENT_LIMIT", "50.00")
+# Who sends the enrolment one-time code: "promotions.sms.ConsoleSms" logs it (development).
+PROMOTIONS_SMS_PROVIDER = os.environ.get("TONGCANG_SMS_PROVIDER", "promotions.sms.ConsoleSms")
+# Minutes a one-time code stays valid.
+PROMOTIONS_CODE_MINUTES = int(os.environ.get("TONGCANG_SMS_CODE_MINUTES", "10"))
+# Dotted path of the callable giving, per order ref, what issuing red packets needs (the store
+# app provides it: promotions.tasks.issue_red_packets calls it; see promotions/redpackets.py).
+PROMOTIONS_ORDER_FACTS = os.environ.get("TONGCANG_RED_PACKET_ORDER_FACTS", "")
 
 # --- Tasks: django-q2, ORM broker unless REDIS_URL is set ------------------------------------
 Q_CLUSTER = {

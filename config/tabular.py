@@ -191,9 +191,50 @@ def cell_to_str(value) -> str:
     return str(value)
 
 
+HEADER_SCAN_COLUMNS = 200  # the header is looked for in the first 200 columns only
+HEADER_SCAN_ROWS = 1000  # … and in the first 1,000 rows
+
+
+def _limits() -> tuple[int, int]:
+    from django.conf import settings
+
+    return (
+        getattr(settings, "IMPORT_MAX_ROWS", 100_000),
+        getattr(settings, "IMPORT_MAX_UNZIPPED_BYTES", 200 * 1024 * 1024),
+    )
+
+
+def _too_many_rows(limit: int) -> FileUnreadable:
+    return FileUnreadable(
+        _("the file has more than %(limit)d rows: split it into smaller files") % {"limit": limit}
+    )
+
+
+def _check_unzipped_size(data: bytes, limit: int) -> None:
+    """A zip bomb is refused before anything is inflated: the members' declared sizes are summed
+    (zipfile never inflates a member beyond its declared size)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FileUnreadable(_("the XLSX workbook cannot be opened: it is damaged")) from exc
+    if total > limit:
+        raise FileUnreadable(
+            _("the XLSX workbook unpacks to %(size)d MB, more than the %(limit)d MB allowed")
+            % {"size": total // (1024 * 1024), "limit": limit // (1024 * 1024)}
+        )
+
+
 def _xlsx_rows(data: bytes) -> list[list[str]]:
+    """The first sheet's rows, as wide as its header and no more.
+
+    openpyxl pads every row to the sheet's widest column: one cell in column XFD per row would
+    make every row 16,384 values. So the header is found first (in the first columns and rows),
+    and then only the header's width is read, for at most ``IMPORT_MAX_ROWS`` rows."""
     from openpyxl import load_workbook
 
+    max_rows, max_unzipped = _limits()
+    _check_unzipped_size(data, max_unzipped)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, Exception) as exc:  # openpyxl raises several kinds
@@ -202,7 +243,32 @@ def _xlsx_rows(data: bytes) -> list[list[str]]:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             return []
-        return [[cell_to_str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        rows: list[list[str]] = []
+        width = 0
+        for row in sheet.iter_rows(
+            values_only=True, max_col=HEADER_SCAN_COLUMNS, max_row=HEADER_SCAN_ROWS
+        ):
+            cells = [cell_to_str(v) for v in row]
+            filled = [i for i, c in enumerate(cells) if c.strip()]
+            if filled:
+                width = filled[-1] + 1
+                break
+            rows.append([])
+        if not width:
+            return []
+        start = len(rows) + 1
+        last = start + max_rows  # the header and max_rows rows; a filled row after is too many
+        for index, row in enumerate(
+            sheet.iter_rows(values_only=True, min_row=start, max_col=width)
+        ):
+            cells = [cell_to_str(v) for v in row]
+            filled = any(c.strip() for c in cells)
+            if start + index > last:
+                if filled:
+                    raise _too_many_rows(max_rows)
+                continue
+            rows.append(cells if filled else [])
+        return rows
     finally:
         workbook.close()
 
@@ -268,6 +334,9 @@ def read_table(
             )
         raise FileUnreadable(_("required columns missing: %(names)s") % {"names": names})
 
+    max_rows, _unzipped = _limits()
+    if len(rows) - header_index - 1 > max_rows:
+        raise _too_many_rows(max_rows)
     table = Table(headers=headers)
     for offset, row in enumerate(rows[header_index + 1 :], start=header_index + 2):
         if not any(str(c).strip() for c in row):

@@ -1,13 +1,23 @@
 """Admin of the ERP bridge: clients (secret shown once), the message log for auditors (with the
 acceptance of a refused full snapshot), batches, applied messages and the ERP's quantities."""
 
+from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import services
-from .models import ErpClient, ErpStock, MessageLog, RetailBatch, RetailRecord, StockMessage
+from .models import (
+    ErpClient,
+    ErpStock,
+    MessageLog,
+    RetailBatch,
+    RetailRecord,
+    Scope,
+    StockMessage,
+)
 
 SHOWN_BODY_CHARS = 20000
 
@@ -23,20 +33,58 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ErpClientForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"),
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_(
+            "what this key may do; a key limited to unit codes never writes the main "
+            "warehouse's stock"
+        ),
+    )
+
+    class Meta:
+        model = ErpClient
+        fields = ["name", "unit_codes", "scopes"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "scopes" in self.fields:
+            self.initial["scopes"] = sorted(
+                self.instance.scope_set if self.instance.pk else set(Scope.values)
+            )
+
+    def clean_scopes(self):
+        return ",".join(s for s in Scope.values if s in self.cleaned_data["scopes"])
+
+
 @admin.register(ErpClient)
 class ErpClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "key_id", "enabled", "unit_codes", "created_at", "last_used_at"]
+    form = ErpClientForm
+    list_display = [
+        "name",
+        "key_id",
+        "enabled",
+        "unit_codes",
+        "scopes",
+        "created_at",
+        "last_used_at",
+    ]
     list_filter = ["enabled"]
     search_fields = ["name", "key_id", "unit_codes"]
     actions = ["disable_clients"]
+    created_template = "admin/erpbridge/erpclient/created.html"
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["name", "unit_codes"]
+            return ["name", "unit_codes", "scopes"]
         return [
             "name",
             "key_id",
             "unit_codes",
+            "scopes",
             "enabled",
             "created_at",
             "created_by",
@@ -48,7 +96,7 @@ class ErpClientAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return []
-        return [f for f in self.get_fields(request, obj) if f != "unit_codes"]
+        return [f for f in self.get_fields(request, obj) if f not in ("unit_codes", "scopes")]
 
     def has_delete_permission(self, request, obj=None):
         return False
@@ -58,24 +106,33 @@ class ErpClientAdmin(admin.ModelAdmin):
             services.set_client_unit_codes(
                 client=obj, unit_codes=obj.unit_codes, actor=request.user
             )
+            services.set_client_scopes(client=obj, scopes=obj.scopes, actor=request.user)
             return
         client, secret = services.create_client(
-            name=obj.name, unit_codes=obj.unit_codes, actor=request.user
+            name=obj.name, unit_codes=obj.unit_codes, scopes=obj.scopes, actor=request.user
         )
         obj.pk = client.pk
         obj._state.adding = False
         obj.refresh_from_db()
-        messages.warning(
-            request,
-            format_html(
-                "{}<br>key: <code>{}</code><br>secret: <code>{}</code>",
-                gettext("Copy the secret now: it is shown only this once."),
-                client.key_id,
-                secret,
-            ),
-        )
+        # Shown once, in this response only: never in a message (a cookie, or the session).
+        request._erp_new_secret = secret
 
-    @admin.action(description=_("Disable the selected ERP clients"))
+    def response_add(self, request, obj, post_url_continue=None):
+        secret = getattr(request, "_erp_new_secret", None)
+        if secret is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "client": obj,
+            "secret": secret,
+            "title": gettext("ERP client %(name)s created") % {"name": obj.name},
+        }
+        response = TemplateResponse(request, self.created_template, context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description=_("Disable the selected ERP clients"), permissions=["change"])
     def disable_clients(self, request, queryset):
         for client in queryset:
             services.disable_client(client=client, actor=request.user)
@@ -174,7 +231,7 @@ class MessageLogAdmin(ReadOnlyAdmin):
 
 class RetailRecordInline(admin.TabularInline):
     model = RetailRecord
-    fields = ["kind", "order", "return_order", "acked_at"]
+    fields = ["kind", "order", "return_order", "transfer", "acked_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -4,27 +4,28 @@ Every request carries X-Erp-Key, X-Erp-Timestamp, X-Erp-Nonce and X-Erp-Signatur
 hex HMAC-SHA256(secret, "METHOD\\nPATH\\nTIMESTAMP\\nNONCE\\nSHA256HEX(BODY)"). Any failure is one
 answer, 401 ``unauthorized``, that says nothing about why.
 
-The secret is needed to verify, so it is stored encrypted (Fernet), with a key derived from
-TONGCANG_ERP_SECRET_KEY or, when unset, settings.SECRET_KEY.
+The secret is needed to verify, so it is stored encrypted with the rotatable keys of
+``core.crypto`` (TONGCANG_ERP_SECRET_KEYS).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import os
+import re
 import secrets
 import time
 from datetime import timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.encoding import escape_uri_path
 
+from core import crypto
+from core.crypto import InvalidToken
+
 WINDOW_SECONDS = 300
+_DIGITS = re.compile(r"^[0-9]{1,12}\Z")
 NONCE_MIN, NONCE_MAX = 16, 64
 # A nonce can only be replayed while its timestamp is inside the window, i.e. at most
 # 2 × WINDOW after it was first seen; keep a margin.
@@ -40,12 +41,6 @@ class Unauthorized(Exception):
 # --- secrets ---------------------------------------------------------------------------------
 
 
-def _fernet() -> Fernet:
-    material = os.environ.get("TONGCANG_ERP_SECRET_KEY") or settings.SECRET_KEY
-    digest = hashlib.sha256(b"tongcang.erpbridge.secret:" + material.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
-
-
 def new_key_id() -> str:
     return "erp_" + secrets.token_hex(8)
 
@@ -55,11 +50,11 @@ def new_secret() -> str:
 
 
 def encrypt_secret(secret: str) -> str:
-    return _fernet().encrypt(secret.encode()).decode()
+    return crypto.encrypt(secret)
 
 
 def decrypt_secret(token: str) -> str:
-    return _fernet().decrypt(token.encode()).decode()
+    return crypto.decrypt(token)
 
 
 # --- signatures (used by the server, the simulator, tests and benchmarks) --------------------
@@ -114,7 +109,11 @@ def authenticate(request, body: bytes):
     sent = meta.get("HTTP_X_ERP_SIGNATURE", "")
     if not (key_id and timestamp and nonce and sent):
         raise Unauthorized("missing header")
-    if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > WINDOW_SECONDS:
+    # ASCII only: "²".isdigit() is true but int("²") fails, and hmac.compare_digest refuses
+    # non-ASCII text; any such header is just another bad request.
+    if not all(h.isascii() for h in (key_id, timestamp, nonce, sent)):
+        raise Unauthorized("non-ASCII header")
+    if not _DIGITS.match(timestamp) or abs(time.time() - int(timestamp)) > WINDOW_SECONDS:
         raise Unauthorized("timestamp outside the window")
     if not (NONCE_MIN <= len(nonce) <= NONCE_MAX) or not nonce.isprintable():
         raise Unauthorized("bad nonce")

@@ -9,6 +9,19 @@ from django.utils.translation import gettext_lazy as _
 from inventory.models import QTY, actor_field
 
 
+class Scope(models.TextChoices):
+    """What a client's key may do. Stock writes move the main warehouse, which every shop sells
+    from: a key limited to unit codes never writes it, whatever its scopes."""
+
+    STOCK_READ = "stock_read", _("read stock")
+    STOCK_WRITE = "stock_write", _("write the main warehouse's stock")
+    ORDERS = "orders", _("read orders (per unit code)")
+    RETAIL = "retail", _("extract retail records (per unit code)")
+
+
+ALL_SCOPES = ",".join(Scope.values)
+
+
 class ErpClient(models.Model):
     """A machine client of the API: key id + secret (kept encrypted: HMAC needs the secret)."""
 
@@ -20,6 +33,12 @@ class ErpClient(models.Model):
         max_length=500,
         blank=True,
         help_text=_("comma-separated unit codes this key may use; empty: every unit code"),
+    )
+    scopes = models.CharField(
+        _("scopes"),
+        max_length=200,
+        default=ALL_SCOPES,
+        help_text=_("what this key may do (comma-separated)"),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -44,6 +63,19 @@ class ErpClient(models.Model):
     def may_use(self, unit_code: str) -> bool:
         allowed = self.allowed_unit_codes
         return not allowed or unit_code in allowed
+
+    @property
+    def scope_set(self) -> set[str]:
+        return {s.strip() for s in self.scopes.split(",") if s.strip()}
+
+    def may(self, scope: str) -> bool:
+        """Whether the key may do this; writing the main warehouse's stock also needs a key
+        that is not limited to some unit codes."""
+        if scope not in self.scope_set:
+            return False
+        if scope == Scope.STOCK_WRITE and self.allowed_unit_codes:
+            return False
+        return True
 
 
 class ErpNonce(models.Model):
@@ -179,6 +211,7 @@ class ErpStock(models.Model):
 class RecordKind(models.TextChoices):
     SALES = "sales", _("sales")
     RETURNS = "returns", _("returns")
+    TRANSFERS = "transfers", _("transfers")
 
 
 class RetailBatch(models.Model):
@@ -186,7 +219,7 @@ class RetailBatch(models.Model):
 
     batch_id = models.CharField(_("batch id"), max_length=40, unique=True)
     unit_code = models.CharField(_("unit code"), max_length=32)
-    kind = models.CharField(_("kind"), max_length=8, choices=RecordKind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=RecordKind.choices)
     records = models.JSONField(_("records"), default=list)
     record_count = models.PositiveIntegerField(_("records"), default=0)
     client = models.ForeignKey(
@@ -225,12 +258,13 @@ class RetailBatch(models.Model):
 
 
 class RetailRecord(models.Model):
-    """One order (sales) or return order (returns) in a batch: each reaches the ERP once."""
+    """One order (sales), return order (returns) or received transfer (transfers) in a
+    batch: each reaches the ERP once."""
 
     batch = models.ForeignKey(
         RetailBatch, on_delete=models.PROTECT, related_name="items", verbose_name=_("batch")
     )
-    kind = models.CharField(_("kind"), max_length=8, choices=RecordKind.choices)
+    kind = models.CharField(_("kind"), max_length=16, choices=RecordKind.choices)
     order = models.ForeignKey(
         "orders.Order",
         on_delete=models.PROTECT,
@@ -247,6 +281,14 @@ class RetailRecord(models.Model):
         related_name="+",
         verbose_name=_("return order"),
     )
+    transfer = models.ForeignKey(
+        "inventory.Transfer",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("transfer"),
+    )
     acked_at = models.DateTimeField(_("acknowledged at"), null=True, blank=True)
 
     class Meta:
@@ -261,10 +303,31 @@ class RetailRecord(models.Model):
                 condition=Q(return_order__isnull=False),
                 name="retailrecord_return_once",
             ),
+            models.UniqueConstraint(
+                fields=["transfer"],
+                condition=Q(transfer__isnull=False),
+                name="retailrecord_transfer_once",
+            ),
             models.CheckConstraint(
                 condition=(
-                    Q(kind="sales", order__isnull=False, return_order__isnull=True)
-                    | Q(kind="returns", order__isnull=True, return_order__isnull=False)
+                    Q(
+                        kind="sales",
+                        order__isnull=False,
+                        return_order__isnull=True,
+                        transfer__isnull=True,
+                    )
+                    | Q(
+                        kind="returns",
+                        order__isnull=True,
+                        return_order__isnull=False,
+                        transfer__isnull=True,
+                    )
+                    | Q(
+                        kind="transfers",
+                        order__isnull=True,
+                        return_order__isnull=True,
+                        transfer__isnull=False,
+                    )
                 ),
                 name="retailrecord_kind_matches",
             ),

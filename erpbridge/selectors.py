@@ -40,13 +40,30 @@ def decode_cursor(cursor: str, size: int) -> list:
 # --- stock -----------------------------------------------------------------------------------
 
 
-def _stock_items(products: list[Product]) -> list[dict]:
+_LISTED = [
+    Warehouse.Kind.MAIN,
+    Warehouse.Kind.DEFECTIVE,
+    Warehouse.Kind.STORE,
+    Warehouse.Kind.SAMPLE,
+]
+
+
+def _stock_items(products: list[Product], unit_codes: set[str] | None = None) -> list[dict]:
+    """Per product: the main and the defective warehouse always; a store's locations
+    (``"MD01"``, ``"MD01:sample"``, by their codes = the store's unit code) when the product
+    has stock there, for the unit codes the key may use (``unit_codes``; empty or None: all).
+    In-transit stock is not listed (the ERP gets transfers once received)."""
     warehouses = {
-        w.id: w.kind
-        for w in Warehouse.objects.filter(kind__in=[Warehouse.Kind.MAIN, Warehouse.Kind.DEFECTIVE])
+        w.id: w
+        for w in Warehouse.objects.filter(kind__in=_LISTED).order_by("kind", "code")
+        if not unit_codes or w.store_code is None or w.store_code in unit_codes
     }
+    fixed = {w.kind: w.id for w in warehouses.values() if w.kind in ("main", "defective")}
+    stores = sorted(
+        (w for w in warehouses.values() if w.kind in ("store", "sample")), key=lambda w: w.code
+    )
     levels = {
-        (lv.product_id, warehouses[lv.warehouse_id]): lv
+        (lv.product_id, lv.warehouse_id): lv
         for lv in StockLevel.objects.filter(
             product__in=[p.id for p in products], warehouse_id__in=list(warehouses)
         )
@@ -54,15 +71,17 @@ def _stock_items(products: list[Product]) -> list[dict]:
     items = []
     for product in products:
         erp = getattr(product, "erp_stock", None)
-        for kind in ("main", "defective"):
-            lv = levels.get((product.id, kind))
+        shown = [("main", fixed.get("main")), ("defective", fixed.get("defective"))]
+        shown += [(w.code, w.id) for w in stores if (product.id, w.id) in levels]
+        for name, wid in shown:
+            lv = levels.get((product.id, wid))
             on_hand = lv.on_hand if lv else ZERO
             reserved = lv.reserved if lv else ZERO
-            is_main = kind == "main" and erp is not None
+            is_main = name == "main" and erp is not None
             items.append(
                 {
                     "product_code": product.code,
-                    "warehouse": kind,
+                    "warehouse": name,
                     "on_hand": fmt_qty(on_hand),
                     "reserved": fmt_qty(reserved),
                     "available": fmt_qty(on_hand - reserved),
@@ -73,18 +92,18 @@ def _stock_items(products: list[Product]) -> list[dict]:
     return items
 
 
-def stock_for_codes(codes: list[str]) -> dict:
+def stock_for_codes(codes: list[str], unit_codes: set[str] | None = None) -> dict:
     products = list(Product.objects.filter(code__in=codes).select_related("erp_stock"))
     by_code = {p.code: p for p in products}
     ordered = [by_code[c] for c in dict.fromkeys(codes) if c in by_code]
     return {
-        "items": _stock_items(ordered),
+        "items": _stock_items(ordered, unit_codes),
         "unknown_products": [c for c in dict.fromkeys(codes) if c not in by_code],
         "next_cursor": None,
     }
 
 
-def stock_page(cursor: str | None) -> dict:
+def stock_page(cursor: str | None, unit_codes: set[str] | None = None) -> dict:
     qs = Product.objects.select_related("erp_stock").order_by("id")
     if cursor:
         (last_id,) = decode_cursor(cursor, 1)
@@ -95,7 +114,7 @@ def stock_page(cursor: str | None) -> dict:
     more = len(products) > STOCK_PAGE
     products = products[:STOCK_PAGE]
     return {
-        "items": _stock_items(products),
+        "items": _stock_items(products, unit_codes),
         "unknown_products": [],
         "next_cursor": encode_cursor(products[-1].id) if more else None,
     }

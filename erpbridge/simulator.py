@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import random
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import requests
+
+from core import clock
 
 from . import auth
 
@@ -41,10 +43,12 @@ class ErpSimulator:
         restock: int = 3,
         timeout: float = 60,
         journal: str | None = None,
+        store_unit_codes: Iterable[str] = (),
     ):
         self.url = url.rstrip("/")
         self.key_id, self.secret = key_id, secret
         self.unit_codes = unit_codes
+        self.store_unit_codes = set(store_unit_codes)  # transfers are asked for these only
         self.out = out
         self.restock = restock
         self.timeout = timeout
@@ -135,9 +139,12 @@ class ErpSimulator:
 
     def extract(self) -> dict[str, int]:
         """Extract and acknowledge every batch of every unit code; book what they say."""
-        counts = {"sales": 0, "returns": 0}
+        counts = {"sales": 0, "returns": 0, "transfers": 0}
         for unit_code in self.unit_codes:
-            for kind in ("sales", "returns"):
+            kinds = ["sales", "returns"]
+            if unit_code in self.store_unit_codes:
+                kinds.append("transfers")
+            for kind in kinds:
                 while True:
                     status, batch = self.call(
                         "POST", "retail-batches", {"unit_code": unit_code, "kind": kind}
@@ -174,6 +181,19 @@ class ErpSimulator:
     def book_record(self, kind: str, record: dict) -> None:
         if self.book is None:  # not started yet: the book is loaded after this extraction
             return
+        if kind == "transfers":  # the book is the main warehouse's
+            for line in record["lines"]:
+                code = line["product_code"]
+                if record["from"] == "main":
+                    self.book[code] = self.book.get(code, Decimal(0)) - Decimal(line["shipped"])
+                elif record["to"] == "main":
+                    self.book[code] = self.book.get(code, Decimal(0)) + Decimal(line["received"])
+                else:
+                    continue
+                self.changed.add(code)
+            return
+        if record.get("fulfilment") not in (None, "delivery"):
+            return  # a store's take-away or pick-up: booked on the store's stock, not main's
         for line in record["lines"]:
             code, quantity = line["product_code"], Decimal(line["quantity"])
             if kind == "sales":
@@ -226,7 +246,7 @@ class ErpSimulator:
         self.receive_goods(rng or random.Random())
         # The quantities are as of now, after the acknowledgements (full precision: an as_of
         # rounded down to the second could fall before them and count them twice).
-        now = datetime.now(SHANGHAI)
+        now = clock.now().astimezone(SHANGHAI)  # injectable: tests run it at fixed times
         local = now
         due_full = local.hour == 3 and self.last_full_day != local.date()
         if full or due_full:
@@ -237,7 +257,7 @@ class ErpSimulator:
         else:
             self.out("erp: no stock change to send")
         self.out(
-            f"erp: cycle done at {local:%Y-%m-%d %H:%M:%S}: {counts['sales']} sales and "
-            f"{counts['returns']} returns records extracted"
+            f"erp: cycle done at {local:%Y-%m-%d %H:%M:%S}: {counts['sales']} sales, "
+            f"{counts['returns']} returns and {counts['transfers']} transfers records extracted"
         )
         return counts

@@ -17,13 +17,12 @@ from django.views.decorators.csrf import csrf_exempt
 from channels.models import Shop
 
 from . import auth, selectors, services
-from .models import MessageLog, RecordKind, RetailBatch
+from .models import MessageLog, RecordKind, RetailBatch, Scope
 from .services import ErpError, invalid
 
 logger = logging.getLogger(__name__)
 MAX_CODES = 1000
 _OFFSET_AS_SPACE = re.compile(r"(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?) (\d{2}(?::?\d{2})?)$")
-_LOGGED_BODY_UNAUTHENTICATED = 2000
 
 Kind = MessageLog.Kind
 Result = MessageLog.Result
@@ -51,8 +50,19 @@ def _check_unit_code(client, unit_code: str) -> None:
         raise ErpError(404, "not_found", _("unknown unit code %(code)s") % {"code": unit_code})
 
 
-def erp_endpoint(kind: str, direction: str, methods: tuple[str, ...]):
-    """Authenticate, dispatch, turn refusals into contract errors, and log the exchange."""
+def _check_scope(client, scope: str | None) -> None:
+    if scope is None or client.may(scope):
+        return
+    if scope == Scope.STOCK_WRITE and client.allowed_unit_codes and scope in client.scope_set:
+        message = _("a key limited to unit codes may not write the main warehouse's stock")
+    else:
+        message = _("this key may not %(what)s") % {"what": Scope(scope).label}
+    raise ErpError(403, "forbidden", message)
+
+
+def erp_endpoint(kind: str, direction: str, methods: tuple[str, ...], scope: str | None = None):
+    """Authenticate, dispatch, turn refusals into contract errors, and log the exchange.
+    ``scope``: what the client's key must be allowed (erpbridge.models.Scope)."""
 
     def decorate(handler):
         @csrf_exempt
@@ -74,6 +84,7 @@ def erp_endpoint(kind: str, direction: str, methods: tuple[str, ...]):
                         "method_not_allowed",
                         _("use %(methods)s here") % {"methods": ", ".join(methods)},
                     )
+                _check_scope(client, scope)
                 status, payload, result = handler(request, body, client, ctx, **kwargs)
             except auth.Unauthorized as exc:
                 status, payload, result = 401, _error("unauthorized", _("unauthorized")), None
@@ -99,9 +110,9 @@ def erp_endpoint(kind: str, direction: str, methods: tuple[str, ...]):
                         "next_cursor": payload.get("next_cursor"),
                     }
                 )
-            raw = body.decode("utf-8", errors="replace")
-            if client is None:
-                raw = raw[:_LOGGED_BODY_UNAUTHENTICATED]
+            # A request nobody signed leaves its metadata only: anyone can send one, and the
+            # log must not become a free store for strangers' bytes.
+            raw = body.decode("utf-8", errors="replace") if client is not None else ""
             services.log_message(
                 client=client,
                 direction=direction,
@@ -137,13 +148,15 @@ def _stock_in(kind: str):
     return handler
 
 
-stock_incremental = erp_endpoint(Kind.STOCK_INCREMENTAL, "in", ("POST",))(
+stock_incremental = erp_endpoint(Kind.STOCK_INCREMENTAL, "in", ("POST",), Scope.STOCK_WRITE)(
     _stock_in(Kind.STOCK_INCREMENTAL)
 )
-stock_full = erp_endpoint(Kind.STOCK_FULL, "in", ("POST",))(_stock_in(Kind.STOCK_FULL))
+stock_full = erp_endpoint(Kind.STOCK_FULL, "in", ("POST",), Scope.STOCK_WRITE)(
+    _stock_in(Kind.STOCK_FULL)
+)
 
 
-@erp_endpoint(Kind.STOCK_QUERY, "out", ("GET",))
+@erp_endpoint(Kind.STOCK_QUERY, "out", ("GET",), Scope.STOCK_READ)
 def stock(request, body, client, ctx):
     codes_param = request.GET.get("codes")
     if codes_param is not None:
@@ -152,14 +165,18 @@ def stock(request, body, client, ctx):
             raise invalid(_("codes is empty"))
         if len(codes) > MAX_CODES:
             raise invalid(_("at most %(n)s codes at a time") % {"n": MAX_CODES})
-        return 200, selectors.stock_for_codes(codes), Result.ANSWERED
+        answer = selectors.stock_for_codes(codes, unit_codes=client.allowed_unit_codes)
+        return 200, answer, Result.ANSWERED
     try:
-        return 200, selectors.stock_page(request.GET.get("cursor") or None), Result.ANSWERED
+        page = selectors.stock_page(
+            request.GET.get("cursor") or None, unit_codes=client.allowed_unit_codes
+        )
+        return 200, page, Result.ANSWERED
     except selectors.BadCursor as exc:
         raise invalid(_("cursor is not one this API gave")) from exc
 
 
-@erp_endpoint(Kind.ORDERS_QUERY, "out", ("GET",))
+@erp_endpoint(Kind.ORDERS_QUERY, "out", ("GET",), Scope.ORDERS)
 def orders(request, body, client, ctx):
     from orders.models import Order
 
@@ -199,7 +216,7 @@ def _batch_answer(batch: RetailBatch) -> dict:
     }
 
 
-@erp_endpoint(Kind.RETAIL_BATCH, "out", ("POST",))
+@erp_endpoint(Kind.RETAIL_BATCH, "out", ("POST",), Scope.RETAIL)
 def retail_batches(request, body, client, ctx):
     data = _json_body(body)
     if not isinstance(data, dict):
@@ -210,7 +227,7 @@ def retail_batches(request, body, client, ctx):
     ctx["unit_code"] = unit_code
     kind = data.get("kind")
     if kind not in RecordKind.values:
-        raise invalid(_("kind must be sales or returns"))
+        raise invalid(_("kind must be sales, returns or transfers"))
     limit = data.get("limit", services.MAX_BATCH)
     if type(limit) is not int or not 1 <= limit <= services.MAX_BATCH:
         raise invalid(_("limit must be a whole number from 1 to %(n)s") % {"n": services.MAX_BATCH})
@@ -222,7 +239,7 @@ def retail_batches(request, body, client, ctx):
     return (201 if created else 200), _batch_answer(batch), Result.ANSWERED
 
 
-@erp_endpoint(Kind.RETAIL_ACK, "in", ("POST",))
+@erp_endpoint(Kind.RETAIL_ACK, "in", ("POST",), Scope.RETAIL)
 def retail_batch_ack(request, body, client, ctx, batch_id):
     ctx["batch_id"] = batch_id
     if body.strip():

@@ -40,9 +40,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 @admin.register(Product)
 class ProductAdmin(ServiceImportExportAdmin, SimpleHistoryAdmin):
     resource_classes = [ProductResource]
-    list_display = ("code", "name", "barcode", "unit", "spec", "list_price", "active")
+    list_display = (
+        "code",
+        "name",
+        "barcode",
+        "style_code",
+        "colour",
+        "size",
+        "unit",
+        "list_price",
+        "active",
+    )
     list_filter = ("active", "unit")
-    search_fields = ("code", "name", "barcode")
+    search_fields = ("code", "name", "barcode", "style_code")
     readonly_fields = ("created_at", "updated_at")
     history_list_display = ("name", "barcode", "list_price", "active")
 
@@ -52,13 +62,19 @@ class WarehouseAdmin(SimpleHistoryAdmin):
     list_display = ("code", "name", "kind", "sellable", "active")
     list_filter = ("kind",)
 
+    def get_readonly_fields(self, request, obj=None):
+        # A location's code and kind are what the services, transfers and the ERP know it
+        # by: fixed once created.
+        return ("code", "kind") if obj is not None else ()
+
     def has_delete_permission(self, request, obj=None):
         return False
 
 
 class AdjustStockForm(forms.Form):
     warehouse = forms.ModelChoiceField(
-        queryset=Warehouse.objects.filter(active=True), label=_("warehouse")
+        queryset=Warehouse.objects.filter(active=True).exclude(kind=Warehouse.Kind.TRANSIT),
+        label=_("warehouse"),
     )
     product = forms.CharField(
         label=_("product"), max_length=64, help_text=_("product code or barcode")
@@ -123,13 +139,10 @@ class StockLevelAdmin(ReadOnlyAdmin):
             *super().get_urls(),
         ]
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        if not request.user.has_perm(ADJUST_PERMISSION):
-            actions.pop("adjust_selected", None)
-        return actions
+    def has_adjust_permission(self, request):
+        return request.user.has_perm(ADJUST_PERMISSION)
 
-    @admin.action(description=_("Adjust the stock of the selected level"))
+    @admin.action(description=_("Adjust the stock of the selected level"), permissions=["adjust"])
     def adjust_selected(self, request, queryset):
         level = queryset.first()
         url = reverse("admin:inventory_stocklevel_adjust")
@@ -195,3 +208,6 @@ class ReservationAdmin(ReadOnlyAdmin):
     list_display = ("document", "warehouse", "product", "quantity", "created_at")
     search_fields = ("document", "product__code")
     list_select_related = ("product", "warehouse")
+
+
+from . import admin_transfers  # noqa: E402, F401  (transfers and replenishment)

@@ -33,7 +33,11 @@ PRODUCT_COLUMNS = [
     Column("spec", "规格", required=False),
     Column("weight_kg", "重量", required=False),
     Column("list_price", "零售价", required=False),
+    Column("style_code", "款号", required=False),
+    Column("colour", "颜色", required=False),
+    Column("size", "尺码", required=False),
 ]
+GARMENT_KEYS = ("style_code", "colour", "size")
 
 # column key -> model field
 _FIELDS = {
@@ -43,8 +47,20 @@ _FIELDS = {
     "spec": "spec",
     "weight_kg": "weight_kg",
     "list_price": "list_price",
+    "style_code": "style_code",
+    "colour": "colour",
+    "size": "size",
 }
-_MAX_LENGTH = {"product_code": 64, "name": 200, "barcode": 64, "unit": 16, "spec": 100}
+_MAX_LENGTH = {
+    "product_code": 64,
+    "name": 200,
+    "barcode": 64,
+    "unit": 16,
+    "spec": 100,
+    "style_code": 64,
+    "colour": 32,
+    "size": 16,
+}
 
 
 def _text(value) -> str:
@@ -83,6 +99,13 @@ def _parse_row(values: dict[str, str], header, number: int, errors: list[RowErro
                 fail("weight_kg", _("cannot be negative"))
         except ValueError as exc:
             fail("weight_kg", str(exc))
+    garment = {key: values[key] for key in GARMENT_KEYS}
+    given = [key for key in GARMENT_KEYS if garment[key]]
+    if given and len(given) < len(GARMENT_KEYS):
+        for key in GARMENT_KEYS:
+            if not garment[key]:
+                fail(key, _("style code, colour and size go together: all three or none"))
+    parsed.update(garment)
     parsed["list_price"] = None
     if values["list_price"]:
         try:
@@ -104,6 +127,7 @@ def import_products(*, source, actor, filename: str | None = None, dry_run: bool
     parsed_rows: list[tuple[int, dict]] = []
     seen_codes: dict[str, int] = {}
     seen_barcodes: dict[str, int] = {}
+    seen_garments: dict[tuple[str, str, str], int] = {}
     for number, values in table:
         parsed = _parse_row(values, header, number, errors)
         if parsed is None:
@@ -131,6 +155,24 @@ def import_products(*, source, actor, filename: str | None = None, dry_run: bool
                 )
                 continue
             seen_barcodes[parsed["barcode"]] = number
+        if parsed["style_code"]:
+            garment = (parsed["style_code"], parsed["colour"], parsed["size"])
+            if garment in seen_garments:
+                errors.append(
+                    RowError(
+                        number,
+                        header("size"),
+                        _("%(style)s %(colour)s %(size)s appears again (first in row %(row)d)")
+                        % {
+                            "style": garment[0],
+                            "colour": garment[1],
+                            "size": garment[2],
+                            "row": seen_garments[garment],
+                        },
+                    )
+                )
+                continue
+            seen_garments[garment] = number
         parsed_rows.append((number, parsed))
 
     existing = {p.code: p for p in Product.objects.filter(code__in=list(seen_codes))}
@@ -148,6 +190,30 @@ def import_products(*, source, actor, filename: str | None = None, dry_run: bool
                     % {"barcode": parsed["barcode"], "code": owner},
                 )
             )
+    if seen_garments:
+        taken = {
+            (style, colour, size): code
+            for style, colour, size, code in Product.objects.filter(
+                style_code__in={g[0] for g in seen_garments}
+            ).values_list("style_code", "colour", "size", "code")
+        }
+        for number, parsed in parsed_rows:
+            garment = (parsed["style_code"], parsed["colour"], parsed["size"])
+            owner = taken.get(garment)
+            if owner and owner != parsed["code"] and owner not in seen_codes:
+                errors.append(
+                    RowError(
+                        number,
+                        header("size"),
+                        _("%(style)s %(colour)s %(size)s already belongs to product %(code)s")
+                        % {
+                            "style": garment[0],
+                            "colour": garment[1],
+                            "size": garment[2],
+                            "code": owner,
+                        },
+                    )
+                )
     if errors:
         raise RowErrors(errors)
 
@@ -186,6 +252,16 @@ def import_products(*, source, actor, filename: str | None = None, dry_run: bool
         ]
         if moving:
             Product.objects.filter(pk__in=[o.pk for o in moving]).update(barcode=None)
+        # The same for a style/colour/size that moves between products of this file.
+        regrouped = [
+            obj
+            for row, obj in planned
+            if row.action == "update" and {"style_code", "colour", "size"} & row.changes.keys()
+        ]
+        if regrouped:
+            Product.objects.filter(pk__in=[o.pk for o in regrouped]).update(
+                style_code="", colour="", size=""
+            )
         for row, product in planned:
             if row.action == "skip":
                 continue

@@ -24,6 +24,9 @@ class ProductResource(ServiceImportResource):
         "spec": _("spec"),
         "weight_kg": _("weight (kg)"),
         "list_price": _("list price"),
+        "style_code": _("style code"),
+        "colour": _("colour"),
+        "size": _("size"),
     }
 
     product_code = Field(attribute="code", column_name="商品编码")
@@ -33,9 +36,23 @@ class ProductResource(ServiceImportResource):
     spec = Field(attribute="spec", column_name="规格")
     weight_kg = Field(attribute="weight_kg", column_name="重量")
     list_price = Field(attribute="list_price", column_name="零售价")
+    style_code = Field(attribute="style_code", column_name="款号")
+    colour = Field(attribute="colour", column_name="颜色")
+    size = Field(attribute="size", column_name="尺码")
 
     class Meta:
         model = Product
-        fields = ("product_code", "name", "barcode", "unit", "spec", "weight_kg", "list_price")
+        fields = (
+            "product_code",
+            "name",
+            "barcode",
+            "unit",
+            "spec",
+            "weight_kg",
+            "list_price",
+            "style_code",
+            "colour",
+            "size",
+        )
         export_order = fields
         name = _("products")

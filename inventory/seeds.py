@@ -1,4 +1,5 @@
-"""Reference rows every database needs: the platforms, the main and defective warehouses,
+"""Reference rows every database needs: the platforms, the main, defective and in-transit
+locations,
 the channel schedules.
 
 They are created by data migrations; this puts them back after every ``migrate`` and after a
@@ -11,6 +12,7 @@ import importlib
 SEEDS = [
     ("channels.migrations.0002_seed_platforms", "seed"),
     ("inventory.migrations.0002_ledger_append_only_and_warehouses", "seed_warehouses"),
+    ("inventory.migrations.0007_store_locations_transfers", "seed_locations"),
     ("platformsync.migrations.0001_schedules", "create"),
 ]
 

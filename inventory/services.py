@@ -40,6 +40,22 @@ class StockError(Exception):
     pass
 
 
+class SampleLocationError(StockError):
+    """Samples (a store's try-on location) are never reserved, sold or shipped to a buyer."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+    def __str__(self):
+        from django.utils.translation import gettext as _
+
+        return _(
+            "%(code)s is a sample location: samples are never reserved or sold "
+            "(only a transfer moves them)"
+        ) % {"code": self.code}
+
+
 @dataclass
 class Shortage:
     product_id: int
@@ -211,6 +227,38 @@ def forget_main_warehouse() -> None:
         transaction.on_commit(resume)
 
 
+def resolve_warehouse_id(warehouse=None, warehouse_id: int | None = None) -> int:
+    """The id of a location given as a Warehouse, its code (``"main"``, ``"MD01"``,
+    ``"MD01:sample"``), its id, or nothing (the main warehouse)."""
+    if warehouse is None:
+        return warehouse_id or main_warehouse_id()
+    if warehouse_id is not None:
+        raise TypeError("give warehouse or warehouse_id, not both")
+    if isinstance(warehouse, Warehouse):
+        return warehouse.pk
+    if isinstance(warehouse, int):
+        return warehouse
+    try:
+        return Warehouse.objects.only("id").get(code=warehouse).id
+    except Warehouse.DoesNotExist:
+        raise StockError(f"no stock location with code {warehouse!r}") from None
+
+
+def refuse_samples(warehouse_ids: Iterable[int]) -> None:
+    """Raise SampleLocationError when any of these locations holds samples (one small query,
+    skipped for the main warehouse: the hot path of online orders pays nothing)."""
+    ids = set(warehouse_ids)
+    if not ids or ids == {main_warehouse_id()}:
+        return
+    code = (
+        Warehouse.objects.filter(pk__in=ids, kind=Warehouse.Kind.SAMPLE)
+        .values_list("code", flat=True)
+        .first()
+    )
+    if code is not None:
+        raise SampleLocationError(code)
+
+
 RESERVE_ATTEMPTS = 5  # a deadlock or serialization failure is run again (core.db.retrying)
 
 
@@ -262,9 +310,16 @@ SELECT product_id, q, available FROM short ORDER BY product_id
 
 
 def reserve(
-    *, document: str, items: Iterable[tuple[int, Decimal]], warehouse_id: int | None = None
+    *,
+    document: str,
+    items: Iterable[tuple[int, Decimal]],
+    warehouse_id: int | None = None,
+    warehouse=None,
 ) -> None:
     """Reserve every (product, quantity) for the document, or nothing.
+
+    In the main warehouse unless ``warehouse`` (a Warehouse or its code) or ``warehouse_id``
+    names another location; a sample location refuses (SampleLocationError).
 
     Raises InsufficientStock (and changes nothing) when any product lacks available stock.
     Reserving again for the same document adds to its reservation. The levels are locked in
@@ -279,7 +334,11 @@ def reserve(
         return
     if any(q <= 0 for q in totals.values()):
         raise StockError("reservation quantities must be positive")
-    warehouse_id = warehouse_id or main_warehouse_id()
+    if warehouse is None and warehouse_id is None:
+        warehouse_id = main_warehouse_id()  # the hot path of online orders: nothing to check
+    else:
+        warehouse_id = resolve_warehouse_id(warehouse, warehouse_id)
+        refuse_samples([warehouse_id])
     if connection.in_atomic_block:
         with transaction.atomic():
             _reserve_locked(document, warehouse_id, totals)
@@ -310,6 +369,7 @@ def reserve_many(
     requests: Iterable[tuple[str, Iterable[tuple[int, Decimal]]]],
     *,
     warehouse_id: int | None = None,
+    warehouse=None,
     new_documents: bool = False,
 ) -> list[str]:
     """Reserve for many documents at once, in the order given, each all or nothing.
@@ -328,7 +388,8 @@ def reserve_many(
         return []
     if any(q <= 0 for _d, t in wanted for q in t.values()):
         raise StockError("reservation quantities must be positive")
-    warehouse_id = warehouse_id or main_warehouse_id()
+    warehouse_id = resolve_warehouse_id(warehouse, warehouse_id)
+    refuse_samples([warehouse_id])
     with transaction.atomic():
         levels = _lock_levels(warehouse_id, list({p for _d, t in wanted for p in t}))
         available = {p: lv[1] - lv[2] for p, lv in levels.items()}
@@ -391,27 +452,47 @@ def reserved_for(document: str) -> dict[tuple[int, int], Decimal]:
     }
 
 
-def release(*, document: str, items: Iterable[tuple[int, Decimal]] | None = None) -> None:
-    """Release a document's reservation: all of it, or the given (product, quantity) items."""
+def release(
+    *,
+    document: str,
+    items: Iterable[tuple[int, Decimal]] | None = None,
+    warehouse=None,
+    warehouse_id: int | None = None,
+) -> None:
+    """Release a document's reservation: all of it, or the given (product, quantity) items;
+    in every location, or only in ``warehouse`` (a Warehouse or its code) / ``warehouse_id``."""
+    only = None
+    if warehouse is not None or warehouse_id is not None:
+        only = resolve_warehouse_id(warehouse, warehouse_id)
     with transaction.atomic():
-        rows = list(
-            Reservation.objects.select_for_update().filter(document=document).order_by("product_id")
-        )
+        reservations = Reservation.objects.select_for_update().filter(document=document)
+        if only is not None:
+            reservations = reservations.filter(warehouse_id=only)
+        rows = list(reservations.order_by("warehouse_id", "product_id"))
         if not rows:
             return
+        # What to release of each row: all, or the items taken row by row (a product held in
+        # two locations, say the store and the main warehouse, is released once, not twice).
         wanted = None if items is None else _sum_items(items)
+        left = None if wanted is None else dict(wanted)
         by_wh: dict[int, dict[int, Decimal]] = defaultdict(dict)
         for r in rows:
-            take = r.quantity if wanted is None else min(r.quantity, wanted.get(r.product_id, 0))
+            if left is None:
+                take = r.quantity
+            else:
+                take = min(r.quantity, left.get(r.product_id, Decimal(0)))
+                if take > 0:
+                    left[r.product_id] -= take
             if take > 0:
                 by_wh[r.warehouse_id][r.product_id] = take
-        if wanted is not None:
-            held = {r.product_id: r.quantity for r in rows}
-            for pid, q in wanted.items():
-                if held.get(pid, Decimal(0)) < q:
-                    raise StockError(f"document {document} holds less than {q} of product {pid}")
+        if left is not None:
+            for pid, q in left.items():
+                if q > 0:
+                    raise StockError(
+                        f"document {document} holds less than {wanted[pid]} of product {pid}"
+                    )
         touched = set()
-        for warehouse_id, per_product in by_wh.items():
+        for warehouse_id, per_product in sorted(by_wh.items()):
             levels = _lock_levels(warehouse_id, list(per_product))
             _update_levels([(levels[p][0], Decimal(0), -q) for p, q in per_product.items()])
             touched |= set(per_product)
@@ -476,15 +557,27 @@ class Move:
     note: str = ""
 
 
-def apply_moves(moves: Iterable[Move], *, actor=None, consume_reservation: str | None = None):
+def apply_moves(
+    moves: Iterable[Move],
+    *,
+    actor=None,
+    consume_reservation: str | None = None,
+    consume_only_in: int | None = None,
+):
     """Apply on_hand changes with their ledger rows, in one transaction.
 
     With ``consume_reservation``, the document's reservation of the products moved out is
-    turned into the deduction (reserved goes down with on_hand): that is shipping.
+    turned into the deduction (reserved goes down with on_hand): that is shipping (only in
+    location ``consume_only_in`` when given). Levels are locked warehouse by warehouse in id
+    order, products in id order: the one fixed order of every stock change. A shipment out of
+    a sample location is refused (SampleLocationError).
     """
     moves = [m for m in moves if qty(m.quantity) != 0]
     if not moves:
         return []
+    shipped_from = {m.warehouse_id for m in moves if m.reason == StockMove.Reason.SHIP}
+    if shipped_from:
+        refuse_samples(shipped_from)
     actor_id = _actor_id(actor)
     with transaction.atomic():
         per_wh: dict[int, dict[int, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
@@ -492,11 +585,10 @@ def apply_moves(moves: Iterable[Move], *, actor=None, consume_reservation: str |
             per_wh[m.warehouse_id][m.product_id] += qty(m.quantity)
         reserved_drop: dict[tuple[int, int], Decimal] = {}
         if consume_reservation:
-            for r in (
-                Reservation.objects.select_for_update()
-                .filter(document=consume_reservation)
-                .order_by("product_id")
-            ):
+            held = Reservation.objects.select_for_update().filter(document=consume_reservation)
+            if consume_only_in is not None:
+                held = held.filter(warehouse_id=consume_only_in)
+            for r in held.order_by("warehouse_id", "product_id"):
                 out = -per_wh.get(r.warehouse_id, {}).get(r.product_id, Decimal(0))
                 take = min(r.quantity, max(out, Decimal(0)))
                 if take > 0:
@@ -540,9 +632,18 @@ def apply_moves(moves: Iterable[Move], *, actor=None, consume_reservation: str |
 
 
 def adjust(
-    *, warehouse_id: int, product_id: int, quantity, actor, note: str = "", document: str = ""
+    *,
+    warehouse_id: int | None = None,
+    product_id: int,
+    quantity,
+    actor,
+    note: str = "",
+    document: str = "",
+    warehouse=None,
 ):
-    """A manual stock adjustment (stocktake, damage…): on_hand changes by ``quantity``."""
+    """A manual stock adjustment (stocktake, damage…): on_hand changes by ``quantity``, in
+    ``warehouse`` (a Warehouse or its code) / ``warehouse_id``, the main warehouse by default."""
+    warehouse_id = resolve_warehouse_id(warehouse, warehouse_id)
     return apply_moves(
         [Move(warehouse_id, product_id, qty(quantity), StockMove.Reason.ADJUST, document, note)],
         actor=actor,
@@ -551,14 +652,17 @@ def adjust(
 
 def receive(
     *,
-    warehouse_id: int,
+    warehouse_id: int | None = None,
     items: Iterable[tuple[int, Decimal]],
     actor,
     document: str,
     reason: str = StockMove.Reason.RECEIVE,
     note: str = "",
+    warehouse=None,
 ):
-    """Goods come in (a purchase receipt, a return): on_hand grows by each quantity."""
+    """Goods come in (a purchase receipt, a return): on_hand grows by each quantity, in
+    ``warehouse`` (a Warehouse or its code) / ``warehouse_id``, the main warehouse by default."""
+    warehouse_id = resolve_warehouse_id(warehouse, warehouse_id)
     moves = []
     for product_id, quantity in _sum_items(items).items():
         if quantity <= 0:
@@ -567,17 +671,25 @@ def receive(
     return apply_moves(moves, actor=actor)
 
 
-def ship(*, document: str, actor, note: str = ""):
-    """The document's whole reservation leaves the warehouse: a ledger deduction per product."""
+def ship(*, document: str, actor, note: str = "", warehouse=None, warehouse_id=None):
+    """The document's whole reservation leaves the warehouse: a ledger deduction per product.
+
+    Every location it holds stock in, or only ``warehouse`` (a Warehouse or its code) /
+    ``warehouse_id`` (a store order handed over in the store, say).
+    """
+    only = None
+    if warehouse is not None or warehouse_id is not None:
+        only = resolve_warehouse_id(warehouse, warehouse_id)
     with transaction.atomic():
-        held = list(
-            Reservation.objects.select_for_update().filter(document=document).order_by("product_id")
-        )
+        held = Reservation.objects.select_for_update().filter(document=document)
+        if only is not None:
+            held = held.filter(warehouse_id=only)
+        held = list(held.order_by("warehouse_id", "product_id"))
         moves = [
             Move(r.warehouse_id, r.product_id, -r.quantity, StockMove.Reason.SHIP, document, note)
             for r in held
         ]
-        return apply_moves(moves, actor=actor, consume_reservation=document)
+        return apply_moves(moves, actor=actor, consume_reservation=document, consume_only_in=only)
 
 
 # --- bulk path (large ERP snapshots) -------------------------------------------------------

@@ -29,7 +29,7 @@ from inventory.models import Product
 
 from . import selectors
 from .admin_fulfilment import ORDER_ACTIONS
-from .models import Carrier, HoldReason, Order, ReviewQueueOrder
+from .models import Carrier, HoldReason, Order, ReceiverReveal, ReviewQueueOrder
 from .resources import OrderImportResource
 from .services import review
 from .services.split_merge import merge_orders, split_order
@@ -378,6 +378,11 @@ class OrderAdminBase(admin.ModelAdmin):
                 self.admin_site.admin_view(self.split_view),
                 name=f"{info[0]}_{info[1]}_split",
             ),
+            path(
+                "<int:pk>/receiver/",
+                self.admin_site.admin_view(self.reveal_receiver_view),
+                name=f"{info[0]}_{info[1]}_reveal_receiver",
+            ),
             *super().get_urls(),
         ]
 
@@ -393,6 +398,38 @@ class OrderAdminBase(admin.ModelAdmin):
         return reverse(
             f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[order.pk]
         )
+
+    def reveal_receiver_view(self, request, pk):
+        """An encrypted order's receiver in clear, once, for a reason (logged and rationed)."""
+        from django.core.exceptions import PermissionDenied
+
+        from orders.services import receivers
+
+        order = get_object_or_404(Order, pk=pk)
+        if not (
+            self.has_view_permission(request, order)
+            and request.user.has_perm("orders.reveal_receiver")
+        ):
+            raise PermissionDenied
+        clear, error = None, ""
+        if request.method == "POST":
+            try:
+                clear = receivers.reveal_receiver(
+                    order=order, actor=request.user, reason=request.POST.get("reason", "")
+                )
+            except receivers.OrderError as exc:
+                error = exc.message
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "original": order,
+            "title": _("Receiver in clear"),
+            "clear": clear,
+            "error": error,
+            "left": receivers.reveals_left(request.user),
+            "change_url": self._change_url(order),
+        }
+        return TemplateResponse(request, "admin/orders/order/reveal_receiver.html", context)
 
     def lines_view(self, request, pk):
         """Change quantities, remove lines, add a line; the reservation follows."""
@@ -617,12 +654,19 @@ class OrderAdmin(ImportMixin, OrderAdminBase):
     def has_import_permission(self, request):
         return self.has_change_permission(request)
 
+    def has_print_wave_permission(self, request):
+        return request.user.has_perm("orders.print_wave")
+
+    def has_add_wave_permission(self, request):
+        return request.user.has_perm("orders.add_wave")
+
     def get_actions(self, request):
-        """The review actions, and for the warehouse (print_wave) its wave and print actions."""
+        """The review actions, and the warehouse's wave and print actions (ORDER_ACTIONS), each
+        offered only to whom its ``permissions`` allow."""
         actions = super().get_actions(request)
-        if request.user.has_perm("orders.print_wave"):
-            for func in ORDER_ACTIONS:
-                actions[func.__name__] = self.get_action(func)
+        extra = [self.get_action(func) for func in ORDER_ACTIONS]
+        for func, name, description in self._filter_actions_by_permissions(request, extra):
+            actions[name] = (func, name, description)
         return actions
 
     def get_skip_admin_log(self):
@@ -636,3 +680,22 @@ class OrderAdmin(ImportMixin, OrderAdminBase):
 
 
 from . import admin_fulfilment  # noqa: E402, F401  (waves, printing, shipping)
+
+
+@admin.register(ReceiverReveal)
+class ReceiverRevealAdmin(admin.ModelAdmin):
+    """Who saw which encrypted receiver in clear, when and why (read only)."""
+
+    list_display = ["order", "revealed_by", "revealed_at", "reason", "scene", "matched"]
+    list_filter = ["revealed_by"]
+    search_fields = ["order__order_no", "reason"]
+    readonly_fields = [f.name for f in ReceiverReveal._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from channels.models import Shop
+from config.uploads import check_upload_size
 
 from . import selectors
 from .models import (
@@ -30,6 +31,7 @@ from .models import (
     TrackingNumberRange,
     Wave,
     WaveOrder,
+    WaybillSubscription,
 )
 from .services import kernel, printing, shipping, tracking, waves
 
@@ -44,6 +46,8 @@ def pdf_response(data: bytes, name: str) -> HttpResponse:
 
 
 def _report_skipped(modeladmin, request, outcome):
+    for notice in getattr(outcome, "notices", []):  # e.g. the pool stood in for a service
+        modeladmin.message_user(request, notice, messages.WARNING)
     if outcome.skipped:
         modeladmin.message_user(
             request,
@@ -86,10 +90,13 @@ class RangeImportForm(forms.Form):
         ),
     )
 
+    def clean_file(self):
+        return check_upload_size(self.cleaned_data["file"])
+
 
 @admin.register(Carrier)
 class CarrierAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "waybill_layout", "active", "numbers_left"]
+    list_display = ["code", "name", "waybill_layout", "number_source", "active", "numbers_left"]
     search_fields = ["code", "name"]
     actions = ["import_ranges"]
 
@@ -108,6 +115,46 @@ class CarrierAdmin(admin.ModelAdmin):
 
     def has_import_ranges_permission(self, request):
         return request.user.has_perm("orders.add_trackingnumberrange")
+
+
+@admin.register(WaybillSubscription)
+class WaybillSubscriptionAdmin(admin.ModelAdmin):
+    """Electronic waybill subscriptions (电子面单订购), set by an administrator."""
+
+    list_display = [
+        "carrier",
+        "service",
+        "service_carrier_code",
+        "branch_name",
+        "branch_code",
+        "account_shop",
+        "active",
+    ]
+    list_filter = ["service", "carrier", "active"]
+    search_fields = ["carrier__name", "branch_name", "branch_code", "customer_code"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["carrier", "service", "service_carrier_code", "account_shop", "active"]},
+        ),
+        (
+            gettext_lazy("account"),
+            {"fields": ["branch_code", "branch_name", "customer_code", "settlement_code"]},
+        ),
+        (
+            gettext_lazy("shipping address"),
+            {
+                "fields": [
+                    "sender_name",
+                    "sender_phone",
+                    "sender_province",
+                    "sender_city",
+                    "sender_district",
+                    "sender_address",
+                ]
+            },
+        ),
+    ]
 
 
 @admin.register(TrackingNumberRange)
@@ -515,8 +562,17 @@ class HandoverBatchAdmin(_PrintPermission, admin.ModelAdmin):
     readonly_fields = ["number", "carrier", "created_by", "created_at", "shipped_by", "shipped_at"]
     fields = readonly_fields
     inlines = [HandoverItemInline]
-    actions = ["ship_batches"]
+    actions = ["print_handover_lists", "ship_batches"]
     change_list_template = "admin/orders/handoverbatch/change_list.html"
+
+    @admin.action(description=gettext_lazy("Print the handover list"), permissions=["print_wave"])
+    def print_handover_lists(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, _("Choose exactly one handover batch."), messages.ERROR)
+            return None
+        batch = queryset.get()
+        outcome = printing.print_handover_list(batch=batch, actor=request.user)
+        return pdf_response(outcome.pdf, f"handover-{batch.number}")
 
     @admin.display(description=gettext_lazy("orders"))
     def order_count(self, obj):
@@ -582,7 +638,9 @@ class HandoverBatchAdmin(_PrintPermission, admin.ModelAdmin):
 # --- actions for the order admin (wired by orders/admin.py) ---------------------------------
 
 
-@admin.action(description=gettext_lazy("Create a wave of the selected orders"))
+@admin.action(
+    description=gettext_lazy("Create a wave of the selected orders"), permissions=["add_wave"]
+)
 def create_wave_action(modeladmin, request, queryset):
     if not request.user.has_perm("orders.add_wave"):
         raise PermissionDenied
@@ -620,21 +678,24 @@ def _print_orders(kind_or_waybill, name):
     return action
 
 
-print_waybills_action = admin.action(description=gettext_lazy("Print express waybills"))(
-    _print_orders(PrintRecord.Kind.WAYBILL, "waybills")
-)
+print_waybills_action = admin.action(
+    description=gettext_lazy("Print express waybills"), permissions=["print_wave"]
+)(_print_orders(PrintRecord.Kind.WAYBILL, "waybills"))
 print_waybills_action.__name__ = "print_waybills_action"
-print_delivery_notes_action = admin.action(description=gettext_lazy("Print delivery notes"))(
-    _print_orders(PrintRecord.Kind.DELIVERY_NOTE, "delivery-notes")
-)
+print_delivery_notes_action = admin.action(
+    description=gettext_lazy("Print delivery notes"), permissions=["print_wave"]
+)(_print_orders(PrintRecord.Kind.DELIVERY_NOTE, "delivery-notes"))
 print_delivery_notes_action.__name__ = "print_delivery_notes_action"
-print_invoices_action = admin.action(description=gettext_lazy("Print retail invoices"))(
-    _print_orders(PrintRecord.Kind.INVOICE, "invoices")
-)
+print_invoices_action = admin.action(
+    description=gettext_lazy("Print retail invoices"), permissions=["print_wave"]
+)(_print_orders(PrintRecord.Kind.INVOICE, "invoices"))
 print_invoices_action.__name__ = "print_invoices_action"
 
 
-@admin.action(description=gettext_lazy("Cancel the waybill (its number is never reused)"))
+@admin.action(
+    description=gettext_lazy("Cancel the waybill (its number is never reused)"),
+    permissions=["print_wave"],
+)
 def cancel_waybill_action(modeladmin, request, queryset):
     if not request.user.has_perm("orders.print_wave"):
         raise PermissionDenied

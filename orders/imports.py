@@ -209,9 +209,16 @@ def import_orders(
             )
     planned.sort(key=lambda p: p.row)
     if not dry_run:
+        # The plan above is what a preview shows; what the intake did decides the report
+        # (another import of the same file may have created the orders meanwhile).
+        done: dict[tuple[str, str], str] = {}
         with transaction.atomic():
             for code, items in by_shop.items():
-                intake_orders(
+                result = intake_orders(
                     shop=shops[code], orders=[o for _r, o in items], actor=actor or "file import"
                 )
+                done.update({(code, n): "new" for n in result.created_numbers})
+                done.update({(code, n): "update" for n in result.updated_numbers})
+        for row in planned:
+            row.action = done.get((row.values["shop"], row.values["platform_order_no"]), "skip")
     return ImportResult(rows=planned, dry_run=dry_run)

@@ -27,6 +27,10 @@ class IntakeResult:
     skipped: int = 0  # same or older modification time
     held: int = 0
     order_ids: list[int] = field(default_factory=list)
+    # The platform order numbers THIS intake created and updated (decided under the per-order
+    # locks, so a concurrent intake of the same orders never reports them too).
+    created_numbers: set[str] = field(default_factory=set)
+    updated_numbers: set[str] = field(default_factory=set)
 
 
 # --- the intake service ----------------------------------------------------------------------
@@ -35,7 +39,15 @@ CHUNK = 20000
 INTAKE_ATTEMPTS = 3
 Q2 = Decimal("0.01")
 Q4 = Decimal("0.0001")
-CHANGES = {"", "cancelled", "refund_requested"}
+CHANGES = {"", "cancelled", "refund_requested", "ship_forbidden"}
+SHIP_FORBIDDEN = "ship_forbidden"
+
+
+def _change_hold(change: str):
+    """The hold a platform change puts on an order not shipped yet."""
+    from orders.models import HoldReason
+
+    return HoldReason.SHIP_FORBIDDEN if change == SHIP_FORBIDDEN else HoldReason.REFUND_REQUESTED
 
 
 class IntakeError(ValueError):
@@ -122,6 +134,7 @@ def _header(o: NormalizedOrder) -> dict:
         "city": o.city.strip()[:32],
         "district": o.district.strip()[:32],
         "address": o.address.strip()[:255],
+        "receiver_oaid": o.receiver_oaid.strip()[:128],
         "buyer_remark": o.buyer_remark.strip(),
         "seller_remark": o.seller_remark.strip(),
         "paid_at": o.paid_at,
@@ -312,7 +325,7 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
         if order_id in unmapped:
             holds.append((HoldReason.SKU_UNMAPPED, ", ".join(unmapped[order_id])[:255]))
         if o.platform_change:
-            holds.append((HoldReason.REFUND_REQUESTED, o.platform_change))
+            holds.append((_change_hold(o.platform_change), o.platform_change))
         if not address_complete(row):
             holds.append((HoldReason.ADDRESS_INCOMPLETE, ""))
         row["_holds"] = holds
@@ -387,6 +400,7 @@ def _create_orders(shop, new: list[NormalizedOrder], actor, result: IntakeResult
     copy_insert(OrderEvent, event_rows)
     result.created += len(order_rows)
     result.order_ids.extend(row["id"] for row in order_rows)
+    result.created_numbers.update(row["platform_order_no"] for row in order_rows)
 
 
 def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) -> None:
@@ -419,7 +433,27 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
     record_event(
         order=order, kind="platform_update", actor=actor, before=before or None, after=after or None
     )
-    if o.platform_change:
+    if o.platform_change != SHIP_FORBIDDEN:
+        from orders.services.holds import release_hold
+
+        for target in [order, *order.split_orders.all()]:
+            release_hold(
+                order=target,
+                reason=HoldReason.SHIP_FORBIDDEN,
+                actor=actor,
+                note=o.platform_status or "platform allows shipping",
+            )
+    if o.platform_change == SHIP_FORBIDDEN:
+        for target in [order, *order.split_orders.all()]:
+            if target.status not in (
+                Order.Status.SHIPPED,
+                Order.Status.CANCELLED,
+                Order.Status.MERGED,
+            ):
+                hold_order(
+                    order=target, reason=HoldReason.SHIP_FORBIDDEN, actor=actor, note=SHIP_FORBIDDEN
+                )
+    elif o.platform_change:
         targets = [order, *order.split_orders.all()]
         if order.merged_into_id:
             targets.append(order.merged_into)
@@ -454,6 +488,7 @@ def _update_order(shop, order, o: NormalizedOrder, actor, result: IntakeResult) 
         reallocate_order(order=order, actor=actor)
     result.updated += 1
     result.order_ids.append(order.pk)
+    result.updated_numbers.add(order.platform_order_no)
 
 
 def _replace_lines_if_changed(shop, order, o: NormalizedOrder, actor) -> bool:

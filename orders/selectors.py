@@ -9,6 +9,7 @@ from django.db.models import Case, Count, Exists, OuterRef, Prefetch, Q, Sum, Wh
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.cells import escape_row
 from inventory.models import Reservation, StockLevel, Warehouse
 
 from .models import Carrier, Order, OrderComponent, OrderEvent, OrderHold, OrderLine
@@ -181,7 +182,7 @@ def orders_for_print(ids) -> list[Order]:
         o.pk: o
         for o in Order.objects.filter(pk__in=ids)
         .select_related("shop", "carrier")
-        .prefetch_related(Prefetch("lines", queryset=lines))
+        .prefetch_related(Prefetch("lines", queryset=lines), "tracking_numbers")
     }
     return [found[i] for i in ids if i in found]
 
@@ -230,13 +231,15 @@ def shipment_file(*, shop, shipped_from=None, shipped_to=None) -> bytes:
     writer.writerow(SHIPMENT_FILE_COLUMNS)
     for order in qs.order_by("shipped_at", "pk").iterator():
         writer.writerow(
-            [
-                order.platform_order_no,
-                order.order_no,
-                order.carrier.code if order.carrier_id else "",
-                order.carrier.name if order.carrier_id else "",
-                order.tracking_no,
-                timezone.localtime(order.shipped_at).isoformat(timespec="seconds"),
-            ]
+            escape_row(  # platform text is never run as a formula when the file is opened
+                [
+                    order.platform_order_no,
+                    order.order_no,
+                    order.carrier.code if order.carrier_id else "",
+                    order.carrier.name if order.carrier_id else "",
+                    order.tracking_no,
+                    timezone.localtime(order.shipped_at).isoformat(timespec="seconds"),
+                ]
+            )
         )
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import (
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,10 +23,16 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from channels.connectors.files import FILE_PLATFORMS, NotAFileShop, export_stock, export_tracking
+from channels.connectors.files import (
+    FILE_PLATFORMS,
+    NotAFileShop,
+    confirm_tracking_export,
+    export_stock,
+    export_tracking,
+)
 from channels.models import OutboxMessage, ShopSyncStatus
 
-from . import outbox, sync
+from . import admin_tasks, outbox, sync  # noqa: F401 - admin_tasks re-registers django_q's
 from .selectors import shop_statuses
 
 
@@ -197,7 +208,21 @@ class ShopSyncStatusAdmin(admin.ModelAdmin):
         shop = self._one_file_shop(request, queryset)
         if shop is None:
             return None
-        return self._download(export_tracking(shop=shop, actor=request.user))
+        export = export_tracking(shop=shop, actor=request.user)
+        user = request.user
+
+        def body():
+            yield export.content
+            # Reached only once the server has sent the whole file (a broken download stops
+            # the iteration before): now its notices count as sent.
+            confirm_tracking_export(export=export, actor=user)
+
+        response = StreamingHttpResponse(
+            body(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        return response
 
 
 @admin.register(OutboxMessage)

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from core import clock
 from inventory import services as stock
 from inventory.models import Product, StockMove, Warehouse
 from orders.models import Order, OrderComponent, OrderLine
@@ -107,7 +108,7 @@ def _next_return_no() -> str:
     with connection.cursor() as cur:
         cur.execute("SELECT nextval('returns_return_no_seq')")
         (n,) = cur.fetchone()
-    return f"RT{timezone.localdate():%Y%m%d}{n:06d}"
+    return f"RT{timezone.localtime(clock.now()):%Y%m%d}{n:06d}"
 
 
 def _lock(return_order: ReturnOrder) -> ReturnOrder:

@@ -35,6 +35,7 @@ def production_env():
         "DATABASE_URL": "postgres://tongcang@db.example.com:5432/tongcang",
         "REDIS_URL": "redis://127.0.0.1:6379/0",
         "TONGCANG_Q_WORKERS": "4",
+        "TONGCANG_ERP_SECRET_KEYS": secrets.token_urlsafe(32),
     }
 
 
@@ -44,13 +45,23 @@ def test_production_settings_pass_the_deploy_check():
     assert "no issues" in result.stdout
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL"])
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "DATABASE_URL", "TONGCANG_ERP_SECRET_KEYS"]
+)
 def test_production_refuses_to_start_without_its_secret_or_database(missing):
     env = production_env()
     del env[missing]
     result = run_manage("check", env=env)
     assert result.returncode != 0
     assert missing in result.stderr
+
+
+def test_production_refuses_the_session_key_as_the_secrets_key():
+    env = production_env()
+    env["TONGCANG_ERP_SECRET_KEYS"] = f"{secrets.token_urlsafe(32)},{env['DJANGO_SECRET_KEY']}"
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "must differ from DJANGO_SECRET_KEY" in result.stderr
 
 
 def test_production_settings_use_redis_and_the_configured_workers():
@@ -94,3 +105,36 @@ def test_import_errors_are_translated_into_chinese():
     with translation.override("zh-hans"), pytest.raises(ValueError) as info:
         parse_decimal("1.23456", 4)
     assert str(info.value) == "1.23456 的小数超过 4 位"
+
+
+@pytest.mark.parametrize("value", ["prod", "Production", "staging", ""])
+def test_an_unknown_django_env_refuses_to_start(value):
+    env = production_env()
+    env["DJANGO_ENV"] = value
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_ENV must be 'production' or 'development'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["load_demo"], ["channel_sandbox"], ["erp_simulator", "--once"], ["serve"]],
+)
+def test_the_demo_commands_refuse_to_run_in_production(command):
+    result = run_manage(*command, env=production_env())
+    assert result.returncode != 0
+    assert "DJANGO_ENV=production" in result.stderr  # "refuses to run in production", 拒绝运行
+
+
+def test_the_waybill_sender_comes_from_tongcang_sender():
+    code = "from orders.pdf.common import sender; print(sender())"
+    env = {
+        **production_env(),
+        "DJANGO_ENV": "development",
+        "TONGCANG_SENDER": "杭州仓; 0571-1234567 ;杭州市余杭区仓前街道1号",
+    }
+    result = run_manage("shell", "-c", code, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(
+        {"name": "杭州仓", "phone": "0571-1234567", "address": "杭州市余杭区仓前街道1号"}
+    )

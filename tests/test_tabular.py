@@ -221,3 +221,104 @@ def test_a_text_file_named_xls_as_platforms_export_them_reads_as_csv():
     text = "店铺\t平台商品编码\t商品编码\t数量\nTM01\tA\tP1\t2\n"
     rows = read_table(text.encode("gb18030"), columns=RELATION_COLUMNS, filename="export.xls")
     assert rows[0][1]["quantity"] == "2"
+
+
+# --- workbooks made to take the machine's memory ------------------------------------------------
+
+
+def wide_workbook(rows: int) -> bytes:
+    """The issue's workbook: a normal header, then one cell in column XFD (16,384) per row."""
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(["店铺", "平台商品编码", "商品编码", "数量"])
+    for n in range(rows):
+        sheet.append(["MGJ01", f"SKU{n}", "P-TEA-LJ", "1"])
+    out = io.BytesIO()
+    workbook.save(out)
+    # Add a cell in XFD to every data row by rewriting the sheet XML (openpyxl's writer would
+    # need 16,384 cells per row to get there).
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(out.getvalue()))
+    result = io.BytesIO()
+    with zipfile.ZipFile(result, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.startswith("xl/worksheets/sheet"):
+                text = data.decode()
+                for n in range(2, rows + 2):
+                    text = text.replace(
+                        f'<c r="D{n}" t="inlineStr"><is><t>1</t></is></c></row>',
+                        f'<c r="D{n}" t="inlineStr"><is><t>1</t></is></c>'
+                        f'<c r="{get_column_letter(16384)}{n}" t="n"><v>1</v></c></row>',
+                        1,
+                    )
+                assert text.count("XFD") == rows
+                data = text.encode()
+            target.writestr(info, data)
+    return result.getvalue()
+
+
+def peak_bytes(function):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        result = function()
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_a_workbook_with_a_cell_in_column_xfd_per_row_reads_in_bounded_memory():
+    data = wide_workbook(1000)
+    assert len(data) < 40_000
+
+    rows, peak = peak_bytes(lambda: read_table(data, columns=RELATION_COLUMNS))
+
+    assert len(rows) == 1000
+    assert rows[999] == (
+        1001,
+        {"shop": "MGJ01", "platform_sku": "SKU999", "product_code": "P-TEA-LJ", "quantity": "1"},
+    )
+    # Each row padded to 16,384 cells took 130 MB; the header's width takes a few MB.
+    assert peak < 20 * 1024 * 1024
+
+
+def test_a_workbook_with_more_rows_than_allowed_is_refused_clearly(settings):
+    settings.IMPORT_MAX_ROWS = 500
+    data = wide_workbook(600)
+
+    with pytest.raises(FileUnreadable, match="more than 500 rows"):
+        peak_bytes(lambda: read_table(data, columns=RELATION_COLUMNS))
+
+
+def test_a_workbook_at_the_row_limit_reads():
+    rows = read_table(wide_workbook(20), columns=RELATION_COLUMNS)
+    assert len(rows) == 20
+
+
+def test_a_csv_with_more_rows_than_allowed_is_refused_clearly(settings):
+    settings.IMPORT_MAX_ROWS = 3
+    data = "店铺,平台商品编码,商品编码,数量\n" + "MGJ01,S,P,1\n" * 4
+    with pytest.raises(FileUnreadable, match="more than 3 rows"):
+        read_table(data.encode(), columns=RELATION_COLUMNS)
+
+
+def test_a_workbook_that_unzips_beyond_the_limit_is_refused_before_it_is_opened(settings):
+    import zipfile
+
+    settings.IMPORT_MAX_UNZIPPED_BYTES = 1024 * 1024
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(io.BytesIO(xlsx_bytes([["店铺"]]))) as source:
+            for info in source.infolist():
+                archive.writestr(info, source.read(info))
+        archive.writestr("xl/sharedStrings2.xml", b" " * (8 * 1024 * 1024))
+    data = bomb.getvalue()
+    assert len(data) < 100_000
+
+    with pytest.raises(FileUnreadable, match="unpacks to 8 MB, more than the 1 MB allowed"):
+        read_table(data, columns=RELATION_COLUMNS)

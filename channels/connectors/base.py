@@ -66,6 +66,22 @@ class Page:
     has_next: bool = False
 
 
+@dataclass
+class ClearReceiver:
+    """A receiver in clear, from a platform's rationed decryption call (解密)."""
+
+    platform_order_no: str
+    receiver_oaid: str
+    matched: bool  # False: the id is no longer the order's (read the order again)
+    name: str = ""
+    phone: str = ""
+    province: str = ""
+    city: str = ""
+    district: str = ""
+    address: str = ""
+    privacy_number: bool = False  # the phone is a virtual number (隐私号)
+
+
 def to_platform_time(dt: datetime) -> str:
     return dt.astimezone(GMT8).strftime(PLATFORM_TIME)
 

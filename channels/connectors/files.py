@@ -3,13 +3,15 @@ XLSX files tongcang exports per shop: the sellable stock of every mapped SKU, an
 numbers of shipped orders. Orders come in through the standard orders file (orders app).
 
 An export is a hand-over: the stock figures exported count as pushed (pushed_quantity), and the
-shipment notices exported are marked sent, so the next export shows what is new.
+shipment notices of a tracking file are marked sent once the file is delivered
+(``confirm_tracking_export``: written to disk, or downloaded whole), so the next export shows
+what is new and a file that never arrived loses nothing.
 """
 
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import F
@@ -19,6 +21,8 @@ from openpyxl import Workbook
 
 from channels.models import OutboxMessage, SellableQuantity, Shop
 from channels.sellable import recompute_dirty
+from core import clock
+from core.cells import escape_row
 
 FILE_PLATFORMS = {"feiniu", "yhd", "mogujie", "other"}
 
@@ -32,6 +36,7 @@ class Export:
     filename: str
     content: bytes
     rows: int
+    message_ids: list[int] = field(default_factory=list)  # the shipment notices in the file
 
 
 def _check(shop: Shop) -> None:
@@ -48,7 +53,7 @@ def _workbook(title: str, header: list[str], rows: list[list]) -> bytes:
     ws.title = title[:31]
     ws.append(header)
     for row in rows:
-        ws.append(row)
+        ws.append(escape_row(row))  # platform and buyer text is never run as a formula
     for column, width in zip("ABCDEFG", (24, 24, 14, 22, 22, 30, 10), strict=False):
         ws.column_dimensions[column].width = width
     out = io.BytesIO()
@@ -93,46 +98,60 @@ def export_stock(*, shop: Shop, actor, changed_only: bool = False) -> Export:
 
 
 def export_tracking(*, shop: Shop, actor) -> Export:
-    """The tracking numbers not exported yet; each is exported once (marked sent)."""
+    """The tracking numbers not yet handed over, as a file. Nothing is marked here: a file
+    that never reaches the person (a broken download, a full disk) must not lose its notices.
+    ``confirm_tracking_export`` marks them sent once the file is delivered; until then the next
+    export lists them again."""
     _check(shop)
-    now = timezone.now()
+    now = clock.now()
+    messages = list(
+        OutboxMessage.objects.filter(
+            shop=shop, kind=OutboxMessage.Kind.SHIPMENT, status=OutboxMessage.Status.PENDING
+        ).order_by("pk")
+    )
+    data = [
+        [
+            m.payload.get("order_no", ""),
+            m.payload.get("platform_order_no", ""),
+            m.payload.get("carrier", ""),
+            m.payload.get("tracking_no", ""),
+            ",".join(str(x) for x in m.payload.get("platform_line_ids") or []),
+            _("yes") if m.payload.get("is_split") else "",
+        ]
+        for m in messages
+    ]
+    content = _workbook(
+        _("tracking numbers"),
+        [
+            _("order no."),
+            _("platform order no."),
+            _("carrier"),
+            _("tracking no."),
+            _("platform line ids"),
+            _("split shipment"),
+        ],
+        data,
+    )
+    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
+    return Export(
+        f"tracking-{shop.code}-{stamp}.xlsx", content, len(data), [m.pk for m in messages]
+    )
+
+
+def confirm_tracking_export(*, export: Export, actor) -> int:
+    """The file of ``export`` was delivered (written, or downloaded whole): its shipment
+    notices count as sent. Returns how many were still pending (another export may have
+    confirmed some meanwhile)."""
+    now = clock.now()
     label = getattr(actor, "username", "") or str(actor or "")
     with transaction.atomic():
-        messages = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(
-                shop=shop, kind=OutboxMessage.Kind.SHIPMENT, status=OutboxMessage.Status.PENDING
-            )
-            .order_by("pk")
-        )
-        data = [
-            [
-                m.payload.get("order_no", ""),
-                m.payload.get("platform_order_no", ""),
-                m.payload.get("carrier", ""),
-                m.payload.get("tracking_no", ""),
-                ",".join(str(x) for x in m.payload.get("platform_line_ids") or []),
-                _("yes") if m.payload.get("is_split") else "",
-            ]
-            for m in messages
-        ]
-        content = _workbook(
-            _("tracking numbers"),
-            [
-                _("order no."),
-                _("platform order no."),
-                _("carrier"),
-                _("tracking no."),
-                _("platform line ids"),
-                _("split shipment"),
-            ],
-            data,
-        )
-        OutboxMessage.objects.filter(pk__in=[m.pk for m in messages]).update(
+        return OutboxMessage.objects.filter(
+            pk__in=export.message_ids,
+            kind=OutboxMessage.Kind.SHIPMENT,
+            status=OutboxMessage.Status.PENDING,
+        ).update(
             status=OutboxMessage.Status.SENT,
             sent_at=now,
             last_attempt_at=now,
             last_error=_("exported to a file by %(who)s") % {"who": label or "-"},
         )
-    stamp = timezone.localtime(now).strftime("%Y%m%d-%H%M")
-    return Export(f"tracking-{shop.code}-{stamp}.xlsx", content, len(data))

@@ -15,6 +15,7 @@ from channels.types import NormalizedLine, NormalizedOrder, RefundNotice, Shipme
 
 from .base import (
     AuthError,
+    ClearReceiver,
     Connector,
     ConnectorError,
     Page,
@@ -28,11 +29,42 @@ from .base import (
 )
 
 # orderState → ours. LOCKED: the buyer asked for a refund before shipping (锁定).
+# POP_ORDER_PAUSE: "POP business paused" (e.g. 3C number cards, gold): shipping is forbidden for
+# now, the order is not cancelled: held until the platform lifts the pause.
 UNPAID = {"WAIT_PAY", "NOT_PAY"}
-CLOSED = {"TRADE_CANCELED", "POP_ORDER_PAUSE"}
-REFUND_STATES = {0: "requested", 1: "refunded", 2: "refused", 3: "closed"}
-RATE_LIMIT_CODES = {"90", "91"}
-AUTH_CODES = {"18", "19"}  # app_key, signature / access_token refused
+CLOSED = {"TRADE_CANCELED"}
+SHIP_FORBIDDEN = {"POP_ORDER_PAUSE", "PAUSE"}
+ORDER_STATES = (
+    "WAIT_SELLER_STOCK_OUT,WAIT_GOODS_RECEIVE_CONFIRM,FINISHED_L,TRADE_CANCELED,LOCKED,"
+    "POP_ORDER_PAUSE"
+)
+# jingdong.pop.order.search: optional_fields (required) names the fields of each order.
+ORDER_FIELDS = (
+    "orderId,venderId,orderState,orderStartTime,paymentConfirmTime,modified,pin,"
+    "orderTotalPrice,orderPayment,freightPrice,sellerDiscount,orderRemark,venderRemark,"
+    "consigneeInfo,itemInfoList,open_id_buyer,xid_buyer"
+)
+# Refund application (退款审核单) status, 0–9: 0 not reviewed, 1 approved, 2 refused, 3 JD finance
+# approved, 4 JD finance refused, 5 approved by hand, 6 intercepted and refunded, 7 intercepted
+# by JD logistics (青龙), 8 interception failed, 9 force-closed and refunded.
+REFUND_STATES = {
+    0: "requested",
+    1: "requested",  # the seller approved; the money has not gone back yet
+    2: "refused",
+    3: "refunded",  # JD finance approved: the money goes back to the buyer
+    4: "refused",
+    5: "requested",
+    6: "refunded",
+    7: "refunded",
+    8: "requested",  # the parcel could not be stopped: a person must look
+    9: "refunded",
+}
+# Gateway errors: 2 call limit; 8 invalid timestamp (more than 6 minutes off); 12 invalid
+# signature; 15 invalid method; 18/19 missing/invalid access token; 20/21 missing/invalid
+# app key.
+RATE_LIMIT_CODES = {"2"}
+AUTH_CODES = {"12", "18", "19", "20", "21"}
+TRANSIENT_CODES = {"8"}  # our clock is off: nothing refused for good
 ALREADY_SHIPPED = "订单已出库"
 
 
@@ -66,6 +98,8 @@ class JdConnector(Connector):
                 raise AuthError(text, code=code, raw=err)
             if code in RATE_LIMIT_CODES:
                 raise RateLimited(text, code=code, raw=err)
+            if code in TRANSIENT_CODES:
+                raise TransientError(text, code=code, raw=err)
             raise PermanentError(text, code=code, raw=err)
         key = method.replace(".", "_") + "_responce"
         if not isinstance(data.get(key), dict):
@@ -78,8 +112,8 @@ class JdConnector(Connector):
             "jingdong.pop.order.search",
             start_date=to_platform_time(start),
             end_date=to_platform_time(end),
-            order_state="WAIT_SELLER_STOCK_OUT,WAIT_GOODS_RECEIVE_CONFIRM,FINISHED_L,"
-            "TRADE_CANCELED,LOCKED",
+            order_state=ORDER_STATES,
+            optional_fields=ORDER_FIELDS,
             page=str(page),
             page_size=str(self.page_size),
             dateType="0",
@@ -127,6 +161,7 @@ class JdConnector(Connector):
             city=consignee.get("city", ""),
             district=consignee.get("county", ""),
             address=address,
+            receiver_oaid=str(o.get("oaid") or ""),
             lines=lines,
             paid_at=from_platform_time(o.get("paymentConfirmTime")),
             buyer_nick=o.get("pin", ""),
@@ -139,10 +174,50 @@ class JdConnector(Connector):
             platform_modified_at=from_platform_time(o.get("modified")),
             platform_status=state,
             platform_change=(
-                "cancelled" if state in CLOSED else "refund_requested" if state == "LOCKED" else ""
+                "cancelled"
+                if state in CLOSED
+                else "ship_forbidden"
+                if state in SHIP_FORBIDDEN
+                else "refund_requested"
+                if state == "LOCKED"
+                else ""
             ),
             raw=o,
         )
+
+    # --- encrypted receivers (密文订单) ------------------------------------------------------
+    def decrypt_receivers(self, queries, *, scene: str = "1") -> list[ClearReceiver]:
+        """jingdong.jos.order.oaid.decrypt for [(platform_order_no, oaid)], 20 per call."""
+        found = []
+        queries = list(queries)
+        for i in range(0, len(queries), 20):
+            body = self.call(
+                "jingdong.jos.order.oaid.decrypt",
+                getReceiverInfoListReqVO={
+                    "orderType": "POP",
+                    "appName": "tongcang",
+                    "scenesType": scene,
+                    "orderInfos": [{"orderId": t, "oaid": o} for t, o in queries[i : i + 20]],
+                },
+            )
+            result = body.get("returnType") or {}
+            if str(result.get("code")) != "0":
+                raise PermanentError(result.get("msg") or "decryption refused", raw=result)
+            for r in (result.get("data") or {}).get("receiverInfoList") or []:
+                found.append(
+                    ClearReceiver(
+                        platform_order_no=str(r.get("orderId", "")),
+                        receiver_oaid=str(r.get("oaid", "")),
+                        matched=bool(r.get("matched")),
+                        name=r.get("customerName", ""),
+                        phone=r.get("customerPhone", ""),
+                        province=r.get("province", ""),
+                        city=r.get("city", ""),
+                        district=r.get("county", ""),
+                        address=r.get("address", ""),
+                    )
+                )
+        return found
 
     # --- refunds ---------------------------------------------------------------------------
     def refund_page(self, start, end, page) -> Page:
@@ -181,9 +256,9 @@ class JdConnector(Connector):
     def send_shipment(self, notice: ShipmentNotice) -> None:
         body = self.call(
             "jingdong.pop.order.shipment",
-            order_id=str(notice.platform_order_no),
+            orderId=str(notice.platform_order_no),
             logiCoprId=str(notice.carrier),
-            waybill=str(notice.tracking_no),
+            logiNo=str(notice.tracking_no),
         )
         result = body.get("sopjosshipment_result") or {}
         if result.get("success"):
@@ -199,13 +274,22 @@ class JdConnector(Connector):
         for outer in sorted(quantities):
             try:
                 if outer not in cache:
+                    # The filter is outId (a list); outerId is only the returned field. Only a
+                    # row whose outerId is ours is taken: never "the first SKU returned".
                     rows = (
-                        self.call("jingdong.sku.read.searchSkuList", outerId=outer).get("page")
+                        self.call(
+                            "jingdong.sku.read.searchSkuList",
+                            outId=[outer],
+                            field="skuId,outerId",
+                        ).get("page")
                         or {}
                     ).get("data") or []
-                    if not rows:
-                        raise PermanentError(f"no JD SKU with outer code {outer}")
-                    cache[outer] = str(rows[0]["skuId"])
+                    matches = [r for r in rows if str(r.get("outerId", "")) == outer]
+                    if len(matches) != 1:
+                        raise PermanentError(
+                            f"{len(matches)} JD SKUs with outer code {outer} (expected one)"
+                        )
+                    cache[outer] = str(matches[0]["skuId"])
                 # JD takes one SKU per call.
                 self.call(
                     "jingdong.stock.write.updateSkuStock",

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from datetime import UTC, datetime
 
 from channels.types import NormalizedLine, NormalizedOrder, RefundNotice, ShipmentNotice
 
 from .base import (
     AuthError,
+    ClearReceiver,
     Connector,
     ConnectorError,
     Page,
@@ -27,10 +29,20 @@ from .base import (
     with_retries,
 )
 
+# The receiver_* fields and ``created`` must all be asked for, or TOP returns no ``oaid`` (the
+# receiver's id of an order whose buyer details are encrypted); include_oaid=true asks for it too.
 TRADE_FIELDS = (
     "tid,status,type,created,pay_time,modified,buyer_nick,receiver_name,receiver_mobile,"
-    "receiver_state,receiver_city,receiver_district,receiver_address,buyer_message,seller_memo,"
-    "post_fee,discount_fee,total_fee,payment,orders"
+    "receiver_phone,receiver_state,receiver_city,receiver_district,receiver_town,"
+    "receiver_address,oaid,buyer_message,seller_memo,post_fee,discount_fee,total_fee,payment,orders"
+)
+# taobao.trades.sold.increment.get without ``type`` returns only guarantee_trade, auto_delivery,
+# ec, cod and step trades: a plain fixed-price (一口价) trade would never be read. Ask for all
+# the physical-goods types the documentation lists.
+TRADE_TYPES = (
+    "fixed,auction,guarantee_trade,step,independent_simple_trade,independent_shop_trade,"
+    "auto_delivery,ec,cod,fenxiao,game_equipment,shopex_trade,netcn_trade,external_trade,"
+    "o2o_offlinetrade,pre_auth_type"
 )
 REFUND_FIELDS = (
     "refund_id,tid,oid,status,refund_fee,reason,has_good_return,order_status,outer_id,num,"
@@ -39,6 +51,9 @@ REFUND_FIELDS = (
 # Trade states (taobao.trade.fullinfo.get status) → what it means for us.
 UNPAID = {"TRADE_NO_CREATE_PAY", "WAIT_BUYER_PAY", "PAY_PENDING", "WAIT_PRE_AUTH_CONFIRM"}
 CLOSED = {"TRADE_CLOSED", "TRADE_CLOSED_BY_TAOBAO"}
+# Paid, but the platform forbids shipping for now (group buying not complete, shipping under
+# control): held, never shipped, never cancelled.
+SHIP_FORBIDDEN = {"PAID_FORBID_CONSIGN"}
 SHIPPED = {
     "SELLER_CONSIGNED_PART",
     "WAIT_BUYER_CONFIRM_GOODS",
@@ -53,12 +68,23 @@ REFUND_STATES = {
     "SELLER_REFUSE_BUYER": "refused",
     "CLOSED": "closed",
     "SUCCESS": "refunded",
+    # Exchanges (换货) and an exchange turned into a refund: still open, the order stays held.
+    "WAIT_BUYER_CONFIRM_EXCHANGE_SELLER_SEND_GOODS": "requested",
+    "EXCHANGE_TRANSFORM_TO_REFUND": "requested",
+    "WAIT_SELLER_CONSIGN_GOODS": "requested",
 }
 # Errors that mean "try later" (TOP: code 7 call limits, isp.* platform-side failures).
 TRANSIENT_CODES = {"7", "15"}
 # Credentials refused: 25 invalid signature, 26/27 missing/invalid session, 28/29 app key.
 AUTH_CODES = {"25", "26", "27", "28", "29"}
+# taobao.logistics.offline.send refusals: B04 = the trade is already shipped or closed (which
+# of the two: ask the trade); B27 = already shipped; B150 is an ``isv.*`` code that public
+# integrations retry (a platform-side hiccup despite its prefix).
+ALREADY_SHIPPED_OR_CLOSED = "isv.logistics-offline-service-error:B04"
 ALREADY_SHIPPED = "isv.logistics-offline-service-error:B27"
+RETRYABLE_SUB_CODES = {"isv.logistics-offline-service-error:B150"}
+MAX_SKUS_PER_STOCK_CALL = 20  # taobao.skus.quantity.update: at most 20 SKUs at once
+MAX_DECRYPT = 20  # taobao.top.oaid.decrypt: at most 20 {oaid, tid, scene} per call
 
 
 def sign(params: dict, secret: str, method: str = "md5") -> str:
@@ -99,7 +125,9 @@ class TopConnector(Connector):
                 raise AuthError(text, code=code, sub_code=sub, raw=err)
             if code == "7" or sub.startswith("accesscontrol."):
                 raise RateLimited(text, code=code, sub_code=sub, raw=err)
-            if code in TRANSIENT_CODES and (not sub or sub.startswith("isp.")):
+            if sub in RETRYABLE_SUB_CODES or (
+                code in TRANSIENT_CODES and (not sub or sub.startswith("isp."))
+            ):
                 raise TransientError(text, code=code, sub_code=sub, raw=err)
             raise PermanentError(text, code=code, sub_code=sub, raw=err)
         key = method.removeprefix("taobao.").replace(".", "_") + "_response"
@@ -117,6 +145,7 @@ class TopConnector(Connector):
             page_no=page,
             page_size=self.page_size,
             use_has_next="false",
+            type=TRADE_TYPES,
         )
         try:
             items = (body.get("trades") or {}).get("trade") or []
@@ -131,7 +160,9 @@ class TopConnector(Connector):
         return from_platform_time(item.get("modified"))
 
     def fetch_trade(self, tid: str) -> dict:
-        body = self.call("taobao.trade.fullinfo.get", fields=TRADE_FIELDS, tid=tid)
+        body = self.call(
+            "taobao.trade.fullinfo.get", fields=TRADE_FIELDS, tid=tid, include_oaid="true"
+        )
         trade = body.get("trade")
         if not isinstance(trade, dict) or str(trade.get("tid")) != str(tid):
             raise TransientError(f"malformed trade {tid}")
@@ -177,6 +208,8 @@ class TopConnector(Connector):
         change = ""
         if status in CLOSED:
             change = "cancelled"
+        elif status in SHIP_FORBIDDEN:
+            change = "ship_forbidden"
         elif any_refund_open:
             change = "refund_requested"
         return NormalizedOrder(
@@ -187,6 +220,7 @@ class TopConnector(Connector):
             city=trade.get("receiver_city", ""),
             district=trade.get("receiver_district", ""),
             address=trade.get("receiver_address", ""),
+            receiver_oaid=str(trade.get("oaid") or ""),
             lines=lines,
             paid_at=paid_at,
             buyer_nick=trade.get("buyer_nick", ""),
@@ -209,6 +243,34 @@ class TopConnector(Connector):
             .get("status")
             in CLOSED
         )
+
+    # --- encrypted receivers (密文订单) ------------------------------------------------------
+    def decrypt_receivers(self, queries, *, scene: str = "1004") -> list[ClearReceiver]:
+        """taobao.top.oaid.decrypt for [(platform_order_no, oaid)], 20 per call. Rationed by
+        the platform: the caller decides and records why (orders.privacy)."""
+        found = []
+        queries = list(queries)
+        for i in range(0, len(queries), MAX_DECRYPT):
+            chunk = [
+                {"oaid": oaid, "tid": tid, "scene": scene} for tid, oaid in queries[i : i + 20]
+            ]
+            body = self.call("taobao.top.oaid.decrypt", query_list=json.dumps(chunk))
+            for r in (body.get("receiver_list") or {}).get("receiver") or []:
+                found.append(
+                    ClearReceiver(
+                        platform_order_no=str(r.get("tid", "")),
+                        receiver_oaid=str(r.get("oaid", "")),
+                        matched=bool(r.get("matched")),
+                        name=r.get("name", ""),
+                        phone=r.get("mobile") or r.get("phone", ""),
+                        province=r.get("state", ""),
+                        city=r.get("city", ""),
+                        district=r.get("district", ""),
+                        address=r.get("address_detail", ""),
+                        privacy_number=bool(r.get("privacy_protection")),
+                    )
+                )
+        return found
 
     # --- refunds ---------------------------------------------------------------------------
     def refund_page(self, start, end, page) -> Page:
@@ -264,6 +326,8 @@ class TopConnector(Connector):
         except PermanentError as exc:
             if exc.sub_code == ALREADY_SHIPPED:
                 return  # a retry after an answer that was lost: the platform has it
+            if exc.sub_code == ALREADY_SHIPPED_OR_CLOSED and not self.order_is_closed(tid):
+                return  # shipped, not closed: the same lost-answer retry
             raise
 
     # --- stock -----------------------------------------------------------------------------
@@ -293,8 +357,13 @@ class TopConnector(Connector):
         by_item: dict[str, list[str]] = {}
         for outer, (num_iid, _sku) in ids.items():
             by_item.setdefault(num_iid, []).append(outer)
-        for num_iid, outers in sorted(by_item.items()):
-            # One call per item with every SKU of it at once, full quantities (type=1).
+        batches = [
+            (num_iid, outers[i : i + MAX_SKUS_PER_STOCK_CALL])
+            for num_iid, outers in sorted(by_item.items())
+            for i in range(0, len(outers), MAX_SKUS_PER_STOCK_CALL)
+        ]
+        for num_iid, outers in batches:
+            # One call per item and up to 20 of its SKUs, full quantities (type=1).
             pairs = ";".join(f"{ids[o][1]}:{max(0, int(quantities[o]))}" for o in outers)
             try:
                 self.call(

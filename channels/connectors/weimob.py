@@ -168,7 +168,7 @@ class WeimobConnector(Connector):
     # --- refunds (rights, 维权) -------------------------------------------------------------
     def refund_page(self, start, end, page) -> Page:
         data = self.call(
-            "rights/queryRightsList",
+            "rights/searchRightsOrderList",
             {
                 "pageNum": page,
                 "pageSize": self.page_size,

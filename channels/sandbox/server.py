@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from . import jd, top, weimob
+from . import jd, top, waybill, weimob
 from .replies import Reply, fault_reply, page_slice  # noqa: F401  (the handlers' shared pieces)
 from .state import SandboxState
 
@@ -114,6 +114,31 @@ class Handler(BaseHTTPRequestHandler):
             return Reply({"refund_id": rid})
         if action == "close":
             st.close_order(data["platform"], data["tid"])
+            return Reply({"ok": True})
+        if action == "waybill_account":  # an electronic waybill subscription (订购关系)
+            return Reply({"account": waybill.add_account(st, **data)})
+        if action == "receiver":  # give an order another receiver (same person as another)
+            with st.lock:
+                order = st.orders[data["platform"]][data["tid"]]
+                order.update({k: v for k, v in data.items() if k.startswith("receiver_")})
+            return Reply({"ok": True})
+        if action == "privacy":  # encrypted receivers per platform, the decryption ration
+            with st.lock:
+                st.encrypted_receivers.update(data.get("encrypted") or {})
+                if "decrypt_quota" in data:
+                    st.decrypt_quota = int(data["decrypt_quota"])
+            return Reply({"ok": True})
+        if action == "refund_status":
+            with st.lock:
+                refund = st.refunds[data["platform"]][data["refund_id"]]
+                refund.update({k: v for k, v in data.items() if k in ("status", "jd_status")})
+                st.touch(refund, None)
+            return Reply({"ok": True})
+        if action == "pause":
+            at = datetime.fromisoformat(data["at"]) if data.get("at") else None
+            st.pause_order(
+                data["platform"], data["tid"], paused=bool(data.get("paused", True)), at=at
+            )
             return Reply({"ok": True})
         if action == "order":
             order = st.orders[data["platform"]].get(data["tid"])

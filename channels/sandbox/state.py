@@ -100,6 +100,16 @@ class SandboxState:
     # TOP sessions → the seller they open (each seller has its own orders, stock, catalogue;
     # "top" is the default seller). More sellers: add_top_seller (the demo's Tmall shop).
     top_sessions: dict = field(default_factory=lambda: {DEFAULT_APPS["top"]["session"]: "top"})
+    # Encrypted buyer details (密文订单): masked receivers plus the receiver's id.
+    encrypted_receivers: dict = field(default_factory=lambda: {"top": True, "jd": True})
+    decrypt_quota: int = 1000  # decryptions per seller (rationed by the platform)
+    decrypts: Counter = field(default_factory=Counter)
+    decrypt_log: list = field(default_factory=list)
+    # Electronic waybill services (电子面单): see waybill.py.
+    waybill_accounts: dict = field(default_factory=dict)  # (service, cp_code) → account
+    waybills: dict = field(default_factory=dict)  # (service, cp_code, waybill_code) → waybill
+    waybill_keys: dict = field(default_factory=dict)  # (service, cp_code, key) → waybill_code
+    waybill_calls: list = field(default_factory=list)
 
     def __post_init__(self):
         self.lock = threading.RLock()
@@ -131,9 +141,10 @@ class SandboxState:
         with self.lock:
             fresh = SandboxState(seed=seed)
             for name in (
-                "apps catalogue catalogues unsold orders refunds stock stock_calls stock_received shipments "
-                "calls faults "
-                "weimob_tokens weimob_token_ttl top_sessions"
+                "apps catalogue catalogues unsold orders refunds stock stock_calls stock_received "
+                "shipments calls faults weimob_tokens weimob_token_ttl top_sessions "
+                "encrypted_receivers decrypt_quota decrypts decrypt_log waybill_accounts waybills "
+                "waybill_keys waybill_calls"
             ).split():
                 setattr(self, name, getattr(fresh, name))
             self.rng = random.Random(seed)
@@ -202,6 +213,7 @@ class SandboxState:
                 order = {
                     "tid": tid,
                     "status": "WAIT_SELLER_SEND_GOODS",
+                    "type": "fixed",  # 一口价: left out by the increment call without ``type``
                     "created": created,
                     "pay_time": created + timedelta(seconds=rng.randrange(5, 60)),
                     "modified": created + timedelta(seconds=rng.randrange(60, 90)),
@@ -308,6 +320,17 @@ class SandboxState:
                 ln["refund_status"] = "SUCCESS"
             self.touch(order, at)
 
+    def pause_order(self, platform: str, tid: str, *, paused: bool = True, at=None) -> None:
+        """Paid, but shipping forbidden (TOP PAID_FORBID_CONSIGN, JD POP_ORDER_PAUSE), or the
+        pause lifted again."""
+        with self.lock:
+            order = self.orders[platform][tid]
+            if paused and order["status"] == "WAIT_SELLER_SEND_GOODS":
+                order["status"] = "PAID_FORBID_CONSIGN"
+            elif not paused and order["status"] == "PAID_FORBID_CONSIGN":
+                order["status"] = "WAIT_SELLER_SEND_GOODS"
+            self.touch(order, at)
+
     # --- calls from connectors ------------------------------------------------------------
     def orders_modified_between(self, platform: str, start: datetime, end: datetime) -> list:
         with self.lock:
@@ -335,6 +358,8 @@ class SandboxState:
                 return "not_found"
             if order["status"] == "TRADE_CLOSED":
                 return "closed"
+            if order["status"] == "PAID_FORBID_CONSIGN":
+                return "forbidden"
             targets = [ln for ln in order["lines"] if not oids or ln["oid"] in oids]
             if oids and len(targets) != len(set(oids)):
                 return "not_found"
@@ -380,4 +405,9 @@ class SandboxState:
                 "shipments": list(self.shipments),
                 "calls": {f"{p}:{m}": n for (p, m), n in self.calls.items()},
                 "faults": len(self.faults),
+                "decrypts": dict(self.decrypts),
+                "waybills": [
+                    {"service": s, "cp_code": cp, **w}
+                    for (s, cp, _code), w in self.waybills.items()
+                ],
             }

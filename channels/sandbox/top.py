@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
+from . import privacy
 from .state import SandboxState, num_iid, sku_id
 
 GMT8 = timezone(timedelta(hours=8))
 TIME_FMT = "%Y-%m-%d %H:%M:%S"
 MAX_PAGE_SIZE = 100
+MAX_SKUS_PER_STOCK_CALL = 20
+# taobao.trades.sold.increment.get without ``type``: only these trade types.
+DEFAULT_TRADE_TYPES = {"guarantee_trade", "auto_delivery", "ec", "cod", "step"}
 
 
 def fmt(dt: datetime) -> str:
@@ -77,12 +82,14 @@ def handle(state: SandboxState, params: dict):
         return error(28, "Missing App Key")
     if params["app_key"] != app["app_key"]:
         return error(29, "Invalid App Key")
+    if not params.get("timestamp"):
+        return error(30, "Missing Timestamp")
     try:
-        ts = parse(params.get("timestamp", ""))
+        ts = parse(params["timestamp"])
     except ValueError:
-        return error(31, "Missing Timestamp")
+        return error(31, "Invalid Timestamp")
     if abs(datetime.now(UTC) - ts) > timedelta(minutes=10):
-        return error(32, "Invalid Timestamp")
+        return error(31, "Invalid Timestamp")
     sign_method = params.get("sign_method", "md5")
     want = expected_sign(params, app["secret"], sign_method)
     if not want or not hmac.compare_digest(want, params.get("sign", "")):
@@ -122,7 +129,12 @@ def trade_summary(order: dict) -> dict:
     return {"tid": order["tid"], "status": order["status"], "modified": fmt(order["modified"])}
 
 
-def trade_full(order: dict) -> dict:
+OAID_FIELDS = {"receiver_name", "receiver_address", "created", "receiver_mobile", "receiver_phone"}
+
+
+def trade_full(order: dict, *, seller: str = "top", params: dict | None = None, encrypted=False):
+    """The full trade. Encrypted (密文): masked receiver; ``oaid`` only when the fields ask for
+    the receiver fields and ``created``, or include_oaid=true."""
     lines = []
     for ln in order["lines"]:
         payment = ln["price"] * ln["num"]
@@ -149,20 +161,32 @@ def trade_full(order: dict) -> dict:
         )
     goods = sum((ln["price"] * ln["num"] for ln in order["lines"]), start=0)
     payment = goods + order["post_fee"] - order["discount_fee"]
-    return {
-        "tid": order["tid"],
-        "status": order["status"],
-        "type": "fixed",
-        "created": fmt(order["created"]),
-        "pay_time": fmt(order["pay_time"]),
-        "modified": fmt(order["modified"]),
-        "buyer_nick": order["buyer_nick"],
+    receiver = {
         "receiver_name": order["receiver_name"],
         "receiver_mobile": order["receiver_mobile"],
         "receiver_state": order["receiver_state"],
         "receiver_city": order["receiver_city"],
         "receiver_district": order["receiver_district"],
         "receiver_address": order["receiver_address"],
+    }
+    if encrypted:
+        receiver.update(
+            receiver_name=privacy.mask_name(order["receiver_name"]),
+            receiver_mobile=privacy.mask_phone(order["receiver_mobile"]),
+            receiver_address=privacy.mask_address(order["receiver_address"]),
+        )
+        fields = set((params or {}).get("fields", "").split(","))
+        if OAID_FIELDS <= fields or (params or {}).get("include_oaid") == "true":
+            receiver["oaid"] = privacy.oaid(seller, order)
+    return {
+        "tid": order["tid"],
+        "status": order["status"],
+        "type": order.get("type", "fixed"),
+        "created": fmt(order["created"]),
+        "pay_time": fmt(order["pay_time"]),
+        "modified": fmt(order["modified"]),
+        "buyer_nick": order["buyer_nick"],
+        **receiver,
         "buyer_message": order["buyer_message"],
         "seller_memo": order["seller_memo"],
         "post_fee": f"{order['post_fee']:.2f}",
@@ -184,7 +208,12 @@ def trades_sold_increment_get(state, params, fault):
             "start_modified and end_modified must be within one day",
         )
     page_no, page_size = _paging(params)
-    found = state.orders_modified_between(params["_seller"], start, end)
+    types = set(filter(None, params.get("type", "").split(","))) or DEFAULT_TRADE_TYPES
+    found = [
+        o
+        for o in state.orders_modified_between(params["_seller"], start, end)
+        if o.get("type", "fixed") in types
+    ]
     chunk = page_slice(found, page_no, page_size, fault)
     payload = {"trades": {"trade": [trade_summary(o) for o in chunk]}}
     if params.get("use_has_next") == "true":
@@ -199,7 +228,13 @@ def trade_fullinfo_get(state, params, fault):
     if order is None:
         return error(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
     with state.lock:
-        return ok(params["method"], {"trade": trade_full(order)})
+        trade = trade_full(
+            order,
+            seller=params["_seller"],
+            params=params,
+            encrypted=state.encrypted_receivers.get("top", False),
+        )
+        return ok(params["method"], {"trade": trade})
 
 
 def refunds_receive_get(state, params, fault):
@@ -236,6 +271,10 @@ def refunds_receive_get(state, params, fault):
 
 
 def logistics_offline_send(state, params, fault):
+    if fault is not None and fault.kind == "b150":
+        return error(
+            15, "Remote service error", "isv.logistics-offline-service-error:B150", "系统繁忙"
+        )
     oids = [s for s in params.get("sub_tid", "").split(",") if s]
     if params.get("is_split") == "1" and not oids:
         return error(40, "Missing Required Arguments", "isv.missing-parameter:sub_tid")
@@ -259,8 +298,15 @@ def logistics_offline_send(state, params, fault):
         return error(
             15,
             "Remote service error",
-            "isv.logistics-offline-service-error:B27",
-            "该订单已发货，请勿重复发货",
+            "isv.logistics-offline-service-error:B04",
+            "订单状态不对该物流订单已经发货或者已关闭，不能重复发货",
+        )
+    if problem == "forbidden":
+        return error(
+            15,
+            "Remote service error",
+            "isv.logistics-offline-service-error:PAID_FORBID_CONSIGN",
+            "订单已付款但禁止发货",
         )
     if problem:
         return error(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
@@ -286,7 +332,15 @@ def skus_quantity_update(state, params, fault):
         return error(41, "Invalid Arguments", "isv.invalid-parameter:type")
     by_sku = {sku_id(s): s for s in state.catalogue_of(params["_seller"])}
     quantities = {}
-    for pair in params.get("skuid_quantities", "").split(";"):
+    pairs = [p for p in params.get("skuid_quantities", "").split(";") if p]
+    if len(pairs) > MAX_SKUS_PER_STOCK_CALL:
+        return error(
+            41,
+            "Invalid Arguments",
+            "isv.invalid-parameter:skuid_quantities",
+            f"最多支持{MAX_SKUS_PER_STOCK_CALL}个SKU同时修改",
+        )
+    for pair in pairs:
         if not pair:
             continue
         sid, _, qty = pair.partition(":")
@@ -302,7 +356,54 @@ def skus_quantity_update(state, params, fault):
     return ok(params["method"], {"item": {"num_iid": params["num_iid"]}})
 
 
+DECRYPT_SCENES = {"1001", "1002", "1003", "1004", "1005", "1006", "1007", "2001", "2002"}
+MAX_DECRYPT = 20
+
+
+def top_oaid_decrypt(state, params, fault):
+    """taobao.top.oaid.decrypt: up to 20 {oaid, tid, scene}; answers each receiver in clear,
+    ``matched`` false when the oaid is not the trade's current one, a privacy number
+    (``privacy_protection``) for some. Rationed: ``state.decrypt_quota`` per seller."""
+    try:
+        queries = json.loads(params.get("query_list") or "[]")
+    except ValueError:
+        return error(41, "Invalid Arguments", "isv.invalid-parameter:query_list")
+    if not isinstance(queries, list) or not queries:
+        return error(40, "Missing Required Arguments", "isv.missing-parameter:query_list")
+    if len(queries) > MAX_DECRYPT:
+        return error(41, "Invalid Arguments", "isv.invalid-parameter:query_list", "最多支持20个")
+    seller = params["_seller"]
+    receivers = []
+    with state.lock:
+        used = state.decrypts[seller]
+        if used + len(queries) > state.decrypt_quota:
+            return error(15, "Remote service error", "isv.decrypt-quota-exceeded", "解密额度已用完")
+        for q in queries:
+            if str(q.get("scene", "")) not in DECRYPT_SCENES:
+                return error(41, "Invalid Arguments", "isv.invalid-parameter:scene")
+            order = state.orders[seller].get(str(q.get("tid", "")))
+            if order is None:
+                return error(15, "Remote service error", "isv.trade-not-exist", "交易不存在")
+            current = privacy.oaid(seller, order)
+            row = {
+                "tid": order["tid"],
+                "oaid": q.get("oaid", ""),
+                "matched": current == q.get("oaid"),
+            }
+            if row["matched"]:
+                row.update(privacy.receiver_clear(order))
+                virtual = privacy.privacy_number(order)
+                if virtual:
+                    row.update(mobile=virtual, privacy_protection=True)
+            receivers.append(row)
+        state.decrypts[seller] = used + len(queries)
+        state.decrypt_log.append({"seller": seller, "queries": queries})
+    return ok(params["method"], {"receiver_list": {"receiver": receivers}})
+
+
+# Cainiao's waybill methods are added by waybill.py (they run on this gateway too).
 METHODS = {
+    "taobao.top.oaid.decrypt": top_oaid_decrypt,
     "taobao.trades.sold.increment.get": trades_sold_increment_get,
     "taobao.trade.fullinfo.get": trade_fullinfo_get,
     "taobao.refunds.receive.get": refunds_receive_get,

@@ -187,7 +187,7 @@ def update_sku_stock(state, body, fault):
 
 METHODS = {
     "order/queryOrderList": query_order_list,
-    "rights/queryRightsList": query_rights_list,
+    "rights/searchRightsOrderList": query_rights_list,
     "order/deliveryOrder": delivery_order,
     "goods/updateSkuStock": update_sku_stock,
 }

@@ -20,10 +20,10 @@ DROP FUNCTION IF EXISTS inventory_stockmove_append_only();
 def seed_warehouses(apps, schema_editor):
     Warehouse = apps.get_model("inventory", "Warehouse")
     Warehouse.objects.get_or_create(
-        kind="main", defaults={"code": "MAIN", "name": "电商总仓", "sellable": True}
+        kind="main", defaults={"code": "main", "name": "电商总仓", "sellable": True}
     )
     Warehouse.objects.get_or_create(
-        kind="defective", defaults={"code": "DEFECT", "name": "次品仓", "sellable": False}
+        kind="defective", defaults={"code": "defective", "name": "次品仓", "sellable": False}
     )
 
 

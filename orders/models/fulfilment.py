@@ -9,6 +9,7 @@ from inventory.models import actor_field
 
 __all__ = [
     "Carrier",
+    "WaybillSubscription",
     "TrackingNumberRange",
     "TrackingNumber",
     "Wave",
@@ -20,9 +21,26 @@ __all__ = [
 
 
 class Carrier(models.Model):
+    class Layout(models.TextChoices):
+        STANDARD = "standard", _("100 × 180 mm")
+        ONE_PART = "one_part", _("76 × 130 mm one-part label (一联单)")
+
+    class NumberSource(models.TextChoices):
+        POOL = "pool", _("number pool")
+        PROVIDER = "provider", _("electronic waybill service")
+        PROVIDER_THEN_POOL = "provider_then_pool", _("waybill service, pool when it is down")
+
     code = models.CharField(_("carrier code"), max_length=32, unique=True)
     name = models.CharField(_("carrier name"), max_length=64)
-    waybill_layout = models.CharField(_("waybill layout"), max_length=32, default="standard")
+    waybill_layout = models.CharField(
+        _("waybill layout"), max_length=32, choices=Layout.choices, default=Layout.STANDARD
+    )
+    number_source = models.CharField(
+        _("tracking numbers from"),
+        max_length=24,
+        choices=NumberSource.choices,
+        default=NumberSource.POOL,
+    )
     active = models.BooleanField(_("enabled"), default=True)
 
     history = HistoricalRecords()
@@ -34,6 +52,67 @@ class Carrier(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class WaybillSubscription(models.Model):
+    """An electronic waybill subscription (电子面单订购关系) of a carrier, set by an administrator:
+    which service issues the numbers (Cainiao for any shop's orders, JD's own for JD orders),
+    the branch (网点), the account and monthly-settlement codes, the shipping address, and the
+    shop whose platform credentials open the service."""
+
+    class Service(models.TextChoices):
+        CAINIAO = "cainiao", _("Cainiao (菜鸟电子面单)")
+        JD = "jd", _("JD Logistics (京东电子面单)")
+
+    carrier = models.ForeignKey(
+        Carrier,
+        on_delete=models.PROTECT,
+        related_name="subscriptions",
+        verbose_name=_("carrier"),
+    )
+    service = models.CharField(_("waybill service"), max_length=16, choices=Service.choices)
+    service_carrier_code = models.CharField(
+        _("carrier code at the service"),
+        max_length=32,
+        help_text=_("The service's code of the carrier, e.g. YTO, ZTO, STO; JD for JD."),
+    )
+    account_shop = models.ForeignKey(
+        "channels.Shop",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("account shop"),
+        help_text=_("The shop whose platform credentials hold the subscription."),
+    )
+    branch_code = models.CharField(_("branch code (网点)"), max_length=64, blank=True)
+    branch_name = models.CharField(_("branch name"), max_length=100, blank=True)
+    customer_code = models.CharField(_("account code"), max_length=64, blank=True)
+    settlement_code = models.CharField(_("monthly-settlement code"), max_length=64, blank=True)
+    sender_name = models.CharField(_("sender"), max_length=64)
+    sender_phone = models.CharField(_("sender phone"), max_length=40)
+    sender_province = models.CharField(_("province"), max_length=32)
+    sender_city = models.CharField(_("city"), max_length=32)
+    sender_district = models.CharField(_("district"), max_length=32, blank=True)
+    sender_address = models.CharField(_("address"), max_length=255)
+    active = models.BooleanField(_("enabled"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("waybill subscription")
+        verbose_name_plural = _("waybill subscriptions")
+        ordering = ["carrier", "service", "id"]
+        constraints = [
+            # One live subscription per carrier and service: the one printing uses.
+            models.UniqueConstraint(
+                fields=["carrier", "service"],
+                condition=Q(active=True),
+                name="waybillsubscription_one_active",
+            )
+        ]
+
+    def __str__(self):
+        where = self.branch_name or self.branch_code
+        return f"{self.carrier} · {self.get_service_display()} · {where}"
 
 
 class TrackingNumberRange(models.Model):
@@ -104,6 +183,24 @@ class TrackingNumber(models.Model):
     voided_by = actor_field(_("voided by"))
     voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     void_reason = models.CharField(_("void reason"), max_length=255, blank=True)
+    # Electronic waybills: the subscription that issued the number, our idempotency key, the
+    # routing data printed on the label, and whether the number went back to the service.
+    subscription = models.ForeignKey(
+        WaybillSubscription,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="numbers",
+        verbose_name=_("waybill subscription"),
+    )
+    request_key = models.CharField(_("request key"), max_length=64, blank=True)
+    short_address = models.CharField(_("destination code (大头笔)"), max_length=64, blank=True)
+    package_center = models.CharField(_("consolidation hub (集包地)"), max_length=64, blank=True)
+    package_center_code = models.CharField(_("hub code"), max_length=32, blank=True)
+    sort_code = models.CharField(_("sorting code (三段码)"), max_length=64, blank=True)
+    returned_at = models.DateTimeField(_("given back to the service at"), null=True, blank=True)
+    # Why a pool number was used for a carrier that asks its waybill service first.
+    fallback_reason = models.CharField(_("pool fall-back reason"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("tracking number")
@@ -186,6 +283,7 @@ class PrintRecord(models.Model):
         WAYBILL = "waybill", _("express waybill")
         DELIVERY_NOTE = "delivery_note", _("delivery note")
         INVOICE = "invoice", _("retail invoice")
+        HANDOVER_LIST = "handover_list", _("handover list")
 
     kind = models.CharField(_("document"), max_length=16, choices=Kind.choices)
     wave = models.ForeignKey(
@@ -198,6 +296,14 @@ class PrintRecord(models.Model):
     )
     orders = models.ManyToManyField(
         "orders.Order", related_name="prints", blank=True, verbose_name=_("orders")
+    )
+    handover = models.ForeignKey(
+        "HandoverBatch",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="prints",
+        verbose_name=_("handover batch"),
     )
     reprint = models.BooleanField(_("reprint"), default=False)
     page_count = models.PositiveIntegerField(_("pages"), default=0)

@@ -24,6 +24,8 @@ class HoldReason(models.TextChoices):
     ADDRESS_INCOMPLETE = "address_incomplete", _("address incomplete")
     REFUND_REQUESTED = "refund_requested", _("refund requested (intercepted)")
     MANUAL = "manual", _("manual hold")
+    # The platform forbids shipping for now (TOP PAID_FORBID_CONSIGN, JD POP_ORDER_PAUSE).
+    SHIP_FORBIDDEN = "ship_forbidden", _("platform forbids shipping")
 
 
 class Order(models.Model):
@@ -74,6 +76,11 @@ class Order(models.Model):
     city = models.CharField(_("city"), max_length=32)
     district = models.CharField(_("district"), max_length=32, blank=True)
     address = models.CharField(_("address"), max_length=255)
+    # Encrypted buyer details (密文订单): the platform's opaque receiver id (TOP ``oaid``, JD
+    # ``oaid``). When set, the name, phone and address above are masked (张**, 138****5678):
+    # the electronic waybill service prints the clear receiver from this id, and two orders
+    # go to the same receiver only when their ids match (the masked text says nothing).
+    receiver_oaid = models.CharField(_("receiver id"), max_length=128, blank=True)
     buyer_remark = models.TextField(_("buyer remark"), blank=True)
     seller_remark = models.TextField(_("seller remark"), blank=True)
 
@@ -104,6 +111,12 @@ class Order(models.Model):
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # When the offline ERP acknowledged this order's sales record (erpbridge sets it): kept on
+    # the order so that "shipped, not yet extracted" is a small partial index, not a scan of
+    # every order ever shipped.
+    erp_extracted_at = models.DateTimeField(
+        _("extracted by the ERP at"), null=True, blank=True, editable=False
+    )
 
     raw = models.JSONField(_("platform raw data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -145,6 +158,18 @@ class Order(models.Model):
                 fields=["paid_at", "id"],
                 condition=Q(status="pending_review") & (~Q(buyer_remark="") | ~Q(seller_remark="")),
                 name="order_queue_remark",
+            ),
+            # The ERP's reconciliation and extraction: shipped orders not yet extracted (stays
+            # as small as the ERP's backlog), and the recently extracted ones by time.
+            models.Index(
+                fields=["shop", "id"],
+                condition=Q(status="shipped", erp_extracted_at__isnull=True),
+                name="order_shipped_unextracted",
+            ),
+            models.Index(
+                fields=["erp_extracted_at"],
+                condition=Q(erp_extracted_at__isnull=False),
+                name="order_erp_extracted_at",
             ),
         ]
 

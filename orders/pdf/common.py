@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.utils import timezone
@@ -12,6 +13,9 @@ from django.utils.translation import gettext, gettext_noop
 from reportlab import rl_config
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph
+
+from core import clock
 
 FONT = "WenQuanYiMicroHei"
 FONT_PATH = Path(__file__).resolve().parent / "fonts" / "wqy-microhei.ttc"
@@ -31,6 +35,17 @@ def register_fonts() -> str:
     # optional C accelerator the ASCII85 encoder is the slowest part of a 1,000-page print.
     rl_config.useA85 = 0
     return FONT
+
+
+def safe(text) -> str:
+    """Text for a Paragraph, escaped: ReportLab reads Paragraph text as markup, so a receiver
+    name ``a<b`` would break the document and ``<img src=…>`` would open a server file."""
+    return escape("" if text is None else str(text))
+
+
+def para(text, style) -> Paragraph:
+    """The one way to put text into a Paragraph: every text is escaped, whatever its source."""
+    return Paragraph(safe(text), style)
 
 
 def sender() -> dict:
@@ -69,7 +84,7 @@ def fmt_money(value: Decimal) -> str:
 
 
 def local_now_text() -> str:
-    return timezone.localtime().strftime("%Y-%m-%d %H:%M")
+    return timezone.localtime(clock.now()).strftime("%Y-%m-%d %H:%M")
 
 
 def full_address(order) -> str:

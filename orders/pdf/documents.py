@@ -11,7 +11,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import PageBreak, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .amount import amount_in_words
 from .common import (
@@ -22,6 +22,7 @@ from .common import (
     full_address,
     local_now_text,
     order_items,
+    para,
     register_fonts,
 )
 
@@ -93,13 +94,13 @@ def render_pick_list(wave, orders, *, reprint: bool = False) -> bytes:
     title = _("Pick list")
     heading = f"{title} {wave.number}" + (f"  【{T['REPRINT']}】" if reprint else "")
     story = [
-        Paragraph(heading, styles["title"]),
-        Paragraph(
+        para(heading, styles["title"]),
+        para(
             f"{T['Carrier']}: {wave.carrier.name}　{T['Orders']}: {len(orders)}　"
             f"{T['Printed at']}: {local_now_text()}",
             styles["body"],
         ),
-        Paragraph(_("Products summed"), styles["h2"]),
+        para(_("Products summed"), styles["h2"]),
     ]
     totals: dict[int, dict] = {}
     per_order = []
@@ -137,13 +138,13 @@ def render_pick_list(wave, orders, *, reprint: bool = False) -> bytes:
     story.extend(_chunks(header, rows, widths))
     total_qty = sum((e["quantity"] for e in summary), Decimal(0))
     story.append(
-        Paragraph(
+        para(
             f"{T['Products']}: {len(summary)}　{T['Total quantity']}: {fmt_qty(total_qty)}",
             styles["body"],
         )
     )
 
-    story.append(Paragraph(_("By order"), styles["h2"]))
+    story.append(para(_("By order"), styles["h2"]))
     header = [_("Order no."), _("Barcode"), _("Product name"), _("Spec"), _("Quantity")]
     widths = [46 * mm, 34 * mm, 60 * mm, 30 * mm, 16 * mm]
     rows, order_rows = [], []
@@ -200,18 +201,18 @@ def render_delivery_notes(orders, *, reprint_ids=frozenset()) -> bytes:
         if order.pk in reprint_ids:
             title += f"  【{T['REPRINT']}】"
         story += [
-            Paragraph(title, styles["title"]),
-            Paragraph(
+            para(title, styles["title"]),
+            para(
                 f"{T['Shop']}: {order.shop.name}　{T['Order no.']}: {order.order_no}　"
                 f"{T['Platform order no.']}: {order.platform_order_no}",
                 styles["body"],
             ),
-            Paragraph(
+            para(
                 f"{T['Carrier']}: {order.carrier.name if order.carrier_id else ''}　"
                 f"{T['Tracking no.']}: {order.tracking_no}　{T['Printed at']}: {local_now_text()}",
                 styles["body"],
             ),
-            Paragraph(
+            para(
                 f"{T['Receiver']}: {order.receiver_name}　{order.receiver_phone}　"
                 f"{full_address(order)}",
                 styles["body"],
@@ -244,10 +245,10 @@ def render_delivery_notes(orders, *, reprint_ids=frozenset()) -> bytes:
             _table([header, *rows], [10 * mm, 30 * mm, 36 * mm, 66 * mm, 26 * mm, 18 * mm])
         )
         if order.buyer_remark:
-            story.append(Paragraph(f"{T['Buyer remark']}: {order.buyer_remark}", styles["body"]))
+            story.append(para(f"{T['Buyer remark']}: {order.buyer_remark}", styles["body"]))
         story += [
             Spacer(1, 10 * mm),
-            Paragraph(
+            para(
                 f"{T['Picked by']}: ________　{T['Checked by']}: ________　"
                 f"{T['Received by']}: ________",
                 styles["body"],
@@ -269,14 +270,14 @@ def render_invoices(orders, *, reprint_ids=frozenset()) -> bytes:
         if order.pk in reprint_ids:
             title += f"  【{T['REPRINT']}】"
         story += [
-            Paragraph(title, styles["title"]),
-            Paragraph(f"{T['Seller']}: {order.shop.name}", styles["body"]),
-            Paragraph(
+            para(title, styles["title"]),
+            para(f"{T['Seller']}: {order.shop.name}", styles["body"]),
+            para(
                 f"{T['Buyer']}: {order.receiver_name}"
                 + (f"（{order.buyer_nick}）" if order.buyer_nick else ""),
                 styles["body"],
             ),
-            Paragraph(
+            para(
                 f"{T['Order no.']}: {order.order_no}　{T['Platform order no.']}: "
                 f"{order.platform_order_no}　{T['Date']}: {local_now_text()[:10]}",
                 styles["body"],

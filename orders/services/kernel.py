@@ -13,9 +13,12 @@ to name the actor, one definition of "held".
 
 from __future__ import annotations
 
+import uuid
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import clock
 from orders.models import Order
 
 
@@ -71,4 +74,13 @@ def require_status(order: Order, statuses, what: str) -> None:
 
 
 def new_document_number(prefix: str, pk: int) -> str:
-    return f"{prefix}{timezone.localdate():%Y%m%d}-{pk:05d}"
+    return f"{prefix}{timezone.localtime(clock.now()):%Y%m%d}-{pk:05d}"
+
+
+def create_numbered(model, prefix: str, **fields):
+    """Create a document whose number comes from its own id (W20261130-00042): a unique
+    placeholder first, then the number, in the caller's transaction."""
+    document = model.objects.create(number=uuid.uuid4().hex[:32], **fields)
+    document.number = new_document_number(prefix, document.pk)
+    document.save(update_fields=["number"])
+    return document

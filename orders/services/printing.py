@@ -5,7 +5,7 @@ notes and invoices; every print is a PrintRecord and an order event.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -25,7 +25,7 @@ from orders.services.kernel import (
     held_ids,
     lock_orders,
 )
-from orders.services.tracking import assign_numbers, provider_for
+from orders.services.tracking import PoolProvider, assign_numbers, provider_for
 
 S = Order.Status
 
@@ -36,6 +36,8 @@ class PrintOutcome:
     record: PrintRecord | None
     printed: list[Order]
     skipped: list[tuple[Order, str]]
+    # Said to the person printing: e.g. the pool stood in for a waybill service that was down.
+    notices: list[str] = field(default_factory=list)
 
 
 def _wave_order_ids(wave: Wave) -> list[int]:
@@ -43,21 +45,34 @@ def _wave_order_ids(wave: Wave) -> list[int]:
 
 
 def _print_events(orders, kind: str, reprinted: set[int], actor, wave: Wave | None):
+    """One event per order, written in one statement (a 1,000-order wave: one INSERT)."""
+    from orders.models import OrderEvent
+    from orders.services.events import actor_fields
+
     label = PrintRecord.Kind(kind).label
-    for order in orders:
-        again = order.pk in reprinted
-        record_event(
-            order=order,
-            kind="reprinted" if again else "document_printed",
-            actor=actor,
-            message=(_("%(doc)s reprinted") if again else _("%(doc)s printed")) % {"doc": label},
-            after={
-                "document": kind,
-                "reprint": again,
-                "wave": wave.number if wave else None,
-                "tracking_no": order.tracking_no,
-            },
-        )
+    who = actor_fields(actor)
+    printed, again_text = (
+        _("%(doc)s printed") % {"doc": label},
+        _("%(doc)s reprinted") % {"doc": label},
+    )
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(
+                order=order,
+                kind=OrderEvent.Kind("reprinted" if again else "document_printed"),
+                message=(again_text if again else printed)[:500],
+                after={
+                    "document": kind,
+                    "reprint": again,
+                    "wave": wave.number if wave else None,
+                    "tracking_no": order.tracking_no,
+                },
+                **who,
+            )
+            for order in orders
+            for again in [order.pk in reprinted]
+        ]
+    )
 
 
 def _record(kind, orders, actor, *, wave=None, reprint=False, pages=0) -> PrintRecord:
@@ -143,13 +158,21 @@ def print_waybills(*, actor, wave: Wave | None = None, orders=None) -> PrintOutc
             )
             if not live:
                 need_number[order.carrier_id].append(order)
+        labels: dict[int, object] = {}
+        notices: list[str] = []
         for _carrier_id, group in sorted(need_number.items()):
             carrier = group[0].carrier
-            provider = provider_for(carrier)
-            numbers = provider.allocate(carrier=carrier, orders=group, actor=actor)
-            if len(numbers) != len(group):
-                raise OrderError("provider", _("The waybill service returned too few numbers."))
-            assign_numbers(group, numbers, provider.source, actor)
+            issued = _allocate(carrier, group, actor, notices)
+            for order, number in zip(group, issued, strict=True):
+                if getattr(number, "receiver", None) is not None or getattr(
+                    number, "sort_code", ""
+                ):
+                    labels[order.pk] = number
+        if reprinted:
+            from orders.services.waybills import reissue_labels
+
+            again = [o for o in todo if o.pk in reprinted and o.receiver_oaid]
+            labels.update(reissue_labels(again) if again else {})
         for order in fresh:
             order.status = S.PRINTED
             order.printed_at = now
@@ -168,8 +191,89 @@ def print_waybills(*, actor, wave: Wave | None = None, orders=None) -> PrintOutc
             reprint=bool(reprinted),
             pages=len(todo),
         )
-        pdf = render_waybills(orders_for_print([o.pk for o in todo]), reprint_ids=reprinted)
-    return PrintOutcome(pdf=pdf, record=record, printed=todo, skipped=skipped)
+        pdf = render_waybills(
+            orders_for_print([o.pk for o in todo]),
+            reprint_ids=reprinted,
+            labels=_labels(todo, labels),
+        )
+    return PrintOutcome(pdf=pdf, record=record, printed=todo, skipped=skipped, notices=notices)
+
+
+def _allocate(carrier, group: list[Order], actor, notices: list[str]) -> list:
+    """Numbers for one carrier's orders: from its provider; when the carrier asks its waybill
+    service first and the service is down, the pool stands in for the orders the service did
+    not number, and that is said and recorded (on the numbers and the orders)."""
+    from orders.models import Carrier
+    from orders.services.waybills import ServiceDown
+
+    provider = provider_for(carrier)
+    try:
+        numbers = provider.allocate(carrier=carrier, orders=group, actor=actor)
+    except ServiceDown as down:
+        if carrier.number_source != Carrier.NumberSource.PROVIDER_THEN_POOL:
+            raise
+        served = [o for o in group if o.pk in down.issued]
+        rest = [o for o in group if o.pk not in down.issued]
+        if served:
+            assign_numbers(served, [down.issued[o.pk] for o in served], provider.source, actor)
+        reason = down.message
+        pool = PoolProvider().allocate(carrier=carrier, orders=rest, actor=actor)
+        assign_numbers(rest, pool, PoolProvider.source, actor, fallback_reason=reason)
+        for order in rest:
+            record_event(
+                order=order,
+                kind="tracking_assigned",
+                actor=actor,
+                message=_("Number from the pool: %(reason)s") % {"reason": reason},
+                after={"tracking_no": order.tracking_no, "fallback": True},
+            )
+        notices.append(
+            _("%(count)d orders of %(carrier)s got numbers from the pool: %(reason)s")
+            % {"count": len(rest), "carrier": carrier.name, "reason": reason}
+        )
+        by_pk = {o.pk: down.issued[o.pk] for o in served}
+        return [by_pk.get(o.pk, o.tracking_no) for o in group]
+    if len(numbers) != len(group):
+        raise OrderError("provider", _("The waybill service returned too few numbers."))
+    assign_numbers(group, numbers, provider.source, actor)
+    return numbers
+
+
+def _labels(orders: list[Order], issued: dict) -> dict:
+    """Label data (orders.pdf.waybill.Label) of the orders whose number came with any: the
+    receiver in clear from the service (encrypted orders), and the routing data."""
+    from orders.pdf.common import full_address
+    from orders.pdf.waybill import Label
+
+    labels = {}
+    for order in orders:
+        got = issued.get(order.pk)
+        if got is None:
+            continue
+        rc = got.receiver
+        label = Label(
+            name=order.receiver_name,
+            phone=order.receiver_phone,
+            address=full_address(order),
+            short_address=getattr(got, "short_address", ""),
+            package_center=getattr(got, "package_center", ""),
+            package_center_code=getattr(got, "package_center_code", ""),
+            sort_code=getattr(got, "sort_code", ""),
+        )
+        if rc is not None and rc.name:
+            label.name, label.phone = rc.name, rc.phone
+            label.address = "".join(p for p in (rc.province, rc.city, rc.district, rc.address) if p)
+        if not label.sort_code:  # a reprint: the routing data kept with the number
+            number = TrackingNumber.objects.filter(
+                order=order, number=order.tracking_no, voided_at__isnull=True
+            ).first()
+            if number is not None:
+                label.short_address = number.short_address
+                label.package_center = number.package_center
+                label.package_center_code = number.package_center_code
+                label.sort_code = number.sort_code
+        labels[order.pk] = label
+    return labels
 
 
 def print_pick_list(*, wave: Wave, actor) -> PrintOutcome:
@@ -225,3 +329,32 @@ def print_order_documents(*, kind: str, orders, actor) -> PrintOutcome:
         record = _record(kind, todo, actor, reprint=bool(reprinted), pages=len(todo))
         pdf = renderers[kind](todo, reprint_ids=reprinted)
     return PrintOutcome(pdf=pdf, record=record, printed=todo, skipped=skipped)
+
+
+def print_handover_list(*, batch, actor) -> PrintOutcome:
+    """The handover list (交接清单) of a handover batch, for the courier to sign; every print
+    after the first is marked a reprint."""
+    from orders.models import HandoverBatch
+    from orders.pdf.handover import render_handover_list
+
+    with transaction.atomic():
+        batch = HandoverBatch.objects.select_for_update().select_related("carrier").get(pk=batch.pk)
+        orders = [
+            item.order
+            for item in batch.items.select_related("order", "order__shop").order_by(
+                "order__order_no"
+            )
+        ]
+        reprint = PrintRecord.objects.filter(
+            kind=PrintRecord.Kind.HANDOVER_LIST, handover=batch
+        ).exists()
+        record = PrintRecord.objects.create(
+            kind=PrintRecord.Kind.HANDOVER_LIST,
+            handover=batch,
+            reprint=reprint,
+            printed_by=actor_user(actor),
+            page_count=0,
+        )
+        record.orders.set(orders)
+        pdf = render_handover_list(batch, orders, reprint=reprint)
+    return PrintOutcome(pdf=pdf, record=record, printed=orders, skipped=[])

@@ -17,7 +17,7 @@ from channels.models import SkuComponent
 from orders.models import HoldReason, Order, OrderComponent, OrderLine
 
 from .allocation import BLOCKING, allocate_order, deallocate_order, reallocate_order
-from .autoreview import address_complete, maybe_auto_approve
+from .autoreview import address_complete, mark_reviewed, maybe_auto_approve
 from .events import record_event
 from .holds import active_reasons, hold_order, release_all_holds, release_hold
 from .kernel import OrderError, lock_order, require_status
@@ -67,18 +67,7 @@ def approve_orders(*, orders, actor) -> tuple[list[Order], dict[str, str]]:
             if why:
                 refused[order.order_no] = why
                 continue
-            now = timezone.now()
-            Order.objects.filter(pk=order.pk).update(
-                status=Order.Status.REVIEWED, reviewed_at=now, updated_at=now
-            )
-            record_event(
-                order=order,
-                kind="approved",
-                actor=actor,
-                before={"status": order.status},
-                after={"status": Order.Status.REVIEWED},
-            )
-            order.status, order.reviewed_at = Order.Status.REVIEWED, now
+            mark_reviewed(order=order, actor=actor)
             approved.append(order)
     return approved, refused
 

@@ -4,7 +4,6 @@ notice for its platform is queued in the same transaction; handover batches (交
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -25,10 +24,10 @@ from orders.services.events import record_event
 from orders.services.kernel import (
     OrderError,
     actor_user,
+    create_numbered,
     is_held,
     lock_order,
     lock_orders,
-    new_document_number,
 )
 
 S = Order.Status
@@ -150,11 +149,7 @@ def create_handover_batch(*, carrier: Carrier, actor, orders=None) -> HandoverBa
             raise OrderError(
                 "empty", _("No verified order of %(c)s waits for handover.") % {"c": carrier.name}
             )
-        batch = HandoverBatch.objects.create(
-            number=uuid.uuid4().hex[:32], carrier=carrier, created_by=actor_user(actor)
-        )
-        batch.number = new_document_number("H", batch.pk)
-        batch.save(update_fields=["number"])
+        batch = create_numbered(HandoverBatch, "H", carrier=carrier, created_by=actor_user(actor))
         HandoverItem.objects.bulk_create([HandoverItem(batch=batch, order=o) for o in chosen])
         for order in chosen:
             record_event(

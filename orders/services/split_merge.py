@@ -5,7 +5,8 @@ order (its own order number, ``split_from`` the original, its own shipment); the
 of what moves goes with it (``inventory.services.transfer_reservation``).
 
 Merge: orders of the same shop, buyer, receiver, phone and address, not printed and not held,
-become one shipment. The oldest (first paid) order survives; the others' lines and
+become one shipment. Encrypted orders (密文订单) show masked receivers (张**, 138****5678) that
+say nothing about who the receiver is: they go together only when their receiver ids match. The oldest (first paid) order survives; the others' lines and
 reservations move to it, and they stay as records with status ``merged`` and ``merged_into``
 pointing at the survivor (their platform order numbers are what the survivor ships for).
 """
@@ -42,6 +43,7 @@ COPIED = [
     "city",
     "district",
     "address",
+    "receiver_oaid",
     "buyer_remark",
     "seller_remark",
     "paid_at",
@@ -170,6 +172,14 @@ def split_order(*, order, quantities: dict[int, Decimal], actor) -> Order:
     return new
 
 
+def merge_key(order) -> tuple:
+    """What must match for two orders to ship as one: the receiver id of an encrypted order
+    (never its masked text), else the receiver in clear."""
+    if order.receiver_oaid:
+        return (order.shop_id, order.buyer_nick, "oaid", order.receiver_oaid)
+    return tuple(getattr(order, k) for k in MERGE_KEY)
+
+
 def merge_refusal(orders) -> str | None:
     if len(orders) < 2:
         return _("choose at least two orders")
@@ -179,7 +189,7 @@ def merge_refusal(orders) -> str | None:
             return _("%s is printed, cancelled or merged already") % o.order_no
         if o.on_hold:
             return _("%s is on hold") % o.order_no
-        if any(getattr(o, k) != getattr(first, k) for k in MERGE_KEY):
+        if merge_key(o) != merge_key(first):
             return _("%s has another shop, buyer, receiver, phone or address") % o.order_no
     return None
 

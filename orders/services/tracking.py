@@ -63,7 +63,15 @@ def register_provider(carrier_code: str, provider: TrackingNumberProvider | None
 
 
 def provider_for(carrier: Carrier) -> TrackingNumberProvider:
-    return _PROVIDERS.get(carrier.code) or PoolProvider()
+    """A provider registered for the carrier's code; else its electronic waybill subscriptions
+    when the carrier takes numbers from a service; else its number pool."""
+    if carrier.code in _PROVIDERS:
+        return _PROVIDERS[carrier.code]
+    if carrier.number_source != Carrier.NumberSource.POOL:
+        from orders.services.waybills import WaybillServiceProvider
+
+        return WaybillServiceProvider()
+    return PoolProvider()
 
 
 def take_pool_numbers(*, carrier: Carrier, count: int) -> list[str]:
@@ -221,21 +229,38 @@ def _assign(order: Order, number: str, source: str, actor) -> None:
     order.tracking_no = number
 
 
-def assign_numbers(orders: list[Order], numbers: list[str], source: str, actor) -> None:
-    """Record new numbers for many orders in one statement (a number used before fails all)."""
+def assign_numbers(
+    orders: list[Order], numbers: list, source: str, actor, *, fallback_reason: str = ""
+) -> None:
+    """Record new numbers for many orders in one statement (a number used before fails all).
+    ``numbers``: plain strings, or a waybill service's ``Issued`` values with routing data."""
+
+    def row(order, issued):
+        extra = {}
+        if not isinstance(issued, str):
+            extra = {
+                "subscription_id": issued.subscription_id,
+                "request_key": issued.request_key[:64],
+                "short_address": issued.short_address[:64],
+                "package_center": issued.package_center[:64],
+                "package_center_code": issued.package_center_code[:32],
+                "sort_code": issued.sort_code[:64],
+            }
+            issued = issued.number
+        return TrackingNumber(
+            carrier=order.carrier,
+            number=issued,
+            source=source,
+            order=order,
+            assigned_by=actor_user(actor),
+            fallback_reason=fallback_reason[:255],
+            **extra,
+        )
+
     try:
         with transaction.atomic():
             TrackingNumber.objects.bulk_create(
-                [
-                    TrackingNumber(
-                        carrier=o.carrier,
-                        number=n,
-                        source=source,
-                        order=o,
-                        assigned_by=actor_user(actor),
-                    )
-                    for o, n in zip(orders, numbers, strict=True)
-                ]
+                [row(o, n) for o, n in zip(orders, numbers, strict=True)]
             )
     except IntegrityError as exc:
         raise OrderError(
@@ -243,10 +268,12 @@ def assign_numbers(orders: list[Order], numbers: list[str], source: str, actor) 
             _("A tracking number given out has been used already; nothing was printed."),
         ) from exc
     for order, number in zip(orders, numbers, strict=True):
-        order.tracking_no = number
+        order.tracking_no = number if isinstance(number, str) else number.number
 
 
-def _void_live_number(order: Order, actor, reason: str) -> str:
+def _void_live_number(order: Order, actor, reason: str, *, give_back: bool = False) -> str:
+    """Void the order's live number; ``give_back``: a service's number is cancelled at the
+    service too (取消面单), so its account gets it back. Returns the number."""
     live = TrackingNumber.objects.filter(order=order, voided_at__isnull=True).first()
     if live is None:
         return ""
@@ -254,6 +281,21 @@ def _void_live_number(order: Order, actor, reason: str) -> str:
     live.voided_by = actor_user(actor)
     live.void_reason = reason[:255]
     live.save(update_fields=["voided_at", "voided_by", "void_reason"])
+    if give_back and live.subscription_id:
+        from orders.services.waybills import give_back as cancel_at_service
+
+        problem = cancel_at_service(live)
+        record_event(
+            order=order,
+            kind="waybill_cancelled",
+            actor=actor,
+            message=(
+                _("Waybill %(number)s given back to the waybill service") % {"number": live.number}
+                if not problem
+                else _("Waybill %(number)s not given back to the waybill service: %(error)s")
+                % {"number": live.number, "error": problem}
+            ),
+        )
     return live.number
 
 
@@ -275,7 +317,7 @@ def set_tracking_number(*, order: Order, number: str, actor, carrier: Carrier | 
         if order.carrier_id is None:
             raise OrderError("no_carrier", _("Choose a carrier first."))
         before = order.tracking_no
-        _void_live_number(order, actor, _("replaced by a typed-in number"))
+        _void_live_number(order, actor, _("replaced by a typed-in number"), give_back=True)
         _assign(order, number, TrackingNumber.Source.MANUAL, actor)
         order.save(update_fields=["tracking_no", "carrier", "updated_at"])
         record_event(
@@ -300,7 +342,7 @@ def cancel_waybill(*, order: Order, actor, reason: str = ""):
                 _("Only a printed, unshipped order has a waybill to cancel."),
             )
         before = {"status": order.status, "tracking_no": order.tracking_no}
-        number = _void_live_number(order, actor, reason or _("waybill cancelled"))
+        number = _void_live_number(order, actor, reason or _("waybill cancelled"), give_back=True)
         order.status = S.REVIEWED
         order.tracking_no = ""
         order.printed_at = None

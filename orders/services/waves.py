@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -19,10 +17,10 @@ from orders.services.events import record_event
 from orders.services.kernel import (
     OrderError,
     actor_user,
+    create_numbered,
     held_ids,
     lock_order,
     lock_orders,
-    new_document_number,
 )
 
 S = Order.Status
@@ -51,11 +49,9 @@ def _wave_problems(orders: list[Order], carrier: Carrier | None) -> list[str]:
 
 
 def _make_wave(orders: list[Order], carrier: Carrier, actor, note: str) -> Wave:
-    wave = Wave.objects.create(
-        number=uuid.uuid4().hex[:32], carrier=carrier, note=note[:255], created_by=actor_user(actor)
+    wave = create_numbered(
+        Wave, "W", carrier=carrier, note=note[:255], created_by=actor_user(actor)
     )
-    wave.number = new_document_number("W", wave.pk)
-    wave.save(update_fields=["number"])
     WaveOrder.objects.bulk_create(
         [WaveOrder(wave=wave, order=o, position=i) for i, o in enumerate(orders, 1)]
     )

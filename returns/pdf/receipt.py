@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 from io import BytesIO
-from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -15,9 +14,10 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
-from orders.pdf.common import register_fonts
+from core import clock
+from orders.pdf.common import para, register_fonts
 from returns import selectors
 from returns.models import ReturnOrder
 
@@ -56,7 +56,7 @@ def render_return_receipt(return_order: ReturnOrder) -> bytes:
     )
 
     def p(text, style=body):
-        return Paragraph(escape(str(text)), style)
+        return para(text, style)
 
     story = [p(_("Return receipt"), title), Spacer(1, 3 * mm)]
     barcode = createBarcodeDrawing(
@@ -154,7 +154,7 @@ def render_return_receipt(return_order: ReturnOrder) -> bytes:
             [
                 p(f"{received_by}: {', '.join(receivers) or '________'}"),
                 p(f"{checked_by}: ________"),
-                p(f"{printed_at}: {_when(timezone.now())}"),
+                p(f"{printed_at}: {_when(clock.now())}"),
             ]
         ],
         colWidths=[60 * mm, 60 * mm, 60 * mm],

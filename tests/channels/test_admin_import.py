@@ -144,3 +144,29 @@ def test_an_xlsx_export_escapes_formulae_and_reads_back_without_duplicates(clien
     assert rows[1][1] == "'=cmd|' /C calc'!A0"
     again = import_products(source=response.content, actor=None)
     assert (again.created, len(again.rows)) == (0, 1)
+
+
+def test_an_upload_over_the_limit_is_refused_while_it_streams(client, reviewer, settings):
+    """The handlers after the limit never receive more than the limit: nothing is written whole
+    to a temporary file before the form sees its size."""
+    from django.core.files.uploadhandler import TemporaryFileUploadHandler
+
+    settings.IMPORT_MAX_UPLOAD_BYTES = 200 * 1024
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0  # straight to a temporary file
+    written = []
+    original = TemporaryFileUploadHandler.receive_data_chunk
+
+    def counting(self, raw_data, start):
+        written.append(len(raw_data))
+        return original(self, raw_data, start)
+
+    TemporaryFileUploadHandler.receive_data_chunk = counting
+    try:
+        response = upload(client, "big.csv", b"x" * (3 * 1024 * 1024))
+    finally:
+        TemporaryFileUploadHandler.receive_data_chunk = original
+
+    assert response.status_code == 200
+    assert "files over 200.0\xa0KB are refused" in response.content.decode()
+    assert sum(written) <= 200 * 1024
+    assert not SkuMapping.objects.exists()

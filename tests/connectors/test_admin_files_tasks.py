@@ -13,7 +13,12 @@ from django_q.models import OrmQ, Schedule
 from openpyxl import load_workbook
 
 from channels import notices
-from channels.connectors.files import NotAFileShop, export_stock, export_tracking
+from channels.connectors.files import (
+    NotAFileShop,
+    confirm_tracking_export,
+    export_stock,
+    export_tracking,
+)
 from channels.models import OutboxMessage, SkuComponent, SkuMapping
 from channels.sellable import recompute_sellable
 from inventory import services as stock
@@ -148,24 +153,75 @@ def test_a_file_shop_stock_export_lists_every_sku_and_then_only_changes(feiniu):
     assert export_stock(shop=feiniu, actor="t", changed_only=True).rows == 0
 
 
-def test_tracking_numbers_are_exported_once(feiniu):
+def queue_notice(shop, n=55):
     notices.enqueue(
-        shop=feiniu,
+        shop=shop,
         kind="shipment",
-        dedupe_key="shipment:55",
+        dedupe_key=f"shipment:{n}",
         payload={
-            "order_no": "SO55",
+            "order_no": f"SO{n}",
             "platform_order_no": "FN-9",
             "carrier": "SF",
-            "tracking_no": "SF55",
+            "tracking_no": f"SF{n}",
             "platform_line_ids": [],
             "is_split": False,
         },
     )
+
+
+def test_tracking_numbers_are_exported_once_once_the_file_is_delivered(feiniu):
+    queue_notice(feiniu)
     first = export_tracking(shop=feiniu, actor="t")
+    # built but not delivered: nothing is marked yet, the next file lists it again
+    assert OutboxMessage.objects.get().status == "pending"
+    assert export_tracking(shop=feiniu, actor="t").rows == 1
+
+    assert confirm_tracking_export(export=first, actor="t") == 1
+
     again = export_tracking(shop=feiniu, actor="t")
     assert rows(first.content)[0][:4] == ["SO55", "FN-9", "SF", "SF55"]
     assert again.rows == 0
+    assert OutboxMessage.objects.get().status == "sent"
+
+
+def download_tracking(admin_client, shop):
+    return admin_client.post(
+        reverse("admin:channels_shopsyncstatus_changelist"),
+        {"action": "export_tracking_file", "_selected_action": [shop.pk]},
+    )
+
+
+def test_a_downloaded_tracking_file_marks_its_notices_sent_when_the_download_completes(
+    admin_client, feiniu
+):
+    queue_notice(feiniu)
+    response = download_tracking(admin_client, feiniu)
+    assert OutboxMessage.objects.get().status == "pending"  # the file is on its way
+
+    content = b"".join(response.streaming_content)  # the server sent it all
+
+    assert rows(content)[0][:4] == ["SO55", "FN-9", "SF", "SF55"]
+    assert OutboxMessage.objects.get().status == "sent"
+
+
+def test_a_broken_download_leaves_the_notices_for_the_next_file(admin_client, feiniu):
+    queue_notice(feiniu)
+    response = download_tracking(admin_client, feiniu)
+    chunks = iter(response.streaming_content)
+    next(chunks)  # the connection drops: the server never asks for the rest
+
+    assert OutboxMessage.objects.get().status == "pending"
+    assert export_tracking(shop=feiniu, actor="t").rows == 1
+
+
+def test_the_export_command_marks_the_notices_sent_once_the_file_is_written(feiniu, tmp_path):
+    from django.core.management import call_command
+
+    queue_notice(feiniu)
+    out = tmp_path / "t.xlsx"
+    call_command("channel_export", "FN01", "tracking", "--out", str(out), stdout=io.StringIO())
+
+    assert rows(out.read_bytes())[0][0] == "SO55"
     assert OutboxMessage.objects.get().status == "sent"
 
 

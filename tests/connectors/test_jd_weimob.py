@@ -39,7 +39,7 @@ def test_a_jd_call_with_a_wrong_signature_is_refused(sandbox, jd_shop):
     jd_shop.credentials["secret"] = "wrong"
     with pytest.raises(AuthError) as err:
         read(JdConnector(jd_shop))
-    assert err.value.code == "19"
+    assert err.value.code == "12"
 
 
 def test_jd_orders_map_onto_ours_locked_is_a_refund_and_cancelled_is_closed(sandbox, jd_shop):

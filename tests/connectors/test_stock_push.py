@@ -70,9 +70,7 @@ def test_a_committed_change_queues_its_push_at_once_and_the_platform_gets_it(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_changes_within_one_window_make_one_call_with_the_last_figure(
-    sandbox, tea, main_warehouse
-):
+def test_changes_within_one_window_make_one_call_with_the_last_figure(sandbox, tea, main_warehouse):
     before = len(stock_calls(sandbox))
 
     for _ in range(5):
@@ -88,9 +86,7 @@ def test_changes_within_one_window_make_one_call_with_the_last_figure(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_window_whose_task_was_lost_is_opened_again_a_minute_later(
-    sandbox, tea, main_warehouse
-):
+def test_a_window_whose_task_was_lost_is_opened_again_a_minute_later(sandbox, tea, main_warehouse):
     t0 = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
     with frozen(t0):
         change(tea, main_warehouse, -1)

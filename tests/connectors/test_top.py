@@ -66,7 +66,9 @@ def test_a_trade_becomes_a_normalized_order_in_decimal_and_utc(sandbox, top_shop
     (order,) = TopConnector(top_shop).fetch_orders([tid])
 
     assert order.platform_order_no == tid
-    assert order.receiver_name == raw["receiver_name"] and order.province == raw["receiver_state"]
+    # encrypted buyer details: a masked name, the province in clear, the receiver's id
+    assert order.receiver_name == raw["receiver_name"][0] + "*" * (len(raw["receiver_name"]) - 1)
+    assert order.province == raw["receiver_state"] and order.receiver_oaid
     assert [ln.platform_sku for ln in order.lines] == [ln["outer_sku_id"] for ln in raw["lines"]]
     assert all(
         isinstance(ln.quantity, Decimal) and isinstance(ln.unit_price, Decimal)

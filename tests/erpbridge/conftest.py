@@ -169,7 +169,10 @@ def make_received_return(db, main_warehouse, defective_warehouse):
                 amount=Decimal(str(amount)),
             )
             for product, q, where in receipts:
-                wh = main_warehouse if where == "main" else defective_warehouse
+                if isinstance(where, Warehouse):  # a store's location, say
+                    wh = where
+                else:
+                    wh = main_warehouse if where == "main" else defective_warehouse
                 ReturnReceipt.objects.create(
                     line=rline, product=product, warehouse=wh, quantity=Decimal(str(q))
                 )

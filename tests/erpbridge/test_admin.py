@@ -68,3 +68,21 @@ def test_an_administrator_limits_a_client_to_unit_codes(admin_client, erp_client
     assert response.status_code == 302
     erp_client.refresh_from_db()
     assert erp_client.unit_codes == "JD01,TM01"
+
+
+def test_an_auditor_cannot_disable_an_erp_client(client, erp_client, django_user_model):
+    from django.contrib.auth.models import Group
+
+    auditor = django_user_model.objects.create_user("audit", password="x", is_staff=True)
+    auditor.groups.add(Group.objects.get(name="auditor"))
+    client.force_login(auditor)
+
+    page = client.get("/admin/erpbridge/erpclient/").content.decode()
+    client.post(
+        "/admin/erpbridge/erpclient/",
+        {"action": "disable_clients", "_selected_action": [erp_client.pk]},
+    )
+
+    assert "disable_clients" not in page
+    erp_client.refresh_from_db()
+    assert erp_client.enabled

@@ -53,6 +53,13 @@ def test_every_authentication_failure_gets_the_same_401_that_explains_nothing(ap
         ),
         "missing signature": api.get("stock?codes=P1", headers={"X-Erp-Signature": None}),
         "missing key": api.get("stock?codes=P1", headers={"X-Erp-Key": None}),
+        # Malformed headers once gave 500: "²".isdigit() is true, and a non-ASCII
+        # signature made hmac.compare_digest raise.
+        "timestamp a superscript digit": api.get("stock?codes=P1", timestamp="²"),
+        "timestamp with full-width digits": api.get("stock?codes=P1", timestamp="１２３"),
+        "signature not ASCII": api.get("stock?codes=P1", headers={"X-Erp-Signature": "签名"}),
+        "nonce not ASCII": api.get("stock?codes=P1", nonce="随机数" * 6),
+        "key not ASCII": api.get("stock?codes=P1", key_id="钥匙"),
     }
     messages = {name: assert_unauthorized(r) for name, r in failures.items()}
     assert len(set(messages.values())) == 1, messages

@@ -55,13 +55,25 @@ def test_a_second_client_of_the_same_name_or_an_unknown_one_is_an_error(erp_clie
         run("disable", "nobody")
 
 
-def test_the_admin_shows_a_new_clients_secret_once(admin_client):
+def test_the_admin_shows_a_new_clients_secret_once_in_the_answer_only(admin_client):
     response = admin_client.post(
-        "/admin/erpbridge/erpclient/add/", {"name": "from-admin", "unit_codes": "TM01"}, follow=True
+        "/admin/erpbridge/erpclient/add/",
+        {"name": "from-admin", "unit_codes": "TM01", "scopes": ["orders", "retail"]},
     )
+    assert response.status_code == 200  # the page itself, not a redirect to a message
     created = ErpClient.objects.get(name="from-admin")
+    assert created.scopes == "orders,retail"
     page = response.content.decode()
     secret = auth.decrypt_secret(created.secret_encrypted)
     assert secret in page and created.key_id in page
+    assert "no-store" in response["Cache-Control"]
+    # Never in a cookie nor in a message kept for the next page.
+    assert all(secret not in morsel.value for morsel in response.cookies.values())
+    assert all(secret not in morsel.value for morsel in admin_client.cookies.values())
+    following = admin_client.get("/admin/erpbridge/erpclient/").content.decode()
+    assert secret not in following
+    from django.contrib.sessions.models import Session
+
+    assert all(secret not in str(s.get_decoded()) for s in Session.objects.all())
     detail = admin_client.get(f"/admin/erpbridge/erpclient/{created.pk}/change/").content.decode()
     assert secret not in detail and created.key_id in detail

@@ -12,7 +12,9 @@ from erpbridge.models import MessageLog, RetailRecord
 
 from .conftest import on_hand
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Whatever the hour: run at 03:30 (the nightly full snapshot is due), 23:59:59 at a month's end
+# and 10:00 Asia/Shanghai, with core.clock frozen (tests/conftest.py FIXED_TIMES).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fixed_time")]
 
 
 def test_a_signed_request_over_a_real_socket_is_answered_and_a_bad_one_refused(
@@ -90,7 +92,9 @@ def test_the_simulator_books_what_it_extracts_and_sends_only_what_changed(
     assert on_hand(b) == Decimal("5")
 
 
-def test_the_simulator_uses_its_own_client_when_given_no_key(live_server, shop, monkeypatch):
+def test_the_simulator_uses_its_own_client_when_given_no_key(
+    live_server, shop, monkeypatch, fixed_time
+):
     from erpbridge.models import ErpClient
 
     monkeypatch.delenv("TONGCANG_ERP_KEY", raising=False)
@@ -102,4 +106,11 @@ def test_the_simulator_uses_its_own_client_when_given_no_key(live_server, shop, 
         )
         assert "1 cycle(s) done" in out.getvalue()
     client = ErpClient.objects.get(name="erp-simulator")
-    assert MessageLog.objects.filter(client=client, status_code__lt=300).count() == 8
+    # Each run: orders, two retail batches, the book; between 03:00 and 04:00 also the nightly
+    # full snapshot.
+    nightly = fixed_time.hour == 3
+    assert MessageLog.objects.filter(client=client, status_code__lt=300).count() == (
+        10 if nightly else 8
+    )
+    fulls = MessageLog.objects.filter(client=client, kind="stock_full").count()
+    assert fulls == (2 if nightly else 0)

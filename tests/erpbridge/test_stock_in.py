@@ -38,6 +38,7 @@ def test_an_incremental_message_sets_the_erp_quantity_through_the_ledger(
         "applied": 2,
         "stale": [],
         "unknown_products": [],
+        "negative": [],
     }
     assert (on_hand(a), on_hand(b)) == (Decimal("12.5"), Decimal("7"))
     sync = StockMove.objects.get(product=a, reason=StockMove.Reason.ERP_SYNC)
@@ -337,10 +338,39 @@ def test_a_snapshot_that_agrees_with_tongcang_writes_nothing_to_the_ledger(
     assert ErpStock.objects.get(product=a).quantity == 10
 
 
-def test_a_negative_erp_quantity_is_applied_as_it_is(api, make_product):
+def test_a_negative_erp_quantity_is_recorded_but_physical_stock_stops_at_zero(
+    api, make_product, stock_in
+):
+    a, b, c = make_product("A"), make_product("B"), make_product("C")
+    stock_in(a, 5)
+    stock_in(b, 5)
+
+    response = api.post(
+        "stock/incremental", message("M1", [("A", "-2.5000"), ("B", "3"), ("C", "-1")])
+    )
+
+    assert response.status_code == 200
+    assert response.json()["negative"] == ["A", "C"]
+    assert (on_hand(a), on_hand(b), on_hand(c)) == (0, 3, 0)
+    assert ErpStock.objects.get(product=a).quantity == Decimal("-2.5")
+    assert ErpStock.objects.get(product=c).quantity == Decimal("-1")
+    assert ledger_mismatches() == []
+    stock = api.get("stock?codes=A").json()["items"]
+    main = next(i for i in stock if i["warehouse"] == "main")
+    assert (main["on_hand"], main["erp_quantity"]) == ("0.0000", "-2.5000")
+
+
+def test_a_positive_erp_quantity_below_what_it_has_not_extracted_leaves_zero(
+    api, make_product, stock_in, shop, make_shipped_order
+):
     a = make_product("A")
-    api.post("stock/incremental", message("M1", [("A", "-2.5000")]))
-    assert on_hand(a) == Decimal("-2.5")
+    stock_in(a, 5)
+    make_shipped_order(shop, [("SKU-A", 4, "40", [(a, 1)])])  # on hand 1, not extracted 4
+
+    response = api.post("stock/incremental", message("M1", [("A", "2")]))
+
+    assert response.json()["negative"] == []
+    assert on_hand(a) == 0  # 2 − 4 would be −2
 
 
 def test_more_stock_from_the_erp_signals_that_held_orders_may_now_be_allocated(

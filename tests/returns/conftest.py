@@ -27,10 +27,10 @@ def english_messages():
 def warehouses(db):
     """The main and defective warehouses (recreated when a transactional test flushed them)."""
     main, _ = Warehouse.objects.get_or_create(
-        kind="main", defaults={"code": "MAIN", "name": "电商总仓", "sellable": True}
+        kind="main", defaults={"code": "main", "name": "电商总仓", "sellable": True}
     )
     defective, _ = Warehouse.objects.get_or_create(
-        kind="defective", defaults={"code": "DEFECT", "name": "次品仓", "sellable": False}
+        kind="defective", defaults={"code": "defective", "name": "次品仓", "sellable": False}
     )
     return main, defective
 

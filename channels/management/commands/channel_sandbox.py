@@ -8,6 +8,7 @@ from django.db import DatabaseError
 from channels.sandbox.demo import adopt_demo_shops
 from channels.sandbox.server import SandboxServer, stream_orders
 from channels.sandbox.state import SandboxState
+from core.guards import refuse_in_production
 
 
 class Command(BaseCommand):
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, host, port, orders_per_minute, seed, verbose_http, no_adopt, **options):
+        refuse_in_production("channel_sandbox")
         state = SandboxState(seed=seed)
         if not no_adopt:
             try:

@@ -1,17 +1,20 @@
 """`make run`: the web server and the django-q2 cluster together, in the foreground.
 
-Ctrl-C (SIGINT) or SIGTERM stops both children and waits for them, so nothing is left behind.
+Ctrl-C (SIGINT), SIGTERM or SIGHUP stops every child, within a few seconds, and waits for them;
+if serve itself is killed, the children and their own children die with it (core.processes).
 Extra processes (the platform sandbox, the ERP simulator) are added by later issues through
 SERVE_EXTRA_COMMANDS below.
 """
 
 import os
 import signal
-import subprocess
 import sys
 import time
 
 from django.core.management.base import BaseCommand
+
+from core import processes
+from core.guards import refuse_in_production
 
 # Other long-running commands that `make run` starts beside the web server and the cluster.
 SERVE_EXTRA_COMMANDS: list[list[str]] = [
@@ -31,34 +34,38 @@ class Command(BaseCommand):
         parser.add_argument("--addr", default=os.environ.get("TONGCANG_ADDR", "127.0.0.1:8000"))
 
     def handle(self, *args, addr, **options):
+        # runserver, the platform sandbox and the ERP simulator: production runs gunicorn and
+        # qcluster instead (README, Production).
+        refuse_in_production("serve")
         manage = [sys.executable, "manage.py"]
         commands = [
             [*manage, "runserver", "--noreload", addr],
             [*manage, "qcluster"],
             *[[*manage, *extra] for extra in SERVE_EXTRA_COMMANDS],
         ]
-        children = [subprocess.Popen(cmd, start_new_session=True) for cmd in commands]
-        self.stdout.write(f"tongcang: serving http://{addr}/ with the task cluster; Ctrl-C stops")
         stopping = False
 
         def stop(signum, frame):
             nonlocal stopping
             stopping = True
 
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
+        # Ctrl-C, SIGTERM and a closed terminal (SIGHUP) all stop everything.
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, stop)
+        children = [processes.start(cmd) for cmd in commands]
+        reaper = processes.start_reaper([c.pid for c in children])
+        self.stdout.write(f"tongcang: serving http://{addr}/ with the task cluster; Ctrl-C stops")
         try:
             while not stopping and all(c.poll() is None for c in children):
-                time.sleep(0.3)
+                time.sleep(0.2)
         finally:
+            # Each child's whole process group: SIGTERM, then SIGKILL after a few seconds.
+            # django-q2's own stop can wait for ever (its sentinel joins queue feeder threads
+            # whose readers are gone); its tasks are safe anyway: a task is acknowledged only
+            # once done, so an interrupted one runs again after the broker's retry delay.
+            processes.stop_groups([c.pid for c in children])
             for c in children:
-                if c.poll() is None:
-                    os.killpg(c.pid, signal.SIGTERM)
-            deadline = time.monotonic() + 15
-            for c in children:
-                try:
-                    c.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    os.killpg(c.pid, signal.SIGKILL)
-                    c.wait()
+                c.wait()
+            reaper.kill()
+            reaper.wait()
         self.stdout.write("tongcang: stopped")

@@ -1,4 +1,5 @@
-"""`manage.py erp_client create NAME [--unit-codes A,B]` / `list` / `disable NAME`."""
+"""`manage.py erp_client create NAME [--unit-codes A,B] [--scopes S,…]` / `list` /
+`disable NAME`."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -16,6 +17,12 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="create a client; prints its key and secret once")
         create.add_argument("name")
         create.add_argument("--unit-codes", default="", help="comma-separated; default: all")
+        create.add_argument(
+            "--scopes",
+            default=None,
+            help="comma-separated, of stock_read, stock_write, orders, retail; default: all "
+            "(a key limited to unit codes never writes the main warehouse's stock)",
+        )
         sub.add_parser("list", help="list the clients")
         disable = sub.add_parser("disable", help="disable a client (its key stops working)")
         disable.add_argument("name")
@@ -24,7 +31,9 @@ class Command(BaseCommand):
         if action == "create":
             try:
                 client, secret = services.create_client(
-                    name=options["name"], unit_codes=options["unit_codes"]
+                    name=options["name"],
+                    unit_codes=options["unit_codes"],
+                    scopes=options["scopes"],
                 )
             except ValueError as exc:
                 raise CommandError(str(exc)) from exc

@@ -7,6 +7,7 @@ import time
 import requests
 from django.core.management.base import BaseCommand, CommandError
 
+from core.guards import refuse_in_production
 from erpbridge import auth, services
 from erpbridge.models import ErpClient
 from erpbridge.simulator import ApiFailure, ErpSimulator
@@ -70,6 +71,7 @@ class Command(BaseCommand):
         journal,
         **options,
     ):
+        refuse_in_production("erp_simulator")
         key, secret = self.credentials(key, secret)
         codes = [c.strip() for c in unit_codes.split(",") if c.strip()]
 
@@ -77,6 +79,11 @@ class Command(BaseCommand):
             self.stdout.write(line)
             self.stdout.flush()
 
+        from channels.models import Shop
+
+        stores = Shop.objects.filter(unit_code__in=codes, platform__code="store").values_list(
+            "unit_code", flat=True
+        )
         sim = ErpSimulator(
             url=url,
             key_id=key,
@@ -85,6 +92,7 @@ class Command(BaseCommand):
             out=out,
             restock=restock,
             journal=journal or None,
+            store_unit_codes=list(stores),
         )
         rng = random.Random(seed)
         out(f"erp: simulating the offline ERP against {url} for {', '.join(codes)}")

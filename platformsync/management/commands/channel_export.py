@@ -4,7 +4,12 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from channels.connectors.files import NotAFileShop, export_stock, export_tracking
+from channels.connectors.files import (
+    NotAFileShop,
+    confirm_tracking_export,
+    export_stock,
+    export_tracking,
+)
 from channels.models import Shop
 
 
@@ -31,4 +36,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         path = Path(out or export.filename)
         path.write_bytes(export.content)
+        if what == "tracking":
+            confirm_tracking_export(export=export, actor="command")  # the file is there
         self.stdout.write(f"{export.rows} rows written to {path}")
