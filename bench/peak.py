@@ -705,7 +705,11 @@ class Drill:
                 [list(API_SHOPS)],
             )
             api_here = cur.fetchone()[0]
-            cur.execute("SELECT count(*) FROM channels_outboxmessage WHERE status = 'pending'")
+            cur.execute(
+                "SELECT count(*) FROM channels_outboxmessage WHERE status = 'pending' AND shop_id "
+                "IN (SELECT id FROM channels_shop WHERE code = ANY(%s))",
+                [list(API_SHOPS)],
+            )
             outbox = cur.fetchone()[0]
             cur.execute("SELECT count(*) FROM orders_order WHERE status = 'shipped'")
             shipped = cur.fetchone()[0]
@@ -732,6 +736,7 @@ class Drill:
             self.quiet.set()
             self.t_orders_settled = time.time()
             self.say("every order settled; waiting for the outbox and the ERP to catch up")
+            self.export_file_shops()
         drained = orders_settled and outbox == 0 and sales == shipped and returns == received
         if not drained:
             self.t_drained = None
@@ -758,6 +763,22 @@ class Drill:
         if behind:
             return False, f"drained; waiting for one more pull of {', '.join(behind)}"
         return True, waiting
+
+    def export_file_shops(self) -> None:
+        """The file platforms' tracking numbers go out as files (channel_export), as a person
+        does at the end of the day; their notices are then sent."""
+        for code in FILE_SHOPS:
+            done = subprocess.run(
+                [sys.executable, "manage.py", "channel_export", code, "tracking"]
+                + ["--out", str(self.workdir / f"tracking-{code}.xlsx")],
+                cwd=ROOT,
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            if done.returncode != 0:
+                self.errors.append(f"channel_export {code} tracking: {done.stderr[-300:]}")
 
     def read_journal(self) -> list[dict]:
         if not self.journal.exists():
@@ -906,6 +927,16 @@ class Drill:
                 continue
             wrong_ship.append(f"{key} sent {shipments[key]}× {numbers.get(key)} ours {tracking}")
         extra = [k for k, c in shipments.items() if c > 1]
+        from channels.models import OutboxMessage
+
+        file_pending = OutboxMessage.objects.filter(
+            shop__code__in=FILE_SHOPS, kind="shipment"
+        ).exclude(status="sent")
+        result(
+            "every file shop's shipped order went out in its tracking file",
+            not file_pending.exists(),
+            f"{file_pending.count()} notices not sent",
+        )
         result(
             "every shipped order's tracking number reached its platform exactly once",
             not wrong_ship and not extra,
