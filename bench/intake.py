@@ -2,13 +2,15 @@
 
 100,000 orders of 1 to 3 lines go through the intake service (mapping, dedupe, allocation and
 the sellable recompute included), in batches as a connector or a file import would send them;
-beside it, a raw COPY of the same rows into bare tables, and the ratio. Then the same orders
-again: nothing may be created, and it must be much faster.
+beside it, the database's own floor for the same work: the very rows the intake inserted
+(orders, lines, components, reservations, holds, events…) COPYed into tables of the same
+definition, with their indexes, checks, unique and foreign keys, and the ratio. Then the same
+orders again: nothing may be created, and it must be much faster.
 
     python -m bench intake                     # the issue's size
     python bench/intake.py --orders 5000       # smaller, while iterating
 
-Targets: ≥ 2,000 orders/s, within 10× of COPY; the second pass creates nothing and is ≥ 5×
+Targets: ≥ 2,000 orders/s, within 1.5× of that COPY floor (issue 15); the second pass creates nothing and is ≥ 5×
 faster. Runs in a database of its own (bench/benchdb.py: <name>_bench, dropped after).
 """
 
@@ -99,53 +101,76 @@ def make_orders(count: int, skus: int):
     return orders
 
 
-def copy_baseline(orders) -> float:
-    """COPY the same rows (orders and lines) into bare tables; returns seconds."""
+def table_sizes() -> dict[str, tuple[int, int]]:
+    """Every table of the app schema: (row count, largest id or 0)."""
     from django.db import connection
 
+    sizes = {}
     with connection.cursor() as cur:
         cur.execute(
-            "CREATE TABLE bench_raw_order (platform_order_no text, receiver_name text, "
-            "receiver_phone text, province text, city text, district text, address text, "
-            "buyer_nick text, paid_at timestamptz, modified_at timestamptz)"
+            "SELECT c.relname, EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid "
+            "AND a.attname = 'id' AND a.atttypid IN ('bigint'::regtype, 'integer'::regtype) "
+            "AND NOT a.attisdropped) FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relkind = 'r' AND c.relname NOT LIKE 'floor_%'"
         )
-        cur.execute(
-            "CREATE TABLE bench_raw_line (platform_order_no text, line_id text, sku text, "
-            "quantity numeric(18,4), unit_price numeric(14,2))"
-        )
-    started = time.perf_counter()
-    raw = connection.connection  # the psycopg connection
+        for table, has_id in cur.fetchall():
+            cur.execute(
+                f'SELECT count(*), {"COALESCE(max(id), 0)" if has_id else "0"} FROM "{table}"'
+            )
+            sizes[table] = cur.fetchone()
+    return sizes
+
+
+def floor_copy(before: dict[str, tuple[int, int]]) -> tuple[float, list[tuple[str, int, float]]]:
+    """The database's own floor for the intake's writes: the very rows the intake inserted,
+    COPYed into tables of the same definition — every column, default, check, NOT NULL, index
+    and unique constraint (``LIKE … INCLUDING ALL``) and every foreign key (added from the
+    original's definitions). Returns (seconds, [(table, rows, seconds)]) of the COPYs only."""
+    from django.db import connection
+
+    after = table_sizes()
+    grown = [t for t in after if after[t][0] > before.get(t, (0, 0))[0]]
+    raw = connection.connection
+    data = {}
     with raw.cursor() as cur:
-        with cur.copy("COPY bench_raw_order FROM STDIN") as copy:
-            for o in orders:
-                copy.write_row(
-                    (
-                        o.platform_order_no,
-                        o.receiver_name,
-                        o.receiver_phone,
-                        o.province,
-                        o.city,
-                        o.district,
-                        o.address,
-                        o.buyer_nick,
-                        o.paid_at,
-                        o.platform_modified_at,
-                    )
+        for table in grown:
+            count_before, max_id = before.get(table, (0, 0))
+            where = f"WHERE id > {max_id}" if count_before and max_id else ""
+            if count_before and not max_id:
+                continue  # rows of an id-less table that was not empty: cannot tell new ones
+            buf = bytearray()
+            with cur.copy(f'COPY (SELECT * FROM "{table}" {where}) TO STDOUT') as copy:
+                for chunk in copy:
+                    buf += chunk
+            data[table] = (bytes(buf), after[table][0] - count_before)
+            cur.execute(f'CREATE TABLE "floor_{table}" (LIKE "{table}" INCLUDING ALL)')
+            cur.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f'",
+                [table],
+            )
+            for name, definition in cur.fetchall():
+                cur.execute(
+                    f'ALTER TABLE "floor_{table}" ADD CONSTRAINT "floor_{name}" {definition}'
                 )
-        with cur.copy("COPY bench_raw_line FROM STDIN") as copy:
-            for o in orders:
-                for line in o.lines:
-                    copy.write_row(
-                        (
-                            o.platform_order_no,
-                            line.platform_line_id,
-                            line.platform_sku,
-                            line.quantity,
-                            line.unit_price,
-                        )
-                    )
     raw.commit()
-    return time.perf_counter() - started
+    per_table = []
+    total = 0.0
+    with raw.cursor() as cur:
+        cur.execute("CHECKPOINT")
+        for table, (payload, rows) in data.items():
+            started = time.perf_counter()
+            with cur.copy(f'COPY "floor_{table}" FROM STDIN') as copy:
+                copy.write(payload)
+            raw.commit()
+            seconds = time.perf_counter() - started
+            per_table.append((table, rows, seconds))
+            total += seconds
+        for table in data:
+            cur.execute(f'DROP TABLE "floor_{table}"')
+    raw.commit()
+    return total, per_table
 
 
 def run_intake(shop, orders, batch: int, label: str):
@@ -184,8 +209,11 @@ def main(argv) -> int:
         orders = make_orders(args.orders, skus)
         lines = sum(len(o.lines) for o in orders)
         print(f"{args.orders:,} orders, {lines:,} lines, batches of {args.batch:,}", flush=True)
-        copy_seconds = copy_baseline(orders)
+        before = table_sizes()
+        with connection.cursor() as cur:
+            cur.execute("CHECKPOINT")
         first, first_seconds = run_intake(shop, orders, args.batch, "first pass")
+        copy_seconds, per_table = floor_copy(before)
         with connection.cursor() as cur:
             cur.execute("ANALYZE")
         second, second_seconds = run_intake(shop, orders, args.batch, "second pass")
@@ -197,7 +225,12 @@ def main(argv) -> int:
     ratio = first_seconds / copy_seconds
     speedup = first_seconds / second_seconds
     rows = [
-        ("raw COPY (bare tables)", copy_seconds, args.orders / copy_seconds, "-"),
+        (
+            "COPY floor (same rows, tables)",
+            copy_seconds,
+            args.orders / copy_seconds,
+            f"{sum(r for _t, r, _s in per_table):,} rows in {len(per_table)} tables",
+        ),
         (
             "intake, first pass",
             first_seconds,
@@ -214,19 +247,22 @@ def main(argv) -> int:
     print(f"\n{'what':<28}{'seconds':>10}{'orders/s':>12}  result")
     for what, seconds, per_second, note in rows:
         print(f"{what:<28}{seconds:>10.2f}{per_second:>12,.0f}  {note}")
+    print("\nthe COPY floor, table by table (rows the intake inserted, same definitions):")
+    for table, rows, seconds in sorted(per_table, key=lambda r: -r[2]):
+        print(f"  {table:<40}{rows:>10,} rows {seconds:8.2f} s")
     print(
         f"\norders in the database {created_after:,} (lines {line_count:,}); "
         f"reservation mismatches: {len(mismatches)}"
     )
     ok = (
         rate >= 2000
-        and ratio <= 10
+        and ratio <= 1.5
         and second.created == 0
         and speedup >= 5
         and created_after == args.orders
     )
     print(
-        f"intake: {rate:,.0f} orders/s (target ≥ 2,000), {ratio:.1f}× COPY (target ≤ 10×), "
+        f"intake: {rate:,.0f} orders/s (target ≥ 2,000), {ratio:.1f}× the COPY floor (target ≤ 1.5×), "
         f"second pass {speedup:.1f}× faster creating {second.created} (target ≥ 5×, 0): "
         f"{'OK' if ok else 'BELOW TARGET'}"
     )

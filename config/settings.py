@@ -248,6 +248,10 @@ if os.environ.get("REDIS_URL"):
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Seconds a stock change waits for others to join its push to the platforms (platformsync/
+# push.py); 0 turns the event-driven push off (the every-minute outbox drain alone).
+STOCK_PUSH_WINDOW = float(os.environ.get("TONGCANG_STOCK_PUSH_WINDOW", "2"))
+
 # --- Production hardening (manage.py check --deploy passes with DJANGO_ENV=production) -------
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -42,6 +42,7 @@ class ErpSimulator:
         out: Callable[[str], None] = print,
         restock: int = 3,
         timeout: float = 60,
+        journal: str | None = None,
         store_unit_codes: Iterable[str] = (),
     ):
         self.url = url.rstrip("/")
@@ -57,6 +58,11 @@ class ErpSimulator:
         self.sequence = 0
         self.last_full_day = None
         self.orders_seen_at: dict[str, str] = {}
+        # Batches already booked: a batch answered again (its acknowledgement was lost) is
+        # acknowledged again but not booked twice.
+        self.booked_batches: set[str] = set()
+        # Optional JSON-lines file of every record booked (a drill checks it against tongcang).
+        self.journal = journal
 
     # --- HTTP ------------------------------------------------------------------------------
 
@@ -149,8 +155,11 @@ class ErpSimulator:
                     records = batch["records"]
                     if not records:
                         break
-                    for record in records:
-                        self.book_record(kind, record)
+                    if batch["batch_id"] not in self.booked_batches:
+                        for record in records:
+                            self.book_record(kind, record)
+                        self.write_journal(unit_code, kind, batch["batch_id"], records)
+                        self.booked_batches.add(batch["batch_id"])
                     ack_status, _ = self.call("POST", f"retail-batches/{batch['batch_id']}/ack")
                     counts[kind] += len(records)
                     self.out(
@@ -160,6 +169,14 @@ class ErpSimulator:
                     if ack_status != 200:
                         break
         return counts
+
+    def write_journal(self, unit_code: str, kind: str, batch_id: str, records: list) -> None:
+        if not self.journal:
+            return
+        with open(self.journal, "a", encoding="utf-8") as f:
+            for record in records:
+                line = {"unit_code": unit_code, "kind": kind, "batch_id": batch_id, **record}
+                f.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     def book_record(self, kind: str, record: dict) -> None:
         if self.book is None:  # not started yet: the book is loaded after this extraction

@@ -9,3 +9,6 @@ class PlatformSyncConfig(AppConfig):
 
     name = "platformsync"
     verbose_name = _("platform sync")
+
+    def ready(self):
+        from . import receivers  # noqa: F401

@@ -29,13 +29,17 @@ from channels.types import ShipmentNotice
 log = logging.getLogger(__name__)
 
 BACKOFF_FIRST = 30  # seconds; doubles with every failed attempt
+# A stock figure is coalesced (the quantity is read when sent), so trying again soon costs one
+# call at most and keeps the platforms within seconds of the warehouse: 2, 4, 8, 16… seconds.
+STOCK_BACKOFF_FIRST = 2
 BACKOFF_MAX = 3600
 MAX_ATTEMPTS = 15  # then the message is parked for a person (about 10 hours of retries)
 STOCK_BATCH = 200
 
 
-def backoff(attempts: int) -> timedelta:
-    return timedelta(seconds=min(BACKOFF_MAX, BACKOFF_FIRST * 2 ** max(0, attempts - 1)))
+def backoff(attempts: int, kind: str = "") -> timedelta:
+    first = STOCK_BACKOFF_FIRST if kind == OutboxMessage.Kind.STOCK else BACKOFF_FIRST
+    return timedelta(seconds=min(BACKOFF_MAX, first * 2 ** max(0, attempts - 1)))
 
 
 def _api_shops():
@@ -108,7 +112,7 @@ def _failed(message: OutboxMessage, exc: ConnectorError, now, result: DrainResul
         message.next_attempt_at = None
         result.parked += 1
     else:
-        message.next_attempt_at = now + backoff(message.attempts)
+        message.next_attempt_at = now + backoff(message.attempts, message.kind)
         result.retried += 1
     result.errors.append(f"{message.dedupe_key}: {exc}")
     message.save(

@@ -2,7 +2,8 @@
 
 Scheduled by the data migration ``0004_schedules``:
 - ``sync_all_shops`` every 15 minutes: orders and refunds of every enabled API shop;
-- ``drain_outbox`` every minute: queue changed stock, send due shipments and stock;
+- ``drain_outbox`` every minute: queue changed stock, send due shipments and stock (the safety
+  net: a stock change is pushed within seconds by ``push_stock_soon``, see ``push.py``);
 - ``full_stock_push`` right after a full snapshot from the offline ERP is applied (queued by
   erpbridge), and daily at 03:30 Asia/Shanghai as a safety net should that snapshot not come.
 Each is safe when two workers run it at once (advisory locks for pulls, SKIP LOCKED claims
@@ -15,7 +16,7 @@ import logging
 
 from channels.models import Shop
 
-from . import outbox, sync
+from . import outbox, push, sync
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,11 @@ def sync_all_shops() -> dict:
 def drain_outbox() -> dict:
     result = outbox.drain()
     return {"sent": result.sent, "retried": result.retried, "parked": result.parked}
+
+
+def push_stock_soon() -> dict:
+    """The event-driven stock push of one window (queued by platformsync.push)."""
+    return push.push_stock_window()
 
 
 def full_stock_push() -> dict:

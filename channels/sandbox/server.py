@@ -4,7 +4,8 @@
     /routerjson                  JD JOS
     /fuwu/b/oauth2/token         Weimob OAuth (client_credentials)
     /api/1_0/ec/...              Weimob open API (JSON POST, ?accesstoken=)
-    /_sandbox/...                control: state, generate, fault, refund, close, reset, apps
+    /_sandbox/...                control: state, generate, fault, refund, close, modify, reset,
+                                 apps, catalogue, unsold, order, dump, stock, stock_of
 
 Django-free (the standard library's ThreadingHTTPServer), so tests, the benchmark and
 ``manage.py channel_sandbox`` all run the same thing. Faults are consumed per call.
@@ -152,6 +153,27 @@ class Handler(BaseHTTPRequestHandler):
         if action == "order":
             order = st.orders[data["platform"]].get(data["tid"])
             return Reply({"order": order})
+        if action == "unsold":  # these SKUs take stock pushes but get no generated orders
+            with st.lock:
+                st.unsold.update(data.get("skus", []))
+            return Reply({"ok": True})
+        if action == "modify":
+            done = st.modify(data["platform"], data["tid"], memo=data.get("memo", ""))
+            return Reply({"modified": done})
+        if action == "dump":  # every order, compactly, and every shipment accepted
+            with st.lock:
+                return Reply({"orders": st.dump(), "shipments": list(st.shipments)})
+        if action == "stock_of":  # what each platform last received for these SKUs, and when
+            with st.lock:
+                return Reply(
+                    {
+                        platform: {s: received.get(s) for s in data.get("skus", [])}
+                        for platform, received in st.stock_received.items()
+                    }
+                )
+        if action == "stock":  # the last quantity each platform received, every SKU
+            with st.lock:
+                return Reply({p: dict(v) for p, v in st.stock.items()})
         if action == "apps":
             with st.lock:
                 for platform, values in data.items():

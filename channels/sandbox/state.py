@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -84,10 +85,13 @@ class SandboxState:
     apps: dict = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_APPS.items()})
     catalogue: dict = field(default_factory=lambda: dict(DEFAULT_CATALOGUE))
     catalogues: dict = field(default_factory=dict)  # platform → its own catalogue (demo shops)
+    unsold: set = field(default_factory=set)  # SKUs that take stock but get no generated orders
     orders: dict = field(default_factory=lambda: {p: {} for p in PLATFORMS})
     refunds: dict = field(default_factory=lambda: {p: {} for p in PLATFORMS})
     stock: dict = field(default_factory=lambda: defaultdict(dict))  # platform → sku → qty
     stock_calls: list = field(default_factory=list)
+    # platform → sku → (quantity, time.time() it was received): what a drill asks for one SKU
+    stock_received: dict = field(default_factory=lambda: defaultdict(dict))
     shipments: list = field(default_factory=list)  # accepted shipment calls
     calls: Counter = field(default_factory=Counter)  # (platform, method) → count
     faults: list = field(default_factory=list)
@@ -112,6 +116,14 @@ class SandboxState:
     def __post_init__(self):
         self.lock = threading.RLock()
         self.rng = random.Random(self.seed)
+        # (platform, start, end) → the orders modified in that window, valid while the
+        # platform's orders are unchanged: the pages of one window are read one call each.
+        self._window_cache: dict = {}
+        self._version: Counter = Counter()
+
+    def changed(self, platform: str) -> None:
+        """Orders of the platform changed: cached windows of it are stale."""
+        self._version[platform] += 1
 
     def top_seller(self, session: str) -> str | None:
         return self.top_sessions.get(session)
@@ -131,9 +143,10 @@ class SandboxState:
         with self.lock:
             fresh = SandboxState(seed=seed)
             for name in (
-                "apps catalogue catalogues orders refunds stock stock_calls shipments calls faults "
-                "weimob_tokens weimob_token_ttl top_sessions encrypted_receivers decrypt_quota "
-                "decrypts decrypt_log waybill_accounts waybills waybill_keys waybill_calls"
+                "apps catalogue catalogues unsold orders refunds stock stock_calls stock_received "
+                "shipments calls faults weimob_tokens weimob_token_ttl top_sessions "
+                "encrypted_receivers decrypt_quota decrypts decrypt_log waybill_accounts waybills "
+                "waybill_keys waybill_calls"
             ).split():
                 setattr(self, name, getattr(fresh, name))
             self.rng = random.Random(seed)
@@ -173,7 +186,7 @@ class SandboxState:
         made = []
         with self.lock:
             catalogue = self.catalogue_of(platform)
-            skus = list(catalogue)
+            skus = [s for s in catalogue if s not in self.unsold]
             for i in range(count):
                 rng = self.rng
                 tid = _tid(rng, platform)
@@ -223,6 +236,7 @@ class SandboxState:
                 if order["modified"] > end:
                     order["modified"] = end
                 self.orders[platform][tid] = order
+                self.changed(platform)
                 made.append(tid)
                 roll = rng.random()
                 if roll < cancel_share:
@@ -280,6 +294,47 @@ class SandboxState:
     def touch(self, order: dict, at: datetime | None) -> None:
         at = (at or datetime.now(UTC)).replace(microsecond=0)
         order["modified"] = max(order["modified"], at)
+        for platform, orders in self.orders.items():
+            if orders.get(order["tid"]) is order:
+                self.changed(platform)
+
+    def modify(self, platform: str, tid: str, *, memo: str = "") -> bool:
+        """The seller (or buyer) changed an order on the platform after it was pulled: a new
+        seller memo and a later modification time (at least a second later, so a reader
+        comparing times sees a newer version). False when it is shipped or closed."""
+        with self.lock:
+            order = self.orders[platform][tid]
+            if order["status"] != "WAIT_SELLER_SEND_GOODS":
+                return False
+            order["seller_memo"] = memo or f"改过 {order['modified']:%H%M%S}"
+            later = order["modified"] + timedelta(seconds=1)
+            self.touch(order, max(datetime.now(UTC), later))
+            return True
+
+    def dump(self) -> dict:
+        """Every order in a compact form (what a drill compares with the back office)."""
+        with self.lock:
+            return {
+                platform: [
+                    {
+                        "tid": o["tid"],
+                        "created": o["created"].isoformat(),
+                        "modified": o["modified"].isoformat(),
+                        "status": o["status"],
+                        "lines": [
+                            {
+                                "oid": ln["oid"],
+                                "refund_status": ln["refund_status"],
+                                "shipped": ln["shipped"],
+                                "tracking_no": ln.get("tracking_no", ""),
+                            }
+                            for ln in o["lines"]
+                        ],
+                    }
+                    for o in orders.values()
+                ]
+                for platform, orders in self.orders.items()
+            }
 
     def request_refund(self, platform: str, tid: str, *, at=None, line: int = 0) -> str:
         with self.lock:
@@ -327,8 +382,16 @@ class SandboxState:
     # --- calls from connectors ------------------------------------------------------------
     def orders_modified_between(self, platform: str, start: datetime, end: datetime) -> list:
         with self.lock:
+            key = (platform, start, end)
+            cached = self._window_cache.get(key)
+            if cached is not None and cached[0] == self._version[platform]:
+                return cached[1]
             found = [o for o in self.orders[platform].values() if start <= o["modified"] < end]
-        return sorted(found, key=lambda o: (o["modified"], o["tid"]))
+            found.sort(key=lambda o: (o["modified"], o["tid"]))
+            if len(self._window_cache) > 256:
+                self._window_cache.clear()
+            self._window_cache[key] = (self._version[platform], found)
+        return found
 
     def refunds_modified_between(self, platform: str, start: datetime, end: datetime) -> list:
         with self.lock:
@@ -373,8 +436,10 @@ class SandboxState:
             unknown = [s for s in quantities if s not in self.catalogue_of(platform)]
             if unknown:
                 return unknown
+            at = time.time()
             for sku, qty in quantities.items():
                 self.stock[platform][sku] = int(qty)
+                self.stock_received[platform][sku] = (int(qty), at)
             self.stock_calls.append({"platform": platform, "quantities": dict(quantities)})
             return []
 

@@ -413,9 +413,12 @@ def test_a_full_snapshot_queues_a_full_push_to_the_platforms(
     stock_in(make_product(code="A"), 5)
     with django_capture_on_commit_callbacks(execute=True):
         api.post("stock/incremental", message("I1", [("A", "4")]))
-    assert not OrmQ.objects.exists()
+    # an incremental message only changes stock: its push goes out within seconds, no full push
+    queued = [q.task["func"] for q in OrmQ.objects.order_by("id")]
+    assert queued == ["platformsync.tasks.push_stock_soon"]
 
     with django_capture_on_commit_callbacks(execute=True):
         api.post("stock/full", message("F1", [("A", "4")]))
 
-    assert [q.task["func"] for q in OrmQ.objects.all()] == ["platformsync.tasks.full_stock_push"]
+    queued = [q.task["func"] for q in OrmQ.objects.order_by("id")]
+    assert queued == ["platformsync.tasks.push_stock_soon", "platformsync.tasks.full_stock_push"]

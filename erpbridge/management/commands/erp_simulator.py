@@ -39,6 +39,9 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="send a full snapshot first")
         parser.add_argument("--restock", type=int, default=3, help="products received a cycle")
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument(
+            "--journal", default="", help="append every record booked to this JSON-lines file"
+        )
 
     def credentials(self, key, secret):
         if key and secret:
@@ -54,7 +57,19 @@ class Command(BaseCommand):
         return client.key_id, auth.decrypt_secret(client.secret_encrypted)
 
     def handle(
-        self, *args, url, key, secret, unit_codes, interval, once, full, restock, seed, **options
+        self,
+        *args,
+        url,
+        key,
+        secret,
+        unit_codes,
+        interval,
+        once,
+        full,
+        restock,
+        seed,
+        journal,
+        **options,
     ):
         refuse_in_production("erp_simulator")
         key, secret = self.credentials(key, secret)
@@ -76,6 +91,7 @@ class Command(BaseCommand):
             unit_codes=codes,
             out=out,
             restock=restock,
+            journal=journal or None,
             store_unit_codes=list(stores),
         )
         rng = random.Random(seed)

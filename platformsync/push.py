@@ -1,0 +1,119 @@
+"""Stock that follows within seconds: the event-driven push, coalesced per window.
+
+Every committed stock change (``inventory.signals.stock_changed``, sent on commit) asks for a
+push (``request_stock_push``). The first request opens a window of ``STOCK_PUSH_WINDOW``
+seconds (2 by default) — one row of ``StockPushWindow``, inserted only when none is open — and
+queues ONE task (``platformsync.tasks.push_stock_soon``); every request while the window is
+open only joins it. When the window closes the task deletes the row (so a change committed
+from then on opens the next window) and then queues and sends, through the durable outbox,
+whatever sellable quantities differ from what the platforms last accepted: N changes of one
+product within the window make one call, and the figure sent is the one at sending time.
+
+Retries, backoff, parking and the platforms' batching stay the outbox's (``drain_stock``); the
+every-minute drain stays as the safety net (a lost task, a broker that was down). A window
+whose task never ran (the worker was killed) is taken over by the next request after
+``STALE_AFTER`` seconds. ``TONGCANG_STOCK_PUSH_WINDOW=0`` turns the event-driven push off.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from core import clock
+
+log = logging.getLogger(__name__)
+
+STOCK = "stock"
+STALE_AFTER = 60  # seconds: a window older than this lost its task; the next request reopens it
+TASK = "platformsync.tasks.push_stock_soon"
+RETRIES_IN_TASK = 3  # failed calls sent again by the same task (after 2, 4, 8 s of backoff)
+RETRY_WAIT_MAX = 10.0  # seconds the task waits for one; a later one is the minute drain's
+RETRIES_IN_TASK = 3  # failed calls sent again by the same task (2 + 4 + 8 s of backoff)
+RETRY_WAIT_MAX = 10.0  # seconds the task waits for one; later ones are the minute drain's
+
+
+def window_seconds() -> float:
+    return float(getattr(settings, "STOCK_PUSH_WINDOW", 2.0))
+
+
+def request_stock_push(*, enqueue: Callable | None = None) -> bool:
+    """Open the push window unless one is open; True when this call opened it (and queued the
+    task). Called after a stock change committed; never raises (the minute drain catches up)."""
+    seconds = window_seconds()
+    if seconds <= 0:
+        return False
+    now = clock.now()
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute(
+                    "INSERT INTO platformsync_stockpushwindow AS w (name, opened_at, due_at)"
+                    " VALUES (%s, %s, %s) ON CONFLICT (name) DO UPDATE"
+                    " SET opened_at = EXCLUDED.opened_at, due_at = EXCLUDED.due_at"
+                    " WHERE w.opened_at < %s RETURNING name",
+                    [
+                        STOCK,
+                        now,
+                        now + timedelta(seconds=seconds),
+                        now - timedelta(seconds=STALE_AFTER),
+                    ],
+                )
+                opened = cur.fetchone() is not None
+            if opened:
+                (enqueue or _enqueue)()
+    except Exception:  # a broker or database down must not fail the change that committed
+        log.warning("stock push not requested (the minute drain will send it)", exc_info=True)
+        return False
+    return opened
+
+
+def _enqueue() -> None:
+    from django_q.tasks import async_task
+
+    async_task(TASK, task_name=f"stock push {clock.now():%H:%M:%S.%f}", group="stock push")
+
+
+def push_stock_window(*, sleep: Callable[[float], None] = time.sleep) -> dict:
+    """The task of a window: wait until it closes, close it, then queue and send the changes."""
+    from channels.models import OutboxMessage
+
+    from .models import StockPushWindow
+    from .outbox import drain_stock, queue_stock_pushes
+
+    due = StockPushWindow.objects.filter(name=STOCK).values_list("due_at", flat=True).first()
+    if due is not None:
+        wait = (due - clock.now()).total_seconds()
+        if wait > 0:
+            sleep(min(wait, window_seconds()))
+    # Closed: a change committed from now on opens the next window (and is not lost: this
+    # task reads the quantities after this point).
+    StockPushWindow.objects.filter(name=STOCK).delete()
+    queued = queue_stock_pushes()
+    result = drain_stock()
+    sent, retried, parked = result.sent, result.retried, result.parked
+    # A call the platform did not take (timeout, 5xx, rate limit) is due again within seconds
+    # (the stock backoff): this task sends it then, instead of leaving it to the minute drain.
+    for _attempt in range(RETRIES_IN_TASK):
+        if not result.retried:
+            break
+        due = (
+            OutboxMessage.objects.filter(
+                status=OutboxMessage.Status.PENDING, kind=OutboxMessage.Kind.STOCK
+            )
+            .order_by("next_attempt_at")
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+        wait = (due - clock.now()).total_seconds() if due else RETRY_WAIT_MAX + 1
+        if wait > RETRY_WAIT_MAX:
+            break
+        sleep(max(0.0, wait))
+        result = drain_stock()
+        sent, retried, parked = sent + result.sent, retried + result.retried, parked + result.parked
+    return {"queued": queued, "sent": sent, "retried": retried, "parked": parked}

@@ -1,0 +1,131 @@
+"""A stock change reaches the platforms within seconds: one push per window, through the outbox."""
+
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django_q.models import OrmQ
+
+from channels.models import SkuComponent, SkuMapping
+from channels.sellable import recompute_sellable
+from core.clock import frozen
+from inventory import services as stock
+from platformsync import outbox, push
+from platformsync.models import StockPushWindow
+from tests.connectors.conftest import credentials
+
+
+@pytest.fixture
+def tea(sandbox, make_shop, make_product, main_warehouse):
+    """A TOP shop selling TEA-001 (one product, 10 on hand); the platform has the 10."""
+    shop = make_shop(
+        code="TB01", platform="taobao", api_base_url=sandbox.url, credentials=credentials("top")
+    )
+    product = make_product()
+    stock.adjust(warehouse_id=main_warehouse.id, product_id=product.id, quantity=10, actor=None)
+    mapping = SkuMapping.objects.create(shop=shop, platform_sku="TEA-001")
+    SkuComponent.objects.create(mapping=mapping, product=product, quantity=Decimal(1))
+    recompute_sellable([product.id])
+    outbox.queue_stock_pushes()
+    outbox.drain_stock()
+    assert sandbox.state()["stock"]["top"] == {"TEA-001": 10}
+    StockPushWindow.objects.all().delete()
+    OrmQ.objects.all().delete()
+    return product
+
+
+def queued_pushes() -> int:
+    return sum(1 for q in OrmQ.objects.all() if q.func() == push.TASK)
+
+
+def change(product, main_warehouse, quantity):
+    """A stock adjustment, committed (these tests run outside a test transaction)."""
+    stock.adjust(
+        warehouse_id=main_warehouse.id, product_id=product.id, quantity=quantity, actor=None
+    )
+
+
+def stock_calls(sandbox) -> list[dict]:
+    return sandbox.state()["stock_calls"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_change_queues_its_push_at_once_and_the_platform_gets_it(
+    sandbox, tea, main_warehouse
+):
+    before = len(stock_calls(sandbox))
+
+    change(tea, main_warehouse, -3)
+
+    # queued now, not at the next minute's drain
+    assert queued_pushes() == 1 and StockPushWindow.objects.count() == 1
+    slept = []
+    result = push.push_stock_window(sleep=slept.append)
+    assert result["sent"] == 1
+    assert slept and max(slept) <= 2.0  # only until the window closes
+    calls = stock_calls(sandbox)[before:]
+    assert [c["quantities"] for c in calls] == [{"TEA-001": 7}]
+    assert not StockPushWindow.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_changes_within_one_window_make_one_call_with_the_last_figure(sandbox, tea, main_warehouse):
+    before = len(stock_calls(sandbox))
+
+    for _ in range(5):
+        change(tea, main_warehouse, -1)
+
+    assert queued_pushes() == 1
+    push.push_stock_window(sleep=lambda seconds: None)
+    calls = stock_calls(sandbox)[before:]
+    assert [c["quantities"] for c in calls] == [{"TEA-001": 5}]
+    # the window is closed: the next change opens the next one
+    change(tea, main_warehouse, 2)
+    assert queued_pushes() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_window_whose_task_was_lost_is_opened_again_a_minute_later(sandbox, tea, main_warehouse):
+    t0 = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
+    with frozen(t0):
+        change(tea, main_warehouse, -1)
+    with frozen(t0 + timedelta(seconds=30)):
+        change(tea, main_warehouse, -1)
+    assert queued_pushes() == 1  # still the same window (its task may just be late)
+    with frozen(t0 + timedelta(seconds=61)):
+        change(tea, main_warehouse, -1)
+    assert queued_pushes() == 2  # the first task never ran: another one is queued
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_window_at_zero_nothing_is_queued_and_the_minute_drain_still_sends(
+    sandbox, tea, main_warehouse, settings
+):
+    settings.STOCK_PUSH_WINDOW = 0
+    change(tea, main_warehouse, -4)
+    assert queued_pushes() == 0
+    outbox.drain()
+    assert sandbox.state()["stock"]["top"] == {"TEA-001": 6}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_the_platform_did_not_take_is_sent_again_within_seconds(
+    sandbox, tea, main_warehouse
+):
+    before = len(stock_calls(sandbox))
+    sandbox.fault("http_500")
+    change(tea, main_warehouse, -1)
+
+    slept = []
+
+    def sleep(seconds):  # really waits: the retry must become due
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    result = push.push_stock_window(sleep=sleep)
+
+    assert result["retried"] == 1 and result["sent"] == 1
+    assert max(slept) <= 2.0  # the stock backoff: 2 s, not the 30 s of a shipment
+    assert sandbox.state()["stock"]["top"] == {"TEA-001": 9}
+    assert len(stock_calls(sandbox)) == before + 1  # the failed call is not counted as accepted
