@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test bench lint format messages setup venv browser-deps
+.PHONY: run test drill bench lint format messages setup venv browser-deps
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -34,6 +34,10 @@ browser-deps:
 test: venv browser-deps
 	$(PY) manage.py migrate --noinput
 	$(PY) -m pytest
+
+# The peak-day drill at 2,000 orders as a test of its invariants (minutes; see issue 15).
+drill: venv
+	$(PY) -m pytest -m drill tests/test_peak_drill.py
 
 bench: setup
 	$(PY) -m bench
