@@ -53,7 +53,7 @@ format:
 
 # Rebuild the zh_Hans translation catalogues (needs GNU gettext); the compiled .mo files are
 # committed. Each app keeps its own catalogue; the top-level locale/ holds templates/ and config/.
-APPS := channels inventory promotions orders returns erpbridge platformsync demo stores
+APPS := channels inventory promotions orders returns erpbridge platformsync demo stores dashboard
 messages: venv
 	@for app in $(APPS); do \
 		(cd $$app && $(CURDIR)/$(PY) $(CURDIR)/manage.py makemessages -l zh_Hans) || exit 1; \

@@ -22,7 +22,10 @@ class Platform(models.Model):
     name = models.CharField(_("platform name"), max_length=64)
     integration = models.CharField(_("integration"), max_length=8, choices=Integration.choices)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("change history of platform"),
+        verbose_name_plural=_("change history of platform"),
+    )
 
     class Meta:
         verbose_name = _("platform")
@@ -70,7 +73,11 @@ class Shop(models.Model):
         _("automatic review amount limit"), max_digits=14, decimal_places=2, null=True, blank=True
     )
 
-    history = HistoricalRecords(excluded_fields=["sync_state", "credentials"])
+    history = HistoricalRecords(
+        excluded_fields=["sync_state", "credentials"],
+        verbose_name=_("change history of shop"),
+        verbose_name_plural=_("change history of shop"),
+    )
 
     class Meta:
         verbose_name = _("shop")
@@ -97,7 +104,10 @@ class SkuMapping(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("change history of SKU relation"),
+        verbose_name_plural=_("change history of SKU relation"),
+    )
 
     class Meta:
         verbose_name = _("SKU relation")
@@ -126,7 +136,10 @@ class SkuComponent(models.Model):
     )
     quantity = models.DecimalField(_("quantity"), **QTY)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("change history of SKU component"),
+        verbose_name_plural=_("change history of SKU component"),
+    )
 
     class Meta:
         verbose_name = _("component")
@@ -208,7 +221,7 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.dedupe_key}"
+        return f"{self.get_kind_display()} #{self.pk}"
 
 
 class ShopSyncStatus(Shop):

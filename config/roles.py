@@ -207,3 +207,24 @@ def sync_role_permissions(**kwargs):
                     content_type__app_label=app_label, codename=codename
                 )
         group.permissions.set(wanted)
+
+
+def staff_for_role_members(sender, instance, action, pk_set, model, **kwargs):
+    """m2m_changed of User.groups: whoever is put in a role's group may sign in to the back
+    office (is_staff); an administrator who creates a warehouse user needs no second step."""
+    from django.contrib.auth.models import Group, User
+
+    if action != "post_add" or not pk_set:
+        return
+    if isinstance(instance, User):
+        users = [instance]
+        names = Group.objects.filter(pk__in=pk_set).values_list("name", flat=True)
+    else:  # group.user_set.add(...)
+        users = list(User.objects.filter(pk__in=pk_set))
+        names = [instance.name]
+    if not set(names) & set(ROLE_PERMISSIONS):
+        return
+    for user in users:
+        if not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])

@@ -277,10 +277,21 @@ def load_demo(*, stdout=None, once=False) -> str:
             counts["shops"] += created
         say(f"shops: {counts['shops']} created")
 
-        for code, name in CARRIERS:
-            counts["carriers"] += Carrier.objects.get_or_create(code=code, defaults={"name": name})[
-                1
-            ]
+        from orders.services.tracking import import_tracking_ranges
+
+        for n, (code, name) in enumerate(CARRIERS, 1):
+            carrier, created = Carrier.objects.get_or_create(code=code, defaults={"name": name})
+            counts["carriers"] += created
+            # A number range per demo carrier, so a new user's first 打印快递单 works (once:
+            # a range overlapping one already imported would be refused).
+            if not carrier.ranges.exists():
+                start = 10_000_000 * n
+                import_tracking_ranges(
+                    carrier=carrier,
+                    text=f"DEMO{code},{start},{start + 99_999}",
+                    actor=None,
+                    source="demo",
+                )
         _demo_waybills()
 
         # The samples go in only once: a product or relation edited since is left as it is.

@@ -10,3 +10,24 @@ class ErpbridgeConfig(AppConfig):
         from . import tasks
 
         tasks.connect(self)
+
+        from inventory import documents
+
+        documents.register("erp", describe_erp_documents)
+
+
+def describe_erp_documents(keys):
+    """``erp:<message id>`` in the ledger: the ERP's stock message, linking to the log."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+    from django.utils.translation import gettext
+
+    url = reverse("admin:erpbridge_messagelog_changelist")
+    return {
+        key: (
+            gettext("ERP stock message %(id)s") % {"id": key},
+            f"{url}?{urlencode({'q': key})}",
+        )
+        for key in keys
+    }

@@ -189,3 +189,22 @@ def orders_page(
         "items": items,
         "next_cursor": encode_cursor(last.updated_at.isoformat(), last.id) if more else None,
     }
+
+
+def last_contact():
+    """When the ERP last called us (any request that reached the log), or None."""
+    from .models import MessageLog
+
+    return (
+        MessageLog.objects.filter(direction=MessageLog.Direction.IN)
+        .order_by("-received_at")
+        .values_list("received_at", flat=True)
+        .first()
+    )
+
+
+def batches_waiting():
+    """Retail batches handed out and not yet acknowledged by the ERP."""
+    from .models import RetailBatch
+
+    return RetailBatch.objects.filter(acked_at__isnull=True)

@@ -17,7 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from config.importexport import ServiceImportExportAdmin
 
-from . import services
+from . import documents, services
 from .models import Product, Reservation, StockLevel, StockMove, Warehouse
 from .resources import ProductResource
 
@@ -35,6 +35,14 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _describe_documents(rows) -> None:
+    """Give each row of a ledger page its document in words (one look-up per kind)."""
+    rows = list(rows)
+    described = documents.describe([r.document for r in rows])
+    for r in rows:
+        r.document_words = documents.as_html(r.document, described)
 
 
 @admin.register(Product)
@@ -193,11 +201,25 @@ class StockMoveAdmin(ReadOnlyAdmin):
         "product",
         "quantity",
         "reason",
-        "document",
+        "document_words",
         "note",
         "actor",
     )
     list_filter = ("reason", "warehouse")
+    exclude = ("document",)
+    readonly_fields = ("document_words",)
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        _describe_documents(changelist.result_list)
+        return changelist
+
+    @admin.display(description=_("document"), ordering="document")
+    def document_words(self, move):
+        if not hasattr(move, "document_words"):
+            _describe_documents([move])
+        return move.document_words
+
     search_fields = ("document", "product__code", "product__name", "note")
     list_select_related = ("product", "warehouse", "actor")
     date_hierarchy = "created_at"
@@ -205,7 +227,21 @@ class StockMoveAdmin(ReadOnlyAdmin):
 
 @admin.register(Reservation)
 class ReservationAdmin(ReadOnlyAdmin):
-    list_display = ("document", "warehouse", "product", "quantity", "created_at")
+    list_display = ("document_words", "warehouse", "product", "quantity", "created_at")
+    exclude = ("document",)
+    readonly_fields = ("document_words",)
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        _describe_documents(changelist.result_list)
+        return changelist
+
+    @admin.display(description=_("document"), ordering="document")
+    def document_words(self, reservation):
+        if not hasattr(reservation, "document_words"):
+            _describe_documents([reservation])
+        return reservation.document_words
+
     search_fields = ("document", "product__code")
     list_select_related = ("product", "warehouse")
 

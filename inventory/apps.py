@@ -27,3 +27,12 @@ class InventoryConfig(AppConfig):
         self._roles = after_last_app(sync_role_permissions)
         post_migrate.connect(self._reference_data, dispatch_uid="tongcang_reference_data")
         post_migrate.connect(self._roles, dispatch_uid="tongcang_sync_roles")
+
+        from django.contrib.auth.models import User
+        from django.db.models.signals import m2m_changed
+
+        from config.roles import staff_for_role_members
+
+        m2m_changed.connect(
+            staff_for_role_members, sender=User.groups.through, dispatch_uid="tongcang_role_staff"
+        )

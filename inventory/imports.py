@@ -36,6 +36,7 @@ PRODUCT_COLUMNS = [
     Column("style_code", "款号", required=False),
     Column("colour", "颜色", required=False),
     Column("size", "尺码", required=False),
+    Column("location", "库位", required=False),
 ]
 GARMENT_KEYS = ("style_code", "colour", "size")
 
@@ -50,6 +51,7 @@ _FIELDS = {
     "style_code": "style_code",
     "colour": "colour",
     "size": "size",
+    "location": "location",
 }
 _MAX_LENGTH = {
     "product_code": 64,
@@ -60,6 +62,7 @@ _MAX_LENGTH = {
     "style_code": 64,
     "colour": 32,
     "size": 16,
+    "location": 32,
 }
 
 
@@ -91,6 +94,7 @@ def _parse_row(values: dict[str, str], header, number: int, errors: list[RowErro
     parsed["barcode"] = values["barcode"] or None
     parsed["unit"] = values["unit"]
     parsed["spec"] = values["spec"]
+    parsed["location"] = values["location"]
     parsed["weight_kg"] = None
     if values["weight_kg"]:
         try:

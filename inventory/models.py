@@ -37,6 +37,8 @@ class Product(models.Model):
     barcode = models.CharField(_("barcode"), max_length=64, null=True, blank=True, unique=True)
     unit = models.CharField(_("unit"), max_length=16, blank=True)
     spec = models.CharField(_("spec"), max_length=100, blank=True)
+    # Where it lies in the warehouse (库位, e.g. "A-03-2"): the pick list is sorted by it.
+    location = models.CharField(_("bin location"), max_length=32, blank=True)
     weight_kg = models.DecimalField(
         _("weight (kg)"), max_digits=10, decimal_places=3, null=True, blank=True
     )
@@ -53,7 +55,10 @@ class Product(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("change history of product"),
+        verbose_name_plural=_("change history of product"),
+    )
 
     class Meta:
         verbose_name = _("product")
@@ -116,7 +121,10 @@ class Warehouse(models.Model):
     sellable = models.BooleanField(_("sellable"), default=True)
     active = models.BooleanField(_("enabled"), default=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("change history of warehouse"),
+        verbose_name_plural=_("change history of warehouse"),
+    )
 
     class Meta:
         verbose_name = _("warehouse")
@@ -240,6 +248,9 @@ class Reservation(models.Model):
         ]
         # No index of its own on product: the foreign key's index is that index (a second
         # one only doubled the cost of every reservation written).
+
+    def __str__(self):
+        return f"{self.product_id} × {self.quantity.normalize()}"
 
 
 class SellableDirty(models.Model):

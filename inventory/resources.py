@@ -27,6 +27,7 @@ class ProductResource(ServiceImportResource):
         "style_code": _("style code"),
         "colour": _("colour"),
         "size": _("size"),
+        "location": _("bin location"),
     }
 
     product_code = Field(attribute="code", column_name="商品编码")
@@ -39,6 +40,7 @@ class ProductResource(ServiceImportResource):
     style_code = Field(attribute="style_code", column_name="款号")
     colour = Field(attribute="colour", column_name="颜色")
     size = Field(attribute="size", column_name="尺码")
+    location = Field(attribute="location", column_name="库位")
 
     class Meta:
         model = Product
@@ -53,6 +55,7 @@ class ProductResource(ServiceImportResource):
             "style_code",
             "colour",
             "size",
+            "location",
         )
         export_order = fields
         name = _("products")

@@ -570,8 +570,9 @@ class OrderAdminBase(admin.ModelAdmin):
 
     # -- actions --
 
-    def _form_action(self, request, queryset, form_class, title, apply):
-        """An action that asks for a form first (reason, carrier), then applies it."""
+    def _form_action(self, request, queryset, form_class, title, apply, warning=None):
+        """An action that asks for a form first (reason, carrier, a confirmation), then applies
+        it; ``warning`` says on the form what cannot be undone."""
         if "apply" in request.POST:
             form = form_class(request.POST)
             if form.is_valid():
@@ -587,6 +588,7 @@ class OrderAdminBase(admin.ModelAdmin):
                 "opts": self.opts,
                 "title": title,
                 "form": form,
+                "warning": warning,
                 "orders": queryset,
                 "action": request.POST.get("action"),
                 "select_across": request.POST.get("select_across", "0"),
@@ -616,6 +618,25 @@ class OrderAdminBase(admin.ModelAdmin):
 
     @admin.action(description=_("Release a hold of selected orders"), permissions=["change"])
     def release_action(self, request, queryset):
+        # Only the reasons the selected orders are held for now are offered (the first one
+        # preselected only when it is the only one); releasing nothing is a warning, not a success.
+        reasons = selectors.active_hold_reasons(queryset)
+        if not reasons:
+            self.message_user(
+                request,
+                _("None of the selected orders is held: nothing to release."),
+                messages.WARNING,
+            )
+            return None
+
+        def form_class(*args, **kwargs):
+            form = ReleaseForm(*args, **kwargs)
+            choices = [(r, HoldReason(r).label) for r in reasons]
+            if len(choices) > 1:
+                choices = [("", "---------"), *choices]
+            form.fields["reason"].choices = choices
+            return form
+
         def apply(data):
             done = 0
             for order in queryset:
@@ -625,9 +646,12 @@ class OrderAdminBase(admin.ModelAdmin):
                     )
                 except review.OrderError as exc:
                     self.message_user(request, f"{order.order_no}: {exc}", messages.WARNING)
-            self.message_user(request, _("%d holds released.") % done, messages.SUCCESS)
+            if done:
+                self.message_user(request, _("%d holds released.") % done, messages.SUCCESS)
+            else:
+                self.message_user(request, _("No hold was released."), messages.WARNING)
 
-        return self._form_action(request, queryset, ReleaseForm, _("Release holds"), apply)
+        return self._form_action(request, queryset, form_class, _("Release holds"), apply)
 
     @admin.action(description=_("Cancel selected orders"), permissions=["change"])
     def cancel_action(self, request, queryset):

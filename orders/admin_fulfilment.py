@@ -692,24 +692,43 @@ print_invoices_action = admin.action(
 print_invoices_action.__name__ = "print_invoices_action"
 
 
+class CancelWaybillForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("reason"), max_length=255, required=False)
+
+
 @admin.action(
     description=gettext_lazy("Cancel the waybill (its number is never reused)"),
     permissions=["print_wave"],
 )
 def cancel_waybill_action(modeladmin, request, queryset):
+    """Asks first: a cancelled tracking number is gone for good."""
     if not request.user.has_perm("orders.print_wave"):
         raise PermissionDenied
-    done = 0
-    for order in queryset:
-        try:
-            tracking.cancel_waybill(order=order, actor=request.user)
-            done += 1
-        except kernel.OrderError as exc:
-            modeladmin.message_user(request, f"{order.order_no}: {exc.message}", messages.ERROR)
-    if done:
-        modeladmin.message_user(
-            request, _("%(count)d waybills cancelled.") % {"count": done}, messages.SUCCESS
-        )
+
+    def apply(data):
+        done = 0
+        for order in queryset:
+            try:
+                tracking.cancel_waybill(order=order, actor=request.user, reason=data["reason"])
+                done += 1
+            except kernel.OrderError as exc:
+                modeladmin.message_user(request, f"{order.order_no}: {exc.message}", messages.ERROR)
+        if done:
+            modeladmin.message_user(
+                request, _("%(count)d waybills cancelled.") % {"count": done}, messages.SUCCESS
+            )
+
+    return modeladmin._form_action(
+        request,
+        queryset,
+        CancelWaybillForm,
+        _("Cancel waybills"),
+        apply,
+        warning=_(
+            "The tracking numbers of these orders will be cancelled and never used again; "
+            "the orders go back to 'reviewed' and need a new waybill."
+        ),
+    )
 
 
 ORDER_ACTIONS = [

@@ -26,6 +26,18 @@ def active_hold_reasons_subquery():
     )
 
 
+def active_hold_reasons(orders) -> list[str]:
+    """The reasons some of ``orders`` are held for now, in the enum's order."""
+    held = set(
+        OrderHold.objects.filter(order__in=orders, released_at__isnull=True)
+        .values_list("reason", flat=True)
+        .distinct()
+    )
+    from .models import HoldReason
+
+    return [r for r in HoldReason.values if r in held]
+
+
 def review_queue():
     """Orders waiting for review (待审核), oldest paid first."""
     return Order.objects.filter(status=Order.Status.PENDING_REVIEW).order_by("paid_at", "id")
@@ -107,7 +119,12 @@ def order_detail(order: Order) -> dict:
             order.holds.select_related("created_by", "released_by").order_by("-created_at")
         ),
         "events": [
-            {"event": e, "label": event_label(e.kind)}
+            {
+                "event": e,
+                "label": event_label(e.kind),
+                "actor": actor_label(e),
+                "changes": describe_changes(e.before, e.after),
+            }
             for e in OrderEvent.objects.filter(order=order)
             .select_related("actor")
             .order_by("created_at", "id")
@@ -139,8 +156,115 @@ EVENT_LABELS = {
 
 
 def event_label(kind: str) -> str:
-    """How an event kind reads on the order page (other apps' kinds show as they are)."""
+    """How an event kind reads on the order page: the enum's label (OrderEvent.Kind)."""
+    if kind in OrderEvent.Kind.values:
+        return str(OrderEvent.Kind(kind).label)
     return str(EVENT_LABELS.get(kind, kind))
+
+
+# Keys of an event's before/after that are not fields of Order.
+CHANGE_KEY_LABELS = {
+    "scanned": _("scanned"),
+    "lines": _("lines"),
+    "holds": _("holds"),
+    "reason": _("hold reason"),
+    "reasons": _("hold reasons"),
+    "number": _("tracking no."),
+    "document": _("document"),
+    "reprint": _("reprint"),
+    "wave": _("wave"),
+    "reserved": _("reserved"),
+    "total": _("order total"),
+}
+
+# Who did it, when it was not a person (OrderEvent.actor_label of the system's actors).
+SYSTEM_ACTORS = {
+    "system": _("system"),
+    "intake": _("order intake"),
+    "allocation": _("automatic allocation"),
+    "auto_review": _("automatic review"),
+    "command": _("command line"),
+    "platform": _("platform"),
+}
+
+
+def actor_label(event) -> str:
+    """The person's user name, or the system actor in words."""
+    if event.actor_id:
+        return event.actor_label
+    return str(SYSTEM_ACTORS.get(event.actor_label, event.actor_label))
+
+
+def _number(value) -> str:
+    """1.0000 → 1, 2.5000 → 2.5 (quantities are stored with 4 places)."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return f"{Decimal(str(value)).normalize():f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def _change_value(key: str, value) -> str:
+    """One before/after value in words: labels for statuses and reasons, local times, none."""
+    import datetime as dt
+
+    from django.utils import formats, timezone
+
+    from .models import HoldReason
+
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if key == "status" and value in Order.Status.values:
+        return str(Order.Status(value).label)
+    if key == "document":
+        from .models import PrintRecord
+
+        if value in PrintRecord.Kind.values:
+            return str(PrintRecord.Kind(value).label)
+    if key in ("reason", "reasons", "holds"):
+        values = value if isinstance(value, list) else [value]
+        return "、".join(
+            str(HoldReason(v).label) if v in HoldReason.values else str(v) for v in values
+        )
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return formats.date_format(moment, "Y-m-d H:i:s")
+    if isinstance(value, dict):
+        return ", ".join(f"{k} × {_number(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_change_value(key, v) for v in value)
+    return str(value)
+
+
+def describe_changes(before, after) -> list[str]:
+    """An event's before/after as lines "field: before → after", in words (field names as
+    the order page shows them, statuses as labels, times in Asia/Shanghai)."""
+    before = before if isinstance(before, dict) else ({} if before is None else {"": before})
+    after = after if isinstance(after, dict) else ({} if after is None else {"": after})
+    fields = {f.name: f for f in Order._meta.get_fields() if hasattr(f, "verbose_name")}
+    lines = []
+    for key in list(dict.fromkeys([*before, *after])):
+        if key in fields:
+            label = str(fields[key].verbose_name)
+        else:
+            label = str(CHANGE_KEY_LABELS.get(key, key))
+        old, new = before.get(key), after.get(key)
+        if key in before and key in after:
+            text = f"{_change_value(key, old)} → {_change_value(key, new)}"
+        elif key in after:
+            text = _change_value(key, new)
+        else:
+            text = f"{_change_value(key, old)} → —"
+        lines.append(f"{label}: {text}" if label else text)
+    return lines
 
 
 # --- the warehouse -----------------------------------------------------------------------
@@ -269,3 +393,102 @@ def paid_for(line: OrderLine, quantity, *, returned_before=Decimal(0)) -> Decima
 def net_amount(line: OrderLine) -> Decimal:
     """What the buyer paid for the whole line: its amount less its share of order discounts."""
     return line.amount - line.discount
+
+
+# --- the home pages (工作台): work queues and today's charts --------------------------------
+# Each queue is a queryset a bounded count (core.counts) runs over; each is served by an index
+# (order_status_paid, order_queue, orderhold_active), so the home page stays fast with millions.
+
+
+def to_review():
+    """In the review queue and not held: a reviewer can act on these now."""
+    return Order.objects.filter(status=Order.Status.PENDING_REVIEW, on_hold=False)
+
+
+def held_for(reason: str):
+    """Orders with an active hold of ``reason`` (a row of OrderHold each)."""
+    return OrderHold.objects.filter(reason=reason, released_at__isnull=True)
+
+
+def in_status(status: str):
+    """Orders in a warehouse status that nothing holds (to print, to verify, to hand over)."""
+    return Order.objects.filter(status=status, on_hold=False)
+
+
+def open_waves():
+    from .models import Wave
+
+    return Wave.objects.filter(status=Wave.Status.OPEN)
+
+
+def per_hour_by_shop(field: str, since, until) -> list[tuple]:
+    """(hour in Asia/Shanghai, shop id, count) of orders whose ``field`` (paid_at or
+    shipped_at) falls in [since, until); both columns carry a BRIN index (tiny, append-ordered)."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncHour
+    from django.utils import timezone
+
+    tz = timezone.get_default_timezone()
+    rows = (
+        Order.objects.filter(**{f"{field}__gte": since, f"{field}__lt": until})
+        .annotate(hour=TruncHour(field, tzinfo=tz))
+        .values("hour", "shop_id")
+        .annotate(n=Count("id"))
+        .order_by("hour", "shop_id")
+    )
+    return [(r["hour"].astimezone(tz).hour, r["shop_id"], r["n"]) for r in rows]
+
+
+def review_queue_age(now, bounds) -> list:
+    """For each age band (hours, from, to) of the review queue, a bounded count of its orders
+    (by paid time; one index range of order_queue per band)."""
+    import datetime as dt
+
+    from core.counts import bounded_count
+
+    result = []
+    for low, high in bounds:
+        qs = Order.objects.filter(status=Order.Status.PENDING_REVIEW)
+        qs = qs.filter(paid_at__lte=now - dt.timedelta(hours=low))
+        if high is not None:
+            qs = qs.filter(paid_at__gt=now - dt.timedelta(hours=high))
+        result.append(((low, high), bounded_count(qs)))
+    return result
+
+
+def stock_short_products(limit: int = 10, orders_looked_at: int = 1000) -> list[dict]:
+    """The products that keep the most stock-short orders waiting: orders held, quantity needed
+    and what the main warehouse has available (the first ``orders_looked_at`` holds only)."""
+    from django.db.models import Count, Sum
+
+    from inventory.models import Product
+
+    held = (
+        OrderHold.objects.filter(reason="stock_short", released_at__isnull=True)
+        .order_by("created_at")
+        .values("order_id")[:orders_looked_at]
+    )
+    rows = list(
+        OrderComponent.objects.filter(order_id__in=held)
+        .values("product_id")
+        .annotate(orders=Count("order_id", distinct=True), needed=Sum("quantity"))
+        .order_by("-orders", "product_id")[:limit]
+    )
+    products = Product.objects.in_bulk([r["product_id"] for r in rows])
+    main = Warehouse.objects.filter(kind=Warehouse.Kind.MAIN).first()
+    levels = {
+        lv.product_id: lv
+        for lv in StockLevel.objects.filter(warehouse=main, product_id__in=products)
+    }
+    out = []
+    for r in rows:
+        lv = levels.get(r["product_id"])
+        out.append(
+            {
+                "product": products[r["product_id"]],
+                "orders": r["orders"],
+                "needed": r["needed"],
+                "available": lv.available if lv else 0,
+            }
+        )
+    return out

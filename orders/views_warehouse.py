@@ -1,7 +1,13 @@
 """The scan page (复核发货) for the warehouse role: HTML page plus small JSON views.
 
 The page holds no rules of its own: every scan goes to a view here, which calls the
-fulfilment services (the server checks each item and verifies the order).
+fulfilment services (the server checks each item and verifies the order). What a packer has
+scanned so far lives on the server (``ScanSession``, one per order and packer): the page sends
+codes only, so a crafted request with a count cannot verify an order.
+
+A verified parcel is never left behind silently: until it is shipped (Enter), scanning another
+waybill is refused with a buzz. Shipping is not done on the packer's behalf, because the next
+waybill is no proof that the verified parcel was closed and put on the carrier's cart.
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ import json
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.db.models import Q
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,7 +26,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from orders import selectors
-from orders.models import Order
+from orders.models import Order, ScanSession
 from orders.services import kernel, scanning, shipping
 
 
@@ -119,31 +127,92 @@ def scan_page(request):
     )
 
 
+def _unshipped_verified(user, but: Order | None = None) -> Order | None:
+    """The packer's verified parcel that can still ship (not held, not shipped), if any."""
+    sessions = ScanSession.objects.filter(user=user, order__status=Order.Status.VERIFIED)
+    if but is not None:
+        sessions = sessions.exclude(order=but)
+    for session in sessions.select_related("order").order_by("-updated_at")[:5]:
+        if not kernel.is_held(session.order):
+            return session.order
+    return None
+
+
+def _refuse_next_parcel(order: Order, code: str):
+    raise kernel.OrderError(
+        "verified_not_shipped",
+        _(
+            "Order %(o)s is verified but not shipped: press Enter to ship it first, "
+            "then scan %(code)s."
+        )
+        % {"o": order.order_no, "code": code},
+    )
+
+
 @api("orders.verify_order")
 def open_order(request, data):
     """A tracking or order number was scanned: the order and what its parcel must hold."""
-    order = scanning.find_order_by_scan(str(data.get("code", "")))
+    code = str(data.get("code", "")).strip()
+    order = scanning.find_order_by_scan(code)
+    pending = _unshipped_verified(request.user, but=order)
+    if pending is not None:
+        _refuse_next_parcel(pending, code)
     scanning.check_can_verify(order)
     items = selectors.expected_items(order)
-    scanned = {e["code"]: e["expected"] for e in items} if order.status == "verified" else {}
+    if order.status == Order.Status.VERIFIED:
+        scanned = {e["code"]: e["expected"] for e in items}
+    else:
+        session, created = ScanSession.objects.get_or_create(order=order, user=request.user)
+        if not created and order.printed_at and session.updated_at < order.printed_at:
+            # Scanned before the waybill was cancelled and printed again: start afresh.
+            session.scanned = {}
+            session.save(update_fields=["scanned", "updated_at"])
+        scanned = session.scanned  # a packer who comes back to a parcel goes on where they were
     return JsonResponse(_order_json(order, items, scanned))
 
 
 @api("orders.verify_order")
 def scan_item(request, data):
-    """An item was scanned into the open order's parcel."""
+    """An item was scanned into the open order's parcel. The count so far is the server's
+    (the request's ``scanned``, if any, is ignored)."""
     order = _order_from(data)
-    scanned = data.get("scanned") or {}
-    if not isinstance(scanned, dict):
-        return _error("bad_request", _("The scan list is damaged; start again."), 400)
-    result = scanning.scan_item(
-        order=order, scanned=scanned, code=str(data.get("code", "")), actor=request.user
-    )
+    code = str(data.get("code", "")).strip()
+    if order.status == Order.Status.VERIFIED:
+        return _after_verification(order, code)
+    with transaction.atomic():
+        # One scan at a time per parcel and packer: the row lock orders fast scans.
+        session, _created = ScanSession.objects.get_or_create(order=order, user=request.user)
+        session = ScanSession.objects.select_for_update().get(pk=session.pk)
+        result = scanning.scan_item(
+            order=order, scanned=session.scanned, code=code, actor=request.user
+        )
+        session.scanned = result["scanned"]
+        session.save(update_fields=["scanned", "updated_at"])
     return JsonResponse(_order_json(result["order"], result["items"], result["scanned"]))
+
+
+def _after_verification(order: Order, code: str):
+    """A code scanned while the open parcel is verified: an extra item, or the next waybill."""
+    items = selectors.expected_items(order)
+    entry = next((e for e in items if code in (e["code"], e["product_code"])), None)
+    if entry is not None:
+        raise kernel.OrderError(
+            "too_many",
+            _("One item too many: order %(o)s is complete, leave this %(name)s out.")
+            % {"o": order.order_no, "name": entry["name"]},
+        )
+    other = Order.objects.filter(Q(tracking_no=code) | Q(order_no=code)).exclude(pk=order.pk)
+    if code and other.exists():
+        _refuse_next_parcel(order, code)
+    raise kernel.OrderError(
+        "wrong_item",
+        _("%(code)s is not in order %(o)s: take it out.") % {"code": code, "o": order.order_no},
+    )
 
 
 @api("orders.ship_order")
 def ship(request, data):
     order = shipping.ship_order(order=_order_from(data), actor=request.user)
+    ScanSession.objects.filter(order=order).delete()
     items = selectors.expected_items(order)
     return JsonResponse(_order_json(order, items, {e["code"]: e["expected"] for e in items}))

@@ -19,7 +19,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -227,11 +227,14 @@ class ShopSyncStatusAdmin(admin.ModelAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
+    """发件箱 in words: what each call is about (order, SKU), its content as labelled lines, and
+    a platform's error behind a Chinese summary; the dedupe key stays searchable, not shown."""
+
     list_display = [
         "created_at",
         "shop",
         "kind",
-        "dedupe_key",
+        "subject",
         "status",
         "attempts",
         "next_attempt_at",
@@ -242,7 +245,88 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     search_fields = ["dedupe_key", "last_error"]
     date_hierarchy = "created_at"
     actions = ["retry_parked"]
-    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    fields = [
+        "shop",
+        "kind",
+        "subject",
+        "content",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "error",
+        "created_at",
+        "last_attempt_at",
+        "sent_at",
+        "parked_at",
+        "retried_by",
+        "retried_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description=_("about"))
+    def subject(self, obj):
+        p = obj.payload or {}
+        if obj.kind == OutboxMessage.Kind.SHIPMENT:
+            return _("order %(no)s (platform order %(platform)s), %(carrier)s %(tracking)s") % {
+                "no": p.get("order_no", "?"),
+                "platform": p.get("platform_order_no", "?"),
+                "carrier": p.get("carrier_name") or p.get("carrier", ""),
+                "tracking": p.get("tracking_no", ""),
+            }
+        if "quantity" in p:
+            return _("platform SKU %(sku)s: sellable %(n)s") % {
+                "sku": p.get("platform_sku", "?"),
+                "n": p["quantity"],
+            }
+        return _("platform SKU %(sku)s") % {"sku": p.get("platform_sku", "?")}
+
+    @admin.display(description=_("content"))
+    def content(self, obj):
+        labels = {
+            "order_no": _("order no."),
+            "platform_order_no": _("platform order no."),
+            "carrier": _("carrier code"),
+            "carrier_name": _("carrier"),
+            "tracking_no": _("tracking no."),
+            "shipped_at": _("shipped at"),
+            "platform_line_ids": _("platform lines"),
+            "partial": _("part of the order"),
+            "platform_sku": _("platform SKU"),
+            "quantity": _("sellable quantity"),
+            "mapping_id": None,  # internal
+        }
+        rows = []
+        for key, value in (obj.payload or {}).items():
+            label = labels.get(key, key)
+            if label is None:
+                continue
+            if key == "shipped_at" and value:
+                from datetime import datetime
+
+                from django.utils import formats, timezone
+
+                try:
+                    value = formats.date_format(
+                        timezone.localtime(datetime.fromisoformat(value)), "Y-m-d H:i:s"
+                    )
+                except (TypeError, ValueError):
+                    pass
+            elif isinstance(value, bool):
+                value = _("yes") if value else _("no")
+            elif isinstance(value, list | tuple):
+                value = ", ".join(str(v) for v in value) or "—"
+            rows.append(format_html("<div>{}: {}</div>", label, value))
+        return format_html_join("", "{}", ((r,) for r in rows))
+
+    @admin.display(description=_("last error"))
+    def error(self, obj):
+        if not obj.last_error:
+            return "—"
+        if obj.status == OutboxMessage.Status.PARKED:
+            summary = _("The platform refused this call; it is not retried by itself. Its answer:")
+        else:
+            summary = _("This call failed and will be tried again. The platform's answer:")
+        return format_html("<strong>{}</strong><br><code>{}</code>", summary, obj.last_error)
 
     def has_add_permission(self, request):
         return False

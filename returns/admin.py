@@ -324,7 +324,7 @@ class ReturnOrderAdmin(admin.ModelAdmin):
                     lines=form.lines(),
                     kind=form.cleaned_data["kind"],
                     reason=form.cleaned_data["reason"],
-                    refund_amount=form.cleaned_data["refund_amount"],
+                    refund_amount=form.refund(),
                     return_tracking_no=form.cleaned_data["return_tracking_no"],
                     actor=request.user,
                 )

@@ -43,7 +43,12 @@ class CreateReturnForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("kind"), choices=ReturnOrder.Kind.choices)
     reason = forms.CharField(label=_("reason"), max_length=255)
-    refund_amount = forms.DecimalField(label=_("refund amount"), **MONEY_FIELD)
+    refund_amount = forms.DecimalField(
+        label=_("refund amount"),
+        required=False,
+        help_text=_("Empty: the sum of the returned lines' amounts."),
+        **MONEY_FIELD,
+    )
     return_tracking_no = forms.CharField(
         label=_("return tracking no."), max_length=64, required=False
     )
@@ -52,7 +57,10 @@ class CreateReturnForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.order = order
         self.rows = selectors.returnable_lines(order)
+        names = selectors.product_names_by_line(order)
         for row in self.rows:
+            # Imported orders carry no title: show what the line is, by its products' names.
+            row.title = row.line.title or names.get(row.line.id, "")
             line = row.line
             self.fields[f"qty_{line.id}"] = forms.DecimalField(
                 label=_("quantity"), required=False, initial=Decimal("0"), **QTY_FIELD
@@ -76,6 +84,13 @@ class CreateReturnForm(forms.Form):
                 amount = paid_for(row.line, quantity, returned_before=row.returned)
             out.append((row.line, quantity, amount))
         return out
+
+    def refund(self):
+        """The amount typed in, or the sum of the returned lines' amounts."""
+        typed = self.cleaned_data.get("refund_amount")
+        if typed is not None:
+            return typed
+        return sum((amount for _line, _qty, amount in self.lines()), Decimal("0.00"))
 
 
 class ReceiveForm(forms.Form):

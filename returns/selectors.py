@@ -57,6 +57,19 @@ def returnable_lines(order: Order) -> list[ReturnableLine]:
     ]
 
 
+def product_names_by_line(order: Order) -> dict[int, str]:
+    """Line id → the names of the products it turns into ("保温杯 × 2, 茶叶")."""
+    names: dict[int, list[str]] = defaultdict(list)
+    for c in (
+        OrderComponent.objects.filter(line__order=order)
+        .select_related("product")
+        .order_by("line_id", "product__code")
+    ):
+        q = c.quantity.normalize()
+        names[c.line_id].append(c.product.name if q == 1 else f"{c.product.name} × {q}")
+    return {line_id: ", ".join(v) for line_id, v in names.items()}
+
+
 def refunded_amount(order: Order, *, exclude_return_id: int | None = None) -> Decimal:
     """The refund amounts of the order's return orders (rejected excluded)."""
     total = (
@@ -159,4 +172,16 @@ def orders_by_number(number: str) -> list[Order]:
         return exact
     return list(
         Order.objects.filter(platform_order_no=number).select_related("shop").order_by("id")
+    )
+
+
+def to_approve() -> QuerySet[ReturnOrder]:
+    """Return orders waiting for an after-sales reviewer (index returnorder_status_created)."""
+    return ReturnOrder.objects.filter(status=ReturnOrder.Status.SUBMITTED)
+
+
+def to_receive() -> QuerySet[ReturnOrder]:
+    """Approved returns whose goods are still to come back and be received."""
+    return ReturnOrder.objects.filter(
+        status=ReturnOrder.Status.APPROVED, kind=ReturnOrder.Kind.RETURN_GOODS
     )

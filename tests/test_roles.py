@@ -245,8 +245,9 @@ def test_the_auditor_sees_who_changed_a_product_when_and_what_before_and_after(
     login("auditor")
     product = Product.objects.get(code="AUD-1")
 
+    client.cookies["django_language"] = "en"
     page = client.get(
-        reverse("admin:inventory_product_history", args=[product.pk]), HTTP_ACCEPT_LANGUAGE="en"
+        reverse("admin:inventory_product_history", args=[product.pk])
     ).content.decode()
 
     assert admin_user.username in page
@@ -340,3 +341,18 @@ def test_the_auditor_never_sees_a_shop_secret_and_history_rows_never_hold_one(
         assert all("SECRET" not in str(row) for row in cur.fetchall())
     shop.refresh_from_db()
     assert shop.credentials == {"app_secret": "new-SECRET-2"}
+
+
+def test_putting_a_user_in_a_role_lets_them_sign_in_to_the_back_office(db):
+    from django.contrib.auth.models import Group, User
+
+    user = User.objects.create_user("new-packer", password="pw-packer-123")
+    assert not user.is_staff
+    user.groups.add(Group.objects.get(name="warehouse"))
+    user.refresh_from_db()
+    assert user.is_staff
+
+    other = User.objects.create_user("another", password="pw-another-123")
+    Group.objects.get(name="reviewer").user_set.add(other)
+    other.refresh_from_db()
+    assert other.is_staff

@@ -138,3 +138,18 @@ def test_the_waybill_sender_comes_from_tongcang_sender():
     assert result.stdout.strip().splitlines()[-1] == str(
         {"name": "杭州仓", "phone": "0571-1234567", "address": "杭州市余杭区仓前街道1号"}
     )
+
+
+def test_a_first_visit_gets_chinese_whatever_the_browser_asks_and_english_when_chosen(client):
+    first = client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="zh-hans"' in first.content.decode()
+
+    client.post("/i18n/setlang/", {"language": "en", "next": "/admin/login/"})
+    chosen = client.get("/admin/login/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert '<html lang="en"' in chosen.content.decode()
+
+
+def test_the_site_has_an_icon(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon["Content-Type"] == "image/svg+xml"
+    assert 'rel="icon"' in client.get("/admin/login/").content.decode()

@@ -1,5 +1,6 @@
 """Carriers, tracking numbers, waves, prints and shipments (the warehouse's side of an order)."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ __all__ = [
     "PrintRecord",
     "HandoverBatch",
     "HandoverItem",
+    "ScanSession",
 ]
 
 
@@ -43,7 +45,10 @@ class Carrier(models.Model):
     )
     active = models.BooleanField(_("enabled"), default=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("change history of carrier"),
+        verbose_name_plural=_("change history of carrier"),
+    )
 
     class Meta:
         verbose_name = _("carrier")
@@ -315,6 +320,11 @@ class PrintRecord(models.Model):
         verbose_name_plural = _("print records")
         ordering = ["-printed_at", "-id"]
 
+    def __str__(self):
+        from django.utils import timezone
+
+        return f"{self.get_kind_display()} {timezone.localtime(self.printed_at):%Y-%m-%d %H:%M}"
+
 
 class HandoverBatch(models.Model):
     """The parcels handed to one carrier's pick-up in one go (交接单); shipping ships them all."""
@@ -354,3 +364,29 @@ class HandoverItem(models.Model):
 
     def __str__(self):
         return str(self.order)
+
+
+class ScanSession(models.Model):
+    """What one packer has scanned into one order's parcel so far (复核), kept on the server:
+    the page sends codes, never counts, so no request can claim a parcel is complete."""
+
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, related_name="+", verbose_name=_("order")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("packer"),
+    )
+    scanned = models.JSONField(_("scanned"), default=dict)  # {scan code: pieces}
+    started_at = models.DateTimeField(_("started at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("scan session")
+        verbose_name_plural = _("scan sessions")
+        constraints = [
+            models.UniqueConstraint(fields=["order", "user"], name="scansession_one_per_packer")
+        ]
+        indexes = [models.Index(fields=["user", "updated_at"], name="scansession_user_recent")]

@@ -112,9 +112,14 @@ def render_pick_list(wave, orders, *, reprint: bool = False) -> bytes:
                 entry["product"].pk, {"product": entry["product"], "quantity": Decimal(0)}
             )
             total["quantity"] += entry["quantity"]
-    summary = sorted(totals.values(), key=lambda e: e["product"].code)
+    # In the order a picker walks: by bin location (products without one last), then code.
+    summary = sorted(
+        totals.values(),
+        key=lambda e: (not e["product"].location, e["product"].location, e["product"].code),
+    )
     header = [
         "#",
+        _("Bin"),
         _("Product code"),
         _("Barcode"),
         _("Product name"),
@@ -122,27 +127,23 @@ def render_pick_list(wave, orders, *, reprint: bool = False) -> bytes:
         _("Quantity"),
         "✓",
     ]
-    widths = [10 * mm, 28 * mm, 34 * mm, 62 * mm, 28 * mm, 16 * mm, 8 * mm]
+    widths = [8 * mm, 18 * mm, 26 * mm, 30 * mm, 56 * mm, 24 * mm, 18 * mm, 8 * mm]
     rows = [
         [
             str(i),
+            e["product"].location,
             e["product"].code,
             e["product"].barcode or "",
-            _clip(e["product"].name, 28),
-            _clip(e["product"].spec, 12),
-            fmt_qty(e["quantity"]),
+            _clip(e["product"].name, 26),
+            _clip(e["product"].spec, 10),
+            # Each product in its own unit (件, kg): quantities of different units never add up.
+            f"{fmt_qty(e['quantity'])} {e['product'].unit}".strip(),
             "",
         ]
         for i, e in enumerate(summary, 1)
     ]
     story.extend(_chunks(header, rows, widths))
-    total_qty = sum((e["quantity"] for e in summary), Decimal(0))
-    story.append(
-        para(
-            f"{T['Products']}: {len(summary)}　{T['Total quantity']}: {fmt_qty(total_qty)}",
-            styles["body"],
-        )
-    )
+    story.append(para(f"{T['Products']}: {len(summary)}", styles["body"]))
 
     story.append(para(_("By order"), styles["h2"]))
     header = [_("Order no."), _("Barcode"), _("Product name"), _("Spec"), _("Quantity")]

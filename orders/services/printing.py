@@ -291,6 +291,13 @@ def _labels(orders: list[Order], issued: dict) -> dict:
     return labels
 
 
+def pdf_page_count(pdf: bytes) -> int:
+    """Pages of a ReportLab PDF (its page objects; "/Type /Pages" is the tree, not a page)."""
+    import re
+
+    return len(re.findall(rb"/Type\s*/Page(?![s\w])", pdf))
+
+
 def print_pick_list(*, wave: Wave, actor) -> PrintOutcome:
     """The wave's pick list: products summed, then per order (cancelled orders left out)."""
     from orders.pdf.documents import render_pick_list
@@ -313,8 +320,15 @@ def print_pick_list(*, wave: Wave, actor) -> PrintOutcome:
             actor,
             wave,
         )
-        record = _record(PrintRecord.Kind.PICK_LIST, orders, actor, wave=wave, reprint=reprint)
         pdf = render_pick_list(wave, orders, reprint=reprint)
+        record = _record(
+            PrintRecord.Kind.PICK_LIST,
+            orders,
+            actor,
+            wave=wave,
+            reprint=reprint,
+            pages=pdf_page_count(pdf),
+        )
     return PrintOutcome(pdf=pdf, record=record, printed=orders, skipped=skipped)
 
 

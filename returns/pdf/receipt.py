@@ -97,7 +97,7 @@ def render_return_receipt(return_order: ReturnOrder) -> bytes:
         _("Product code"),
         _("Product name"),
         _("Platform SKU"),
-        _("Expected"),
+        _("Expected back"),
         _("Main warehouse"),
         _("Defective warehouse"),
     ]

@@ -85,3 +85,18 @@ def test_running_the_demo_again_changes_nothing():
     assert snapshot() == before
     assert "nothing changed" in again
     assert "nothing to do" in once
+
+
+def test_every_demo_carrier_can_print_its_first_waybill_and_a_second_load_adds_no_range():
+    from orders.models import TrackingNumberRange
+    from orders.services.tracking import take_pool_numbers
+
+    load()
+    ranges = TrackingNumberRange.objects.count()
+    assert ranges == Carrier.objects.count()
+
+    for carrier in Carrier.objects.all():
+        assert len(take_pool_numbers(carrier=carrier, count=1)) == 1
+
+    load()
+    assert TrackingNumberRange.objects.count() == ranges

@@ -170,3 +170,12 @@ def test_the_command_records_the_named_user_in_the_history(admin_user):
     assert Product.objects.get(code="P-CUP-01").history.get().history_user == admin_user
     code, _out, err = run("import_products", str(DATA / "products.csv"), "--user", "nobody")
     assert code == 2 and "nobody" in err
+
+
+@pytest.mark.parametrize("header", ["location", "库位"])
+def test_the_bin_location_is_imported_under_its_english_or_chinese_header(header):
+    text = f"product_code,name,barcode,unit,{header}\nLOC1,带库位的商品,,件,A-01-3\n"
+
+    import_products(source=text.encode(), actor=None)
+
+    assert Product.objects.get(code="LOC1").location == "A-01-3"

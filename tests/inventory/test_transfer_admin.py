@@ -27,7 +27,7 @@ def manager(client, store_locations):
     user = User.objects.create_user(username="md01_manager", password="pw", is_staff=True)
     user.groups.add(Group.objects.get(name="store_manager"))
     client.force_login(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    client.cookies["django_language"] = "en"  # the language switcher's choice
     import inventory.scope
 
     registered = inventory.scope._rule  # the stores app's rule: put back after the test
@@ -69,9 +69,9 @@ def test_a_store_manager_makes_ships_and_receives_a_transfer(client, manager, ma
     assert (t.status, t.created_by, t.lines.count()) == ("draft", manager, 2)
     page = client.get(reverse("admin:inventory_transfer_change", args=[t.pk]))
     assert b"Ship (out of the source, into transit)" in page.content
-    chinese = client.get(
-        reverse("admin:inventory_transfer_change", args=[t.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
-    )
+    client.cookies["django_language"] = "zh-hans"
+    chinese = client.get(reverse("admin:inventory_transfer_change", args=[t.pk]))
+    client.cookies["django_language"] = "en"
     assert "发出（出库，转为在途）" in chinese.content.decode()
 
     client.post(reverse("admin:inventory_transfer_ship", args=[t.pk]))

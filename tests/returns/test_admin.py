@@ -21,7 +21,7 @@ def url(name, *args):
 
 def logged_in(client, user, language="en"):
     client.force_login(user)
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = language
+    client.cookies["django_language"] = language  # the switcher's choice
     return client
 
 

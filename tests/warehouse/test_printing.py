@@ -203,3 +203,30 @@ def test_an_unprinted_order_can_leave_its_wave_but_a_printed_one_stays(two_order
     with pytest.raises(kernel.OrderError):
         waves.remove_from_wave(order=first, actor=worker)
     assert wave.items.count() == 2
+
+
+def test_the_pick_list_walks_the_bins_and_keeps_each_product_in_its_unit(
+    make_order, stocked_product, worker
+):
+    rice = stocked_product("东北大米", barcode="6900000000100", unit="kg", location="B-02-1")
+    cup = stocked_product("保温杯", barcode="6900000000200", unit="件", location="A-01-3")
+    order = make_order([(rice, "1.5", "12.00"), (cup, 2, "59.00")])
+    wave = waves.create_wave(orders=[order], actor=worker)
+    printing.print_waybills(wave=wave, actor=worker)
+
+    text = "\n".join(pdf_text(printing.print_pick_list(wave=wave, actor=worker).pdf))
+    summary = text.split("按订单")[0]
+
+    assert summary.index("A-01-3") < summary.index("B-02-1")  # the picker's walk
+    assert "2 件" in summary and "1.5 kg" in summary
+    assert "总数量" not in summary  # kilograms and pieces are never added up
+
+
+def test_the_print_record_of_a_pick_list_counts_its_pages(two_orders, worker):
+    first, second, _cup, _tea = two_orders
+    wave = waves.create_wave(orders=[first, second], actor=worker)
+    printing.print_waybills(wave=wave, actor=worker)
+
+    outcome = printing.print_pick_list(wave=wave, actor=worker)
+
+    assert outcome.record.page_count == len(PdfReader(io.BytesIO(outcome.pdf)).pages) >= 1

@@ -214,3 +214,72 @@ def test_codes_scanned_faster_than_the_server_answers_are_all_counted(page, parc
     assert page.locator("#total-scanned").inner_text() == "3"
     order.refresh_from_db()
     assert order.status == Order.Status.VERIFIED
+
+
+@pytest.fixture
+def next_parcel(make_order, stocked_product, worker):
+    umbrella = stocked_product("雨伞", barcode="6900000000009")
+    order = make_order([(umbrella, 1, "30.00")])
+    printing.print_waybills(orders=[order], actor=worker)
+    order.refresh_from_db()
+    return order
+
+
+def verify(page, parcel):
+    order, cup, tea = parcel
+    scanner(page, order.tracking_no)
+    for code in (cup.barcode, cup.barcode, tea.barcode):
+        scanner(page, code)
+    assert page.locator("#status").get_attribute("data-status") == "verified"
+
+
+def test_the_next_waybill_after_verification_is_refused_until_the_parcel_ships(
+    page, parcel, next_parcel
+):
+    order, _cup, _tea = parcel
+    verify(page, parcel)
+
+    assert scanner(page, next_parcel.tracking_no) == "error"
+
+    assert message(page).get_attribute("data-code") == "verified_not_shipped"
+    assert "先按回车发货" in message(page).inner_text()
+    assert page.locator("#order-no").inner_text() == order.order_no
+    assert Order.objects.get(pk=order.pk).status == Order.Status.VERIFIED
+    assert Order.objects.get(pk=next_parcel.pk).status == Order.Status.PRINTED
+
+
+def test_enter_in_the_scan_field_ships_a_verified_parcel(page, parcel, next_parcel):
+    order, _cup, _tea = parcel
+    verify(page, parcel)
+    page.locator("#scan").focus()
+
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.getElementById('status').dataset.status === 'shipped'")
+
+    assert Order.objects.get(pk=order.pk).status == Order.Status.SHIPPED
+    assert scanner(page, next_parcel.tracking_no) == "ok"
+    assert page.locator("#order-no").inner_text() == next_parcel.order_no
+
+
+def test_a_unit_scanned_after_verification_is_one_too_many(page, parcel):
+    _order, cup, _tea = parcel
+    verify(page, parcel)
+    page.locator("#scan").focus()
+
+    assert scanner(page, cup.barcode) == "error"
+
+    assert message(page).get_attribute("data-code") == "too_many"
+    assert "多了一件" in message(page).inner_text()
+
+
+def test_an_error_about_another_order_clears_the_previous_panel(page, parcel, next_parcel):
+    order, cup, tea = parcel
+    verify(page, parcel)
+    page.keyboard.press("Enter")
+    page.wait_for_function("document.getElementById('status').dataset.status === 'shipped'")
+    hold(next_parcel)
+
+    assert scanner(page, next_parcel.tracking_no) == "error"
+
+    assert message(page).get_attribute("data-code") == "held"
+    assert page.locator("#order").is_hidden()

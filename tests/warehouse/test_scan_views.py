@@ -93,16 +93,70 @@ def test_a_wrong_item_answers_an_error_and_changes_nothing(client_of, printed):
     assert order.status == Order.Status.PRINTED
 
 
-def test_a_forged_tally_cannot_verify_an_order(client_of, printed):
+def test_a_crafted_post_with_a_client_side_count_cannot_verify_an_order(client_of, printed):
     order, cup = printed
+    client = client_of()
+    post(client, "warehouse:open_order", {"code": order.tracking_no})
+
+    # The order needs 2 cups; the request claims one was scanned already and scans one.
+    status, body = post(
+        client,
+        "warehouse:scan_item",
+        {"order_id": order.pk, "scanned": {cup.barcode: 1}, "code": cup.barcode},
+    )
+
+    assert status == 200 and body["scanned"] == {cup.barcode: 1} and not body["complete"]
+    order.refresh_from_db()
+    assert order.status == Order.Status.PRINTED
+    # Without opening the order first, the count starts at zero too.
     status, body = post(
         client_of(),
         "warehouse:scan_item",
-        {"order_id": order.pk, "scanned": {cup.barcode: 5}, "code": cup.barcode},
+        {"order_id": order.pk, "scanned": {cup.barcode: 9}, "code": cup.barcode},
     )
-    assert status == 409 and body["error"]["code"] == "bad_tally"
+    assert body["scanned"] == {cup.barcode: 2} and body["complete"]
+
+
+def test_each_packer_counts_their_own_parcel(client_of, printed, worker):
+    from django.contrib.auth.models import Group
+
+    order, cup = printed
+    other = User.objects.create_user("packer2", password="pw-packer-2")
+    other.groups.add(Group.objects.get(name="warehouse"))
+    post(client_of(), "warehouse:scan_item", {"order_id": order.pk, "code": cup.barcode})
+
+    status, body = post(
+        client_of(other), "warehouse:scan_item", {"order_id": order.pk, "code": cup.barcode}
+    )
+
+    assert body["scanned"] == {cup.barcode: 1}
     order.refresh_from_db()
     assert order.status == Order.Status.PRINTED
+
+
+def test_the_next_waybill_is_refused_while_a_verified_parcel_waits_to_ship(
+    client_of, printed, make_order, stocked_product, worker
+):
+    order, cup = printed
+    nxt = make_order([(stocked_product("雨伞"), 1, "30.00")])
+    printing.print_waybills(orders=[nxt], actor=worker)
+    nxt.refresh_from_db()
+    client = client_of()
+    for _ in range(2):
+        post(client, "warehouse:scan_item", {"order_id": order.pk, "code": cup.barcode})
+
+    status, body = post(client, "warehouse:open_order", {"code": nxt.tracking_no})
+    assert status == 409 and body["error"]["code"] == "verified_not_shipped"
+    status, body = post(
+        client, "warehouse:scan_item", {"order_id": order.pk, "code": nxt.tracking_no}
+    )
+    assert body["error"]["code"] == "verified_not_shipped"
+    status, body = post(client, "warehouse:scan_item", {"order_id": order.pk, "code": cup.barcode})
+    assert body["error"]["code"] == "too_many"
+
+    post(client, "warehouse:ship", {"order_id": order.pk})
+    status, body = post(client, "warehouse:open_order", {"code": nxt.tracking_no})
+    assert status == 200 and body["order"]["order_no"] == nxt.order_no
 
 
 def test_a_user_without_the_ship_permission_cannot_ship(db, printed):

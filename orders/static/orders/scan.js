@@ -159,9 +159,22 @@
     beep("error");
   }
 
+  function hidePanel() {
+    current = null;
+    section.hidden = true;
+    tbody.replaceChildren();
+    shipButton.disabled = true;
+    label.textContent = texts.scanOrder;
+  }
+
   async function openOrder(code) {
     const data = await post(form.dataset.orderUrl, { code });
-    if (!data.ok) return failed(data);
+    if (!data.ok) {
+      // The error is about the scanned parcel: the previous order's panel must not stay
+      // on screen as if it were this one — unless it is the verified one still to ship.
+      if (data.error.code !== "verified_not_shipped") hidePanel();
+      return failed(data);
+    }
     show(data);
     message.dataset.code = "";
     if (data.order.status === "verified") {
@@ -175,11 +188,8 @@
   }
 
   async function scanItem(code) {
-    const data = await post(form.dataset.scanUrl, {
-      order_id: current.order.id,
-      scanned: current.scanned,
-      code,
-    });
+    // Codes only: the server keeps what this packer scanned into this parcel.
+    const data = await post(form.dataset.scanUrl, { order_id: current.order.id, code });
     if (!data.ok) return failed(data); // the tally stays as it was
     show(data);
     message.dataset.code = "";
@@ -218,10 +228,16 @@
     event.preventDefault();
     const code = input.value.trim();
     input.value = "";
-    if (!code) return;
+    if (!code) {
+      // Enter in the scan field of a verified parcel ships it, like Enter on the button.
+      if (current && current.order.status === "verified" && canShip) enqueue(ship);
+      return;
+    }
     enqueue(async () => {
-      const collecting = current && current.order.status === "printed";
-      if (collecting) await scanItem(code);
+      // While a parcel is open (being scanned, or verified and not yet shipped) every code
+      // goes to it: the server says "one too many" or "ship this one first".
+      const open = current && ["printed", "verified"].includes(current.order.status);
+      if (open) await scanItem(code);
       else await openOrder(code);
       if (document.activeElement !== shipButton) input.focus();
     });

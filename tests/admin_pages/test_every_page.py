@@ -1,0 +1,232 @@
+"""Every admin page, as every role that may open it, in both languages: no English word in the
+Chinese interface, and no raw code (``order:3``, ``pending_review``, a dict, a UTC timestamp) in
+either. Built from the admin's own registry and each ModelAdmin's ``get_urls``, so a page or an
+app added later is walked too without touching this file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group, User
+from django.test import Client
+from django.urls import NoReverseMatch, reverse
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["warehouse", "reviewer", "after_sales", "after_sales_reviewer", "auditor", "superuser"]
+
+# Words people type or read as names, allowed in the Chinese interface.
+ALLOWED_WORDS = {
+    "SKU", "ERP", "PDF", "CSV", "XLSX", "API", "URL", "HTTP", "JSON", "ID", "EAN",
+    "tongcang", "Tmall", "JD", "Weimob", "TOP", "Yonyou", "Django", "Control", "Command", "Mac",
+}  # fmt: skip
+
+RAW_CODES = [
+    (re.compile(r"\b(?:order|return|demo|receipt|adjust):[\w-]+"), "a ledger document reference"),
+    (re.compile(r"\b[a-z]+_[a-z_]+\b"), "an internal code (snake_case)"),
+    (re.compile(r"\{['\"]"), "a raw dict"),
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d"), "an ISO (UTC) timestamp"),
+]
+ENGLISH_WORD = re.compile(r"\b[A-Za-z][a-z]{2,}\b")
+
+
+class VisibleText(HTMLParser):
+    """The text a person reads: text nodes (no script, style or form values) and buttons."""
+
+    SKIP = {"script", "style", "textarea", "noscript", "svg"}
+
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self._skip += 1
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("type") in ("submit", "button") and attrs.get("value"):
+            self.parts.append(attrs["value"])
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP and self._skip:
+            self._skip -= 1
+
+    def handle_data(self, data):
+        if not self._skip and data.strip():
+            self.parts.append(data.strip())
+
+
+def visible_text(html: str) -> list[str]:
+    parser = VisibleText()
+    parser.feed(html)
+    return parser.parts
+
+
+def findings(html: str, language: str, data_words: set[str]) -> list[str]:
+    out = []
+    for text in visible_text(html):
+        for pattern, what in RAW_CODES:
+            for m in pattern.finditer(text):
+                if m.group(0) not in data_words:
+                    out.append(f"{what}: {m.group(0)!r} in {text[:80]!r}")
+        if language == "zh-hans":
+            for m in ENGLISH_WORD.finditer(text):
+                word = m.group(0)
+                if word not in ALLOWED_WORDS and word not in data_words:
+                    out.append(f"English word {word!r} in {text[:80]!r}")
+    return out
+
+
+def pages_of(model_admin, obj) -> list[tuple[str, str]]:
+    """(name, url) of the model's list, add and change pages and its custom pages."""
+    info = model_admin.opts.app_label, model_admin.opts.model_name
+    pages = [("changelist", reverse("admin:{}_{}_changelist".format(*info)))]
+    pages.append(("add", reverse("admin:{}_{}_add".format(*info))))
+    if obj is not None:
+        pages.append(("change", reverse("admin:{}_{}_change".format(*info), args=[obj.pk])))
+        pages.append(("history", reverse("admin:{}_{}_history".format(*info), args=[obj.pk])))
+    standard = {"changelist", "add", "change", "history", "delete", "autocomplete"}
+    for pattern in model_admin.get_urls():
+        name = getattr(pattern, "name", None) or ""
+        suffix = name.removeprefix("{}_{}_".format(*info))
+        if not name or suffix in standard:
+            continue
+        try:
+            url = reverse(f"admin:{name}")
+        except NoReverseMatch:
+            if obj is None:
+                continue
+            try:
+                url = reverse(f"admin:{name}", args=[obj.pk])
+            except NoReverseMatch:
+                continue
+        pages.append((suffix, url))
+    return pages
+
+
+def person(role) -> User:
+    if role == "superuser":
+        return User.objects.create_superuser("root", password="pw-root-12345")
+    user = User.objects.create_user(role, password="pw-role-12345", is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def world(orders_in, main_warehouse):
+    """A little of everything, made through the intake and the services: orders waiting and
+    held, a wave printed, a parcel verified and shipped, a return received."""
+    from decimal import Decimal
+
+    from orders.models import Carrier, TrackingNumberRange
+    from orders.selectors import expected_items
+    from orders.services import printing, review, scanning, shipping, waves
+    from returns import services as returns
+
+    boss = User.objects.create_superuser("zhuguan", password="pw-boss-12345")
+    sf = Carrier.objects.create(code="SF", name="顺丰速运")
+    TrackingNumberRange.objects.create(
+        carrier=sf, prefix="SF", start=1000000, end=1000999, next_value=1000000
+    )
+    orders = orders_in("TM01", 3)
+    orders_in("JD01", 2, on_hand=0)
+    review.set_carrier(orders=orders, carrier=sf, actor=boss)
+    review.approve_orders(orders=orders, actor=boss)
+    wave = waves.create_wave(orders=orders[:2], actor=boss)
+    printing.print_waybills(wave=wave, actor=boss)
+    printing.print_pick_list(wave=wave, actor=boss)
+    shipped = orders[0]
+    shipped.refresh_from_db()
+    tally = {}
+    for item in expected_items(shipped):
+        for _ in range(item["expected"]):
+            tally = scanning.scan_item(order=shipped, scanned=tally, code=item["code"], actor=boss)[
+                "scanned"
+            ]
+    shipping.ship_order(order=shipped, actor=boss)
+    line = shipped.lines.get()
+    ro = returns.create_return(
+        order=shipped,
+        lines=[(line, Decimal(1), None)],
+        kind="return_goods",
+        reason="质量问题",
+        refund_amount=Decimal("9.00"),
+        return_tracking_no="SF9000001",
+        actor=boss,
+    )
+    returns.approve_return(
+        return_order=ro, actor=User.objects.create_superuser("shenhe", password="pw-x-12345")
+    )
+
+
+# Findings not fixed yet, each with the page it is on (URL prefix) and what it says: the test
+# stays green while they are listed, and fails as soon as a new page shows a code.
+KNOWN_GAPS: list[tuple[str, str]] = [
+    # django-simple-history's pages: field names and raw values (True/None) in the change
+    # table, "History user/type/date" of the historical rows' own admin.
+    (r"^/admin/\w+/\w+/\d+/history/$", ""),
+    (r"^/admin/channels/historicalskucomponent/", ""),
+    # The file columns of the import/export pages are the headers people type in their files
+    # (Chinese / English pairs by design), and the format names csv/xlsx.
+    (r"^/admin/\w+/\w+/(ex|im)port/$", ""),
+    # Platform and carrier codes are codes people type (tmall, standard).
+    (r"^/admin/channels/platform/", "English word"),
+    (r"^/admin/orders/carrier/", "'standard'"),
+    # django-q2's own pages: task function paths and its untranslated labels.
+    (r"^/admin/django_q/", ""),
+    # Django's own password-form help (one HTML msgid its catalogue lacks).
+    (r"^/admin/auth/user/\d+/password/$", "English word"),
+    # Codes of rows that people type and see as codes: warehouse kinds (main, defective,
+    # transit) and member levels (gold, silver, normal), and the promotion rules' JSON example.
+    (r"^/admin/inventory/warehouse/", "English word"),
+    (r"^/admin/promotions/memberlevel/", "English word"),
+    (r"^/admin/promotions/promotion/add/", ""),
+    # The shop's API credentials field label (h11's encrypted field) is not translated yet.
+    (r"^/admin/channels/shop/", "'Credentials'"),
+    # Permission names ("Can view wave") come from the database in English.
+    (r"^/admin/auth/", "Can "),
+]
+
+
+def known_gap(url: str, finding: str) -> bool:
+    return any(re.search(pattern, url) and text in finding for pattern, text in KNOWN_GAPS)
+
+
+@pytest.fixture
+def data_words():
+    """Words of the test data itself (user names), not of the interface."""
+    return {"zhuguan", "shenhe", "root", *ROLES}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_every_admin_page_speaks_words_not_codes(world, role, language, data_words):
+    user = person(role)
+    client = Client()
+    client.force_login(user)
+    client.cookies["django_language"] = language
+    problems: dict[str, list[str]] = {}
+    seen = 0
+    for model, model_admin in admin.site._registry.items():
+        obj = model._default_manager.order_by("pk").first()
+        for _name, url in [("home", "/admin/")] + pages_of(model_admin, obj):
+            response = client.get(url)
+            if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+                continue
+            seen += 1
+            found = [f for f in findings(response.content.decode(), language, data_words)]
+            found = [f for f in found if not known_gap(url, f)]
+            if found:
+                problems[url] = sorted(set(found))
+    assert seen > 10
+    dump = os.environ.get("TONGCANG_PAGE_FINDINGS")
+    if dump:  # every finding of every page, to a file, to work through them
+        with open(dump, "a") as out:
+            for url, found in problems.items():
+                out.writelines(f"{language} {role} {url} {f}\n" for f in found)
+    assert problems == {}
