@@ -31,6 +31,13 @@ def find_member(phone: str) -> Member | None:
     return Member.objects.select_related("level").filter(phone=phone).first()
 
 
+def member_by_ref(ref: str) -> Member | None:
+    """The member a quote was made for (``Quote.member_ref``, "M12"), or None."""
+    if not ref or not ref.startswith("M") or not ref[1:].isdigit():
+        return None
+    return Member.objects.select_related("level").filter(pk=int(ref[1:])).first()
+
+
 def member_terms(member: Member | None) -> MemberTerms | None:
     if member is None or member.erased_at is not None:
         return None
@@ -175,8 +182,13 @@ def red_packet_to_spend(member: Member | None, ref: str = "") -> RedPacketToSpen
     """The member's packet ``ref`` (or their oldest one) as the quote spends it, or None."""
     for packet in spendable_red_packets(member):
         if not ref or packet.ref == ref:
-            return RedPacketToSpend(ref=packet.ref, amount=packet.balance)
+            return RedPacketToSpend(ref=packet.ref, amount=packet.balance, label=packet.ref)
     return None
+
+
+def packet_earned_on(order_ref: str) -> RedPacket | None:
+    """The red packet the order ``order_ref`` earned (pending, issued, spent or void), or None."""
+    return RedPacket.objects.filter(order_ref=order_ref).first()
 
 
 def packet_by_ref(ref: str) -> RedPacket | None:

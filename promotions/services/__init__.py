@@ -16,10 +16,12 @@ from .redpackets import (
     issue_red_packet,
     preview_clawback,
     record_paid_order,
+    return_spent_packet,
     spend_red_packet,
     take_back_cashback,
+    void_cashback,
 )
-from .usage import reserve_usage
+from .usage import Released, release_order, reserve_usage
 
 __all__ = [
     "Clawback",
@@ -35,10 +37,14 @@ __all__ = [
     "preview_clawback",
     "record_member_spend",
     "record_paid_order",
+    "Released",
+    "release_order",
     "reserve_usage",
+    "return_spent_packet",
     "retire_promotion",
     "send_enrolment_code",
     "spend_red_packet",
     "take_back_cashback",
     "update_promotion",
+    "void_cashback",
 ]

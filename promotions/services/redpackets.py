@@ -174,6 +174,51 @@ def spend_red_packet(*, ref: str, member: Member | None, order_ref: str, amount:
     return packet
 
 
+def return_spent_packet(*, order_ref: str, actor=None) -> tuple[str, Decimal]:
+    """The order ``order_ref`` was cancelled: the packet spent on it is back in the wallet,
+    whole (ref, amount); ("", 0) when none was spent on it or it was given back already."""
+    with transaction.atomic():
+        packet = (
+            RedPacket.objects.select_for_update()
+            .filter(spent_on=order_ref, status=Status.SPENT)
+            .first()
+        )
+        if packet is None:
+            return "", ZERO
+        amount = packet.spent_amount
+        packet.status = Status.ISSUED if packet.balance > 0 else Status.VOID
+        packet.spent_on, packet.spent_amount, packet.spent_at = "", ZERO, None
+        packet.save(update_fields=["status", "spent_on", "spent_amount", "spent_at"])
+        WalletEntry.objects.create(
+            member_id=packet.member_id, packet=packet, kind=Kind.RETURNED, amount=amount,
+            order_ref=order_ref, created_at=now(), actor=_user(actor),
+        )  # fmt: skip
+    return packet.ref, amount
+
+
+def void_cashback(*, order_ref: str, actor=None) -> Decimal:
+    """The paid order ``order_ref`` was cancelled before its goods were handed over: the
+    cash-back it earned (still pending) will never be issued; it is void. Returns what was
+    voided (0 when there was none, or it was voided already)."""
+    with transaction.atomic():
+        packet = (
+            RedPacket.objects.select_for_update()
+            .filter(order_ref=order_ref, status=Status.PENDING)
+            .first()
+        )
+        if packet is None:
+            return ZERO
+        amount = packet.balance
+        packet.status = Status.VOID
+        packet.taken_back = packet.earned
+        packet.save(update_fields=["status", "taken_back"])
+        WalletEntry.objects.create(
+            member_id=packet.member_id, packet=packet, kind=Kind.VOIDED, amount=-amount,
+            order_ref=order_ref, created_at=now(), actor=_user(actor),
+        )  # fmt: skip
+    return amount
+
+
 @dataclass(frozen=True)
 class Clawback:
     """What a return takes back of the cash-back its order earned."""

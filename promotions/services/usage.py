@@ -20,20 +20,31 @@ then, holding the locks, checks and takes:
 
 A refused limit raises ``PromotionError`` (codes ``exhausted``, ``budget``, ``per_member``,
 ``inactive``, ``red_packet``) and the caller's transaction rolls back: nothing is taken.
+
+``release_order(order_ref=…)`` gives it all back when the order is cancelled (an unpaid store
+order expired, or any cancellation): its usage rows are marked released (they count towards no
+limit any more; the row stays as the record), the counters of the limited promotions go down
+by what the order took, the red packet spent on it is back in the wallet, and the cash-back it
+earned (if it was paid) is void. Exactly once: the ``UPDATE … WHERE released_at IS NULL``
+that marks the rows is the claim, so a second release (the expiry run twice, two workers)
+finds nothing left to give back. Lock order as in ``reserve_usage`` for the promotions (by pk).
 """
 
 from __future__ import annotations
 
-from django.db import connection
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from core.clock import now
 
 from ..errors import PromotionError
-from ..models import Member, Promotion, PromotionUsage
+from ..models import LIMITED, Member, Promotion, PromotionUsage
 from ..quote import Quote
-from .redpackets import spend_red_packet
+from .redpackets import return_spent_packet, spend_red_packet, void_cashback
 
 
 def _split_key(key: str) -> tuple[str, int]:
@@ -97,7 +108,9 @@ def reserve_usage(*, quote: Quote, member: Member | None, order_ref: str) -> lis
             counted = [pk for pk in limited if fresh[pk].max_uses_per_member is not None]
             if counted:
                 per_member = dict(
-                    PromotionUsage.objects.filter(promotion_id__in=counted, member=member)
+                    PromotionUsage.objects.filter(
+                        promotion_id__in=counted, member=member, released_at__isnull=True
+                    )
                     .values_list("promotion_id")
                     .annotate(n=Count("id"))
                 )
@@ -150,3 +163,58 @@ def _count(taken: list[tuple[int, object]]) -> dict[int, tuple[int, object]]:
             params,
         )
         return {pk: (uses, given) for pk, uses, given in cursor.fetchall()}
+
+
+@dataclass(frozen=True)
+class Released:
+    """What ``release_order`` gave back (nothing when it had been released already)."""
+
+    uses: int  # promotion uses released
+    red_packet_ref: str  # the packet back in the wallet, or ""
+    red_packet_amount: Decimal
+    cashback_voided: Decimal  # the pending cash-back of a paid order, now void
+
+
+def release_order(*, order_ref: str, actor=None) -> Released:
+    """Give back what the order ``order_ref`` took: uses, budgets, the red packet spent on it;
+    void the cash-back it earned. Call it in the cancelling transaction; once per order."""
+    at = now()
+    table = PromotionUsage._meta.db_table
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET released_at = %s "
+                "WHERE order_ref = %s AND released_at IS NULL RETURNING promotion_id, amount",
+                [at, order_ref],
+            )
+            taken = cursor.fetchall()
+        if taken:
+            amounts: dict[int, Decimal] = {}
+            for pk, amount in taken:
+                amounts[pk] = amounts.get(pk, Decimal(0)) + amount
+            # The counters were kept for the limited promotions only (see reserve_usage).
+            limited = list(
+                Promotion.objects.select_for_update(no_key=True, of=("self",))
+                .filter(pk__in=list(amounts))
+                .filter(LIMITED)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            if limited:
+                values = ", ".join(["(%s, %s::numeric)"] * len(limited))
+                params = [x for pk in limited for x in (pk, amounts[pk])]
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        f"UPDATE {Promotion._meta.db_table} AS p SET uses = p.uses - 1, "
+                        f"given = p.given - v.amount FROM (VALUES {values}) AS v(id, amount) "
+                        "WHERE p.id = v.id",
+                        params,
+                    )
+        packet_ref, packet_amount = return_spent_packet(order_ref=order_ref, actor=actor)
+        voided = void_cashback(order_ref=order_ref, actor=actor)
+    return Released(
+        uses=len(taken),
+        red_packet_ref=packet_ref,
+        red_packet_amount=packet_amount,
+        cashback_voided=voided,
+    )
