@@ -131,8 +131,10 @@ def enrol(store, clock):
 @pytest.fixture
 def promote(store, manager, clock):
     """Run a promotion in the store: made by its manager, approved by another manager."""
+    from config.roles import sync_role_permissions
     from promotions import services as promotions
 
+    sync_role_permissions()  # a transactional test's flush may have emptied the roles
     approver = User.objects.create_user("manager2", password="manager-pass-456")
     services.add_staff(store=store, user=approver, role="store_manager")
 

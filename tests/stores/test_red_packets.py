@@ -238,3 +238,42 @@ def test_returns_of_a_whole_order_in_parts_take_back_exactly_what_was_earned(
     assert sum(refunds) == D("297.00")  # the packet was unspent: nothing off the refunds
     packet = RedPacket.objects.get(order_ref=order.order_no)
     assert (packet.status, packet.taken_back, packet.balance) == ("void", D("20.00"), D("0.00"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_task_run_by_two_workers_at_once_issues_one_packet(store, member, guide):
+    import threading
+
+    from django.db import connection
+
+    with frozen(T0):
+        order = services.place_order(
+            store=store,
+            lines=[{"code": "TX2601-01-S", "quantity": 2}, {"code": "TX2601-01-M", "quantity": 1}],
+            fulfilment="takeaway",
+            member_phone=PHONE,
+            actor=guide,
+        )
+    with frozen(HANDED):
+        services.take_payment(order=order, store=store, method="cash", amount="297", actor=guide)
+        services.hand_over(order=order, store=store, actor=guide)
+    start, issued, failed = threading.Barrier(8), [], []
+
+    def worker():
+        try:
+            start.wait()
+            issued.append(issue_red_packets())
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failed.append(exc)
+        finally:
+            connection.close()
+
+    with frozen(WINDOW_ENDS):
+        threads = [threading.Thread(target=worker) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert failed == [] and sorted(issued) == [0] * 7 + [1]
+    assert WalletEntry.objects.filter(kind="issued").count() == 1
+    assert wallet.wallet_balance(member) == D("20.00")
