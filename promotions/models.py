@@ -332,6 +332,7 @@ class WalletEntry(models.Model):
         SPENT = "spent", _("spent")
         TAKEN_BACK = "taken_back", _("taken back by a return")
         DEDUCTED = "deducted", _("deducted from a refund")
+        RESTORED = "restored", _("given back: the return that took it was rejected")
         RETURNED = "returned", _("given back: the order it was spent on was cancelled")
         VOIDED = "voided", _("void: the order that earned it was cancelled")
 

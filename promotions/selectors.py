@@ -268,8 +268,9 @@ def member_data(member: Member) -> dict:
 
 
 def clawed_back(packet: RedPacket) -> Decimal:
-    """What returns took back of ``packet`` so far (from it, or deducted from refunds)."""
+    """What returns took back of ``packet`` so far (from it, or deducted from refunds), less
+    what rejected returns gave back."""
     total = packet.entries.filter(
-        kind__in=[WalletEntry.Kind.TAKEN_BACK, WalletEntry.Kind.DEDUCTED]
+        kind__in=[WalletEntry.Kind.TAKEN_BACK, WalletEntry.Kind.DEDUCTED, WalletEntry.Kind.RESTORED]
     ).aggregate(s=Sum("amount"))["s"]
     return -(total or Decimal("0.00"))

@@ -13,6 +13,7 @@ spent once on a later order, taken back by returns.
   every return of an order, ``earned × refunded so far / order net``, so the returns of a whole
   order take back exactly what was earned). Taken from the packet while it is unspent; once it
   is spent, deducted from the refund (``preview_clawback`` tells the guide before confirming).
+  A rejected return gives back what it took (``restore_cashback``).
 """
 
 from __future__ import annotations
@@ -296,4 +297,37 @@ def take_back_cashback(
                     order_ref=order_ref, return_ref=return_ref, created_at=at,
                     actor=_user(actor),
                 )  # fmt: skip
+    return claw
+
+
+def restore_cashback(
+    *, order_ref: str, return_ref: str, refunded_net: Decimal, actor=None
+) -> Clawback:
+    """The return ``return_ref`` of ``order_ref`` was rejected: what it took back is given back
+    (in the rejection's transaction; ``refunded_net``: the net of its lines, as counted when it
+    took back). What came from the packet is in the packet again (a packet voided by it is
+    pending or issued again); what was deducted from its refund is moot, no refund being paid.
+    The net it counted no longer counts towards later returns. Once per return; returns what
+    was given back (nothing when the return took nothing)."""
+    with transaction.atomic():
+        packet = RedPacket.objects.select_for_update().filter(order_ref=order_ref).first()
+        if packet is None:
+            return NOTHING
+        done = {e.kind: -e.amount for e in packet.entries.filter(return_ref=return_ref)}
+        if not done or Kind.RESTORED in done:
+            return NOTHING
+        claw = Clawback(done.get(Kind.TAKEN_BACK, ZERO), done.get(Kind.DEDUCTED, ZERO))
+        packet.refunded_net = max(ZERO, packet.refunded_net - money(refunded_net))
+        fields = ["refunded_net"]
+        if claw.from_packet:
+            packet.taken_back -= claw.from_packet
+            fields.append("taken_back")
+            if packet.status == Status.VOID and packet.balance > 0:
+                packet.status = Status.ISSUED if packet.issued_at else Status.PENDING
+                fields.append("status")
+        packet.save(update_fields=fields)
+        WalletEntry.objects.create(
+            member_id=packet.member_id, packet=packet, kind=Kind.RESTORED, amount=claw.total,
+            order_ref=order_ref, return_ref=return_ref, created_at=now(), actor=_user(actor),
+        )  # fmt: skip
     return claw

@@ -134,6 +134,30 @@ def test_with_a_return_open_no_packet_is_issued(kiosk, counter, member):
     assert wallet.wallet_balance(member) == 0
 
 
+def test_a_rejected_return_gives_the_cash_back_it_took_back(kiosk, counter, member):
+    from django.contrib.auth.models import Group, User
+
+    from returns.services import reject_return
+
+    order = bought_for_297(kiosk, counter)
+    line = order.lines.get(platform_sku="TX2601-01-M")
+    with frozen(HANDED + dt.timedelta(days=2)):
+        counter.post(
+            f"/store/counter/order/{order.order_no}/return/",
+            {f"qty_{line.pk}": "1", "reason": "偏大", "confirm": "1", "expected_refund": "99.00"},
+        )
+        assert RedPacket.objects.get(order_ref=order.order_no).balance == D("13.33")
+        reviewer = User.objects.create_user("reviewer1", password="x-pass-12345")
+        reviewer.groups.add(Group.objects.get(name="after_sales_reviewer"))
+        reject_return(return_order=ReturnOrder.objects.get(), actor=reviewer, reason="已穿过")
+    packet = RedPacket.objects.get(order_ref=order.order_no)
+    assert (packet.balance, packet.refunded_net) == (D("20.00"), D("0.00"))
+    assert WalletEntry.objects.get(kind="restored").amount == D("6.67")
+    with frozen(WINDOW_ENDS):
+        assert issue_red_packets() == 1  # no return open any more: the whole 20.00
+    assert wallet.wallet_balance(member) == D("20.00")
+
+
 def issued_packet(kiosk, counter) -> RedPacket:
     order = bought_for_297(kiosk, counter)
     with frozen(WINDOW_ENDS):
