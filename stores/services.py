@@ -561,7 +561,7 @@ def spend_red_packet(*, order: Order, store: Store, ref: str, actor) -> Order:
     from promotions.pricing import manual_adjustment
     from promotions.pricing import price_cart as promotions_price_cart
     from promotions.rules import CASHBACK
-    from promotions.services import release_order, reserve_usage
+    from promotions.services import lock_red_packet, release_order, reserve_usage
 
     with transaction.atomic():
         order = _lock(order, store)
@@ -584,8 +584,10 @@ def spend_red_packet(*, order: Order, store: Store, ref: str, actor) -> Order:
             adjustment = manual_adjustment(
                 old.adjustment, old.adjustment_reason, by=old.adjustment_by
             )
-        # Give back what the order took, then price it again with the packet: a limited
-        # promotion this order used up is available to it again within this transaction.
+        # The packet first (every transaction locks a packet before promotions), then give
+        # back what the order took and price it again with the packet: a limited promotion
+        # this order used up is available to it again within this transaction.
+        lock_red_packet(ref=str(ref or ""))
         release_order(order_ref=order.order_no, actor=actor)
         new = promotions_price_cart(
             lines=[

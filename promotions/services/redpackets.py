@@ -146,6 +146,19 @@ def issue_due_red_packets(
     return issued
 
 
+def lock_red_packet(*, ref: str) -> RedPacket | None:
+    """Lock the packet ``ref`` until the caller's transaction ends (None when there is no such
+    packet). A caller that will both release an order and spend a packet takes this first, so
+    that every transaction locks a packet before promotions, as ``reserve_usage`` and
+    ``release_order`` do."""
+    from ..selectors import packet_by_ref
+
+    found = packet_by_ref(ref)
+    if found is None:
+        return None
+    return RedPacket.objects.select_for_update().filter(pk=found.pk).first()
+
+
 def spend_red_packet(*, ref: str, member: Member | None, order_ref: str, amount: Decimal):
     """Spend the packet ``ref`` on ``order_ref`` (inside the order's transaction; once)."""
     from ..selectors import packet_by_ref

@@ -187,3 +187,46 @@ def test_releasing_one_order_sixteen_times_at_once_gives_back_once(store, stocke
     p = Promotion.objects.get(code="five")
     assert (p.uses, p.given) == (1, D("50.00"))
     assert not PromotionUsage.objects.get(order_ref=second.order_no).released_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_packet_spent_on_sixteen_orders_at_once_is_spent_once(
+    store, stocked, promote, enrol, guide
+):
+    from inventory.models import Warehouse
+
+    from .conftest import put
+
+    put(Warehouse.main().pk, [(stocked["TX2601-02-S"], 100)])
+    promote("cb", **CASHBACK_200_20)
+    promote("hundred", **SAVE_320_50, max_uses=100)  # limited: each repricing locks it
+    enrol(PHONE)
+    earned = order_four(store, PHONE)
+    services.take_payment(
+        order=earned, store=store, method="cash", amount=earned.total_amount, actor=guide
+    )
+    handed = T0 + dt.timedelta(hours=1)
+    later = handed + dt.timedelta(days=7)
+    with frozen(later):
+        packet = issue_red_packet(order_ref=earned.order_no, facts=OrderFacts(handed, False))
+        orders = [order_four(store, PHONE, at=later) for _ in range(WORKERS)]
+
+        def spend(n):
+            try:
+                services.spend_red_packet(order=orders[n], store=store, ref=packet.ref, actor=guide)
+            except StoreError as exc:
+                return exc.code
+            return "spent"
+
+        outcomes = race(spend)
+    assert outcomes.count("spent") == 1
+    assert set(outcomes) - {"spent"} <= {"promotion", "red_packet"}
+    totals = sorted(Order.objects.get(pk=o.pk).total_amount for o in orders)
+    assert totals == [D("326.00")] + [D("346.00")] * (WORKERS - 1)
+    assert WalletEntry.objects.filter(kind="spent").count() == 1
+    p = Promotion.objects.get(code="hundred")
+    assert (
+        p.uses
+        == WORKERS + 1
+        == PromotionUsage.objects.filter(promotion=p, released_at__isnull=True).count()
+    )
