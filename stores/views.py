@@ -374,6 +374,8 @@ def counter_action(request, order_no, action):
             messages.success(request, _("Red packet spent: the amount to pay is lower."))
         elif action == "return":
             lines = _return_lines(order, post)
+            if not post.get("reason", "").strip():
+                raise StoreError("no_reason", _("Give the reason for the return."))
             if post.get("confirm") != "1":
                 # First the guide sees what will be refunded and taken back, then confirms.
                 preview = services.preview_store_return(store=store, order=order, lines=lines)

@@ -301,3 +301,16 @@ def test_the_task_run_by_two_workers_at_once_issues_one_packet(store, member, gu
     assert failed == [] and sorted(issued) == [0] * 7 + [1]
     assert WalletEntry.objects.filter(kind="issued").count() == 1
     assert wallet.wallet_balance(member) == D("20.00")
+
+
+def test_a_return_without_a_reason_is_not_even_shown(kiosk, counter, member):
+    order = bought_for_297(kiosk, counter)
+    line = order.lines.get(platform_sku="TX2601-01-M")
+    response = counter.post(
+        f"/store/counter/order/{order.order_no}/return/",
+        {f"qty_{line.pk}": "1", "reason": " "},
+        follow=True,
+    )
+    html = response.content.decode()
+    assert "请填写售后原因。" in html and 'id="return-confirm"' not in html
+    assert not ReturnOrder.objects.exists()
