@@ -232,7 +232,9 @@ PROMOTIONS_SMS_PROVIDER = os.environ.get("TONGCANG_SMS_PROVIDER", "promotions.sm
 PROMOTIONS_CODE_MINUTES = int(os.environ.get("TONGCANG_SMS_CODE_MINUTES", "10"))
 # Dotted path of the callable giving, per order ref, what issuing red packets needs (the store
 # app provides it: promotions.tasks.issue_red_packets calls it; see promotions/redpackets.py).
-PROMOTIONS_ORDER_FACTS = os.environ.get("TONGCANG_RED_PACKET_ORDER_FACTS", "")
+PROMOTIONS_ORDER_FACTS = os.environ.get(
+    "TONGCANG_RED_PACKET_ORDER_FACTS", "stores.selectors.red_packet_order_facts"
+)
 
 # --- Tasks: django-q2, ORM broker unless REDIS_URL is set ------------------------------------
 Q_CLUSTER = {

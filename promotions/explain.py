@@ -42,6 +42,17 @@ def near_miss_text(near) -> str:
     return _("Buy %(missing)s more to save %(reward)s (%(label)s)") % values
 
 
+def cashback_text(amount) -> str:
+    """e.g. "A red packet of 20.00 comes back after the after-sales window."."""
+    return _("A red packet of %(amount)s comes back after the after-sales window.") % {
+        "amount": amount
+    }
+
+
+def red_packet_text(amount) -> str:
+    return _("Red packet spent: %(amount)s") % {"amount": amount}
+
+
 def explain(quote) -> dict:
     """Lines of text per cart line, the near misses, and the order-level facts."""
     return {

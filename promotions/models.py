@@ -253,12 +253,19 @@ class PromotionUsage(models.Model):
     order_ref = models.CharField(_("order"), max_length=64)
     amount = models.DecimalField(_("amount"), **MONEY)
     created_at = models.DateTimeField(_("created at"))
+    # Given back when the order was cancelled (unpaid in time, or repriced at the counter): a
+    # released use counts towards no limit; the row stays as the record.
+    released_at = models.DateTimeField(_("released at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("promotion use")
         verbose_name_plural = _("promotion uses")
         constraints = [
-            models.UniqueConstraint(fields=["promotion", "order_ref"], name="usage_once_per_order")
+            models.UniqueConstraint(
+                fields=["promotion", "order_ref"],
+                condition=Q(released_at__isnull=True),
+                name="usage_once_per_order",
+            )
         ]
 
 
@@ -325,6 +332,9 @@ class WalletEntry(models.Model):
         SPENT = "spent", _("spent")
         TAKEN_BACK = "taken_back", _("taken back by a return")
         DEDUCTED = "deducted", _("deducted from a refund")
+        RESTORED = "restored", _("given back: the return that took it was rejected")
+        RETURNED = "returned", _("given back: the order it was spent on was cancelled")
+        VOIDED = "voided", _("void: the order that earned it was cancelled")
 
     member = models.ForeignKey(
         Member, on_delete=models.PROTECT, related_name="wallet", verbose_name=_("member")
@@ -351,8 +361,15 @@ class WalletEntry(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["packet", "kind"],
-                condition=Q(kind__in=["earned", "issued", "spent"]),
+                condition=Q(kind__in=["earned", "issued", "voided"]),
                 name="wallet_packet_lifecycle_once",
+            ),
+            # Spent on an order (and given back when that order is cancelled) once per order: a
+            # packet given back may be spent again on another order.
+            models.UniqueConstraint(
+                fields=["packet", "kind", "order_ref"],
+                condition=Q(kind__in=["spent", "returned"]),
+                name="wallet_spent_once_per_order",
             ),
         ]
 

@@ -141,6 +141,52 @@ class Quote:
 
         return json.dumps(asdict(self), default=default, sort_keys=True, ensure_ascii=False)
 
+    @classmethod
+    def from_dict(cls, data: dict) -> Quote:
+        """The quote an order froze (``as_dict()``), back as a ``Quote``: the same as_json()."""
+        d = Decimal
+
+        def step(s):
+            return Step(s["kind"], s["code"], s["label"], d(s["before"]), d(s["after"]))
+
+        priced_at = data.get("priced_at")
+        return cls(
+            lines=tuple(
+                QuoteLine(
+                    key=line["key"],
+                    product_code=line["product_code"],
+                    quantity=d(line["quantity"]),
+                    unit_price=d(line["unit_price"]),
+                    list_amount=d(line["list_amount"]),
+                    steps=tuple(step(s) for s in line["steps"]),
+                    net_amount=d(line["net_amount"]),
+                    style_code=line.get("style_code", ""),
+                )
+                for line in data["lines"]
+            ),
+            list_total=d(data["list_total"]),
+            total=d(data["total"]),
+            cashback=d(data.get("cashback", "0.00")),
+            near_misses=tuple(
+                NearMiss(n["code"], n["label"], d(n["missing"]), d(n["reward"]), n["kind"])
+                for n in data.get("near_misses", ())
+            ),
+            applied=tuple(data.get("applied", ())),
+            priced_at=dt.datetime.fromisoformat(priced_at) if priced_at else None,
+            store_code=data.get("store_code", ""),
+            member_ref=data.get("member_ref", ""),
+            level_code=data.get("level_code", ""),
+            promotions=tuple(
+                AppliedPromotion(p["code"], p["kind"], p["label"], d(p["amount"]))
+                for p in data.get("promotions", ())
+            ),
+            red_packet_ref=data.get("red_packet_ref", ""),
+            red_packet_spent=d(data.get("red_packet_spent", "0.00")),
+            adjustment=d(data.get("adjustment", "0.00")),
+            adjustment_reason=data.get("adjustment_reason", ""),
+            adjustment_by=data.get("adjustment_by", ""),
+        )
+
 
 # --- the pure function ------------------------------------------------------------------------
 

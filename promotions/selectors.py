@@ -7,7 +7,8 @@ import threading
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Max, Q, Sum
+from django.db import connection
+from django.db.models import F, Q, Sum
 
 from .models import Member, MemberPrice, Promotion, PromotionUsage, RedPacket, WalletEntry
 from .phones import PhoneError, mask_phone, normalize_phone
@@ -31,15 +32,26 @@ def find_member(phone: str) -> Member | None:
     return Member.objects.select_related("level").filter(phone=phone).first()
 
 
+def member_by_ref(ref: str) -> Member | None:
+    """The member a quote was made for (``Quote.member_ref``, "M12"), or None."""
+    if not ref or not ref.startswith("M") or not ref[1:].isdigit():
+        return None
+    return Member.objects.select_related("level").filter(pk=int(ref[1:])).first()
+
+
 def member_terms(member: Member | None) -> MemberTerms | None:
     if member is None or member.erased_at is not None:
         return None
     prices, style_prices = {}, {}
-    for mp in MemberPrice.objects.filter(level_id=member.level_id).order_by("pk"):
-        if mp.product_code:
-            prices[mp.product_code] = mp.price
+    for product_code, style_code, price in (
+        MemberPrice.objects.filter(level_id=member.level_id)
+        .order_by("pk")
+        .values_list("product_code", "style_code", "price")
+    ):
+        if product_code:
+            prices[product_code] = price
         else:
-            style_prices[mp.style_code] = mp.price
+            style_prices[style_code] = price
     return MemberTerms(
         ref=member.ref,
         level_code=member.level.code,
@@ -87,17 +99,25 @@ _RULES_CACHE: tuple | None = None
 _RULES_LOCK = threading.Lock()
 
 
-def _approved_stamp() -> tuple:
-    return tuple(
-        Promotion.objects.filter(status=Promotion.Status.APPROVED)
-        .aggregate(n=Count("id"), last=Max("approved_at"), ids=Sum("id"))
-        .values()
-    )
+def _approved_state() -> tuple[tuple, dict[int, tuple]]:
+    """One round trip: the stamp of the approved set, and the counters (uses, given) of the
+    approved promotions with a use or budget limit, read now."""
+    table = Promotion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.n, s.last, s.ids, c.id, c.uses, c.given FROM (SELECT count(*) AS n, "
+            f"max(approved_at) AS last, sum(id) AS ids FROM {table} WHERE status = %s) AS s "
+            f"LEFT JOIN {table} AS c ON c.status = %s "
+            "AND (c.max_uses IS NOT NULL OR c.budget IS NOT NULL)",
+            [Promotion.Status.APPROVED, Promotion.Status.APPROVED],
+        )
+        rows = cursor.fetchall()
+    stamp = tuple(rows[0][:3])
+    return stamp, {pk: (uses, given) for _n, _l, _i, pk, uses, given in rows if pk is not None}
 
 
-def _approved_rules() -> list[tuple[Promotion, Rule]]:
+def _approved_rules(stamp: tuple) -> list[tuple[Promotion, Rule]]:
     global _RULES_CACHE
-    stamp = _approved_stamp()
     cached = _RULES_CACHE
     if cached is not None and cached[0] == stamp:
         return cached[1]
@@ -112,23 +132,14 @@ def _approved_rules() -> list[tuple[Promotion, Rule]]:
 
 def active_rules(*, store_code: str, at: dt.datetime) -> list[Rule]:
     """The rules of approved promotions in their window for this store, with uses and budget
-    left (the counters read now)."""
-    candidates = [
-        (p, rule)
-        for p, rule in _approved_rules()
-        if p.starts_at <= at < p.ends_at and (not p.store_codes or store_code in p.store_codes)
-    ]
-    limited = [p.pk for p, _rule in candidates if p.max_uses is not None or p.budget is not None]
-    counters = {}
-    if limited:
-        counters = {
-            pk: (uses, given)
-            for pk, uses, given in Promotion.objects.filter(pk__in=limited).values_list(
-                "pk", "uses", "given"
-            )
-        }
+    left (the counters read now, in the same statement as the approved set's stamp)."""
+    stamp, counters = _approved_state()
     out = []
-    for p, rule in candidates:
+    for p, rule in _approved_rules(stamp):
+        if not (p.starts_at <= at < p.ends_at) or (
+            p.store_codes and store_code not in p.store_codes
+        ):
+            continue
         if p.pk in counters:
             uses, given = counters[p.pk]
             if p.max_uses is not None and uses >= p.max_uses:
@@ -175,8 +186,13 @@ def red_packet_to_spend(member: Member | None, ref: str = "") -> RedPacketToSpen
     """The member's packet ``ref`` (or their oldest one) as the quote spends it, or None."""
     for packet in spendable_red_packets(member):
         if not ref or packet.ref == ref:
-            return RedPacketToSpend(ref=packet.ref, amount=packet.balance)
+            return RedPacketToSpend(ref=packet.ref, amount=packet.balance, label=packet.ref)
     return None
+
+
+def packet_earned_on(order_ref: str) -> RedPacket | None:
+    """The red packet the order ``order_ref`` earned (pending, issued, spent or void), or None."""
+    return RedPacket.objects.filter(order_ref=order_ref).first()
 
 
 def packet_by_ref(ref: str) -> RedPacket | None:
@@ -252,8 +268,9 @@ def member_data(member: Member) -> dict:
 
 
 def clawed_back(packet: RedPacket) -> Decimal:
-    """What returns took back of ``packet`` so far (from it, or deducted from refunds)."""
+    """What returns took back of ``packet`` so far (from it, or deducted from refunds), less
+    what rejected returns gave back."""
     total = packet.entries.filter(
-        kind__in=[WalletEntry.Kind.TAKEN_BACK, WalletEntry.Kind.DEDUCTED]
+        kind__in=[WalletEntry.Kind.TAKEN_BACK, WalletEntry.Kind.DEDUCTED, WalletEntry.Kind.RESTORED]
     ).aggregate(s=Sum("amount"))["s"]
     return -(total or Decimal("0.00"))

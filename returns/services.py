@@ -480,6 +480,13 @@ def reject_return(*, return_order: ReturnOrder, actor, reason: str) -> ReturnOrd
             before={"status": Status.SUBMITTED},
             after={"status": Status.REJECTED},
         )
+        # A return of a member's order took back part of its cash-back: given back.
+        from promotions.services import restore_cashback
+
+        net = sum((line.amount for line in ro.lines.all()), ZERO)
+        restore_cashback(
+            order_ref=ro.order.order_no, return_ref=ro.return_no, refunded_net=net, actor=actor
+        )
     return ro
 
 

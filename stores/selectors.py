@@ -240,3 +240,38 @@ def location_scope(user) -> set[str] | None:
     if user.groups.filter(name__in=["store_guide", "store_manager"]).exists():
         return set()
     return None
+
+
+# --- what the promotions' red-packet task asks (PROMOTIONS_ORDER_FACTS) ----------------------
+
+
+def red_packet_order_facts(order_refs: list[str]) -> dict:
+    """For the promotions' daily task: of each store order (by order number), when its goods
+    were handed over (take-away, pick-up) or shipped to the customer (delivery: tongcang knows
+    no delivery date, so the after-sales window counts from the shipment), and whether a return
+    of it is open (submitted or approved, not yet received, rejected or closed). A cancelled
+    order was never handed over. Orders it does not know are left out (the task skips them)."""
+    from promotions.services import OrderFacts
+    from returns.models import ReturnOrder
+
+    rows = list(
+        Order.objects.filter(order_no__in=list(order_refs))
+        .exclude(fulfilment="")
+        .values_list("pk", "order_no", "fulfilment", "handed_over_at", "shipped_at", "status")
+    )
+    open_returns = set(
+        ReturnOrder.objects.filter(
+            order_id__in=[r[0] for r in rows],
+            status__in=(ReturnOrder.Status.SUBMITTED, ReturnOrder.Status.APPROVED),
+        ).values_list("order_id", flat=True)
+    )
+    facts = {}
+    for pk, order_no, fulfilment, handed_over_at, shipped_at, status in rows:
+        if status == Order.Status.CANCELLED:
+            handed = None
+        elif fulfilment == Fulfilment.DELIVERY:
+            handed = shipped_at
+        else:
+            handed = handed_over_at
+        facts[order_no] = OrderFacts(handed_over_at=handed, return_open=pk in open_returns)
+    return facts

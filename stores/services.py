@@ -483,6 +483,7 @@ def take_payment(
         order.save(update_fields=["paid_at", "platform_status", "updated_at"])
         record_event(order=order, kind="paid", actor=actor, after={"paid_at": now.isoformat()})
         release_hold(order=order, reason=HoldReason.UNPAID, actor=actor, note="paid")
+        _record_paid_for_member(order, store)
         if order.fulfilment == Fulfilment.PICKUP and reserved_in_store(order):
             _make_ready(order, actor)
         elif not reserved_in_store(order):
@@ -490,6 +491,32 @@ def take_payment(
 
             maybe_auto_approve(order=order)
     return order
+
+
+def _member_of(order: Order):
+    """The member the order's frozen quote was made for (None: not a member's order, or the
+    member was erased)."""
+    from promotions.selectors import member_by_ref
+
+    ref = (order.quote or {}).get("member_ref")
+    member = member_by_ref(ref) if ref else None
+    return member if member is not None and member.erased_at is None else None
+
+
+def _record_paid_for_member(order: Order, store: Store) -> None:
+    """Paid in full: the promotions count the net towards the member's level and record the
+    cash-back the frozen quote earned (a pending red packet: issued by their daily task once
+    the goods were handed over and the after-sales window passed with no return open)."""
+    from promotions.services import record_paid_order
+
+    member = _member_of(order)
+    if member is not None:
+        record_paid_order(
+            member=member,
+            order_ref=order.order_no,
+            store_code=store.code,
+            quote=Quote.from_dict(order.quote),
+        )
 
 
 def attach_guide(*, order: Order, store: Store, actor) -> Order:
@@ -504,6 +531,122 @@ def attach_guide(*, order: Order, store: Store, actor) -> Order:
             actor=actor,
             before={"guide": before},
             after={"guide": order.guide_id},
+        )
+    return order
+
+
+def member_red_packets(order: Order) -> list:
+    """The red packets the order's member could spend on it now (the counter offers them while
+    the order is unpaid and nothing has been spent on it yet)."""
+    from promotions.selectors import spendable_red_packets
+
+    quote = order.quote or {}
+    if (
+        order.paid_at is not None
+        or order.status == S.CANCELLED
+        or Decimal(str(quote.get("red_packet_spent") or 0)) > 0
+    ):
+        return []
+    return spendable_red_packets(_member_of(order))
+
+
+def spend_red_packet(*, order: Order, store: Store, ref: str, actor) -> Order:
+    """At the counter, before any payment: the member spends one of their red packets on this
+    order. The order is priced again as it was placed (its list prices, its time, the member),
+    now with the packet, in one transaction: the promotions' uses are given back and taken
+    again with the packet (spent once, under its lock), the lines' net amounts, the total and
+    the frozen quote are rewritten. Refused, changing nothing, when the order is paid (even in
+    part), already has a packet, or the promotions it got are no longer what they were."""
+    from promotions.errors import PromotionError
+    from promotions.pricing import manual_adjustment
+    from promotions.pricing import price_cart as promotions_price_cart
+    from promotions.rules import CASHBACK
+    from promotions.services import lock_red_packet, release_order, reserve_usage
+
+    with transaction.atomic():
+        order = _lock(order, store)
+        if order.status == S.CANCELLED:
+            raise StoreError("cancelled", _("This order was cancelled (not paid in time)."))
+        if order.paid_at is not None or amount_paid(order) > 0:
+            raise StoreError(
+                "paid", _("A payment was taken already: a red packet is spent before paying.")
+            )
+        if not order.quote:
+            raise StoreError("no_quote", _("This order was not priced by the promotions."))
+        old = Quote.from_dict(order.quote)
+        if old.red_packet_spent > 0:
+            raise StoreError("red_packet", _("A red packet was spent on this order already."))
+        member = _member_of(order)
+        if member is None:
+            raise StoreError("no_member", _("Only a member's order can spend a red packet."))
+        adjustment = None
+        if old.adjustment > 0:
+            adjustment = manual_adjustment(
+                old.adjustment, old.adjustment_reason, by=old.adjustment_by
+            )
+        # The packet first (every transaction locks a packet before promotions), then give
+        # back what the order took and price it again with the packet: a limited promotion
+        # this order used up is available to it again within this transaction.
+        lock_red_packet(ref=str(ref or ""))
+        release_order(order_ref=order.order_no, actor=actor)
+        new = promotions_price_cart(
+            lines=[
+                CartLine(
+                    key=line.key,
+                    product_code=line.product_code,
+                    quantity=line.quantity,
+                    unit_price=line.unit_price,
+                    style_code=line.style_code,
+                )
+                for line in old.lines
+            ],
+            store_code=store.code,
+            at=old.priced_at or order.created_at,
+            member=member,
+            red_packet_ref=str(ref or ""),
+            adjustment=adjustment,
+        )
+        if new.red_packet_spent <= 0:
+            raise StoreError(
+                "red_packet", _("This red packet is not in the member's wallet any more.")
+            )
+
+        def discounts(q):
+            return [(p.code, p.amount) for p in q.promotions if p.kind != CASHBACK]
+
+        if new.list_total != old.list_total or discounts(new) != discounts(old):
+            raise StoreError(
+                "repriced",
+                _(
+                    "The promotions have changed since this order was placed: place it again "
+                    "to spend the red packet."
+                ),
+            )
+        try:
+            reserve_usage(quote=new, member=member, order_ref=order.order_no)
+        except PromotionError as exc:
+            raise StoreError("promotion", exc.message) from None
+        net = {line.product_code: line.net_amount for line in new.lines}
+        for line in order.lines.all():
+            if line.platform_sku in net and line.amount != net[line.platform_sku]:
+                line.amount = net[line.platform_sku]
+                line.save(update_fields=["amount"])
+        before = order.total_amount
+        order.total_amount = order.goods_amount = new.total
+        order.quote = new.as_dict()
+        order.save(update_fields=["total_amount", "goods_amount", "quote", "updated_at"])
+        record_event(
+            order=order,
+            kind="lines_changed",
+            actor=actor,
+            message=_("Red packet %(ref)s spent: %(amount)s")
+            % {"ref": new.red_packet_ref, "amount": new.red_packet_spent},
+            before={"total": str(before)},
+            after={
+                "total": str(new.total),
+                "red_packet": new.red_packet_ref,
+                "red_packet_spent": str(new.red_packet_spent),
+            },
         )
     return order
 
@@ -645,42 +788,137 @@ def unlock_pickup(*, order: Order, store: Store, actor) -> Order:
 # --- returns in the store -------------------------------------------------------------------
 
 
-def create_store_return(*, store: Store, order: Order, lines, reason: str, actor):
+@dataclass(frozen=True)
+class ReturnPreview:
+    """What a store return will refund, shown to the guide before it is confirmed."""
+
+    lines: list  # (order line, quantity, net refunded for it)
+    refunded_net: Decimal  # the returned lines' net amounts
+    from_packet: Decimal  # cash-back taken back from the customer's (unspent) red packet
+    from_refund: Decimal  # cash-back deducted from this refund (the packet was spent)
+    red_packet_ref: str  # the packet the order earned, or ""
+    refund_amount: Decimal  # what the customer gets back: refunded_net − from_refund
+
+
+def _line_paid_for(line, units: Decimal) -> Decimal:
+    """What ``units`` of the order line were paid: its net (amount − its share of order-level
+    discounts) shared by quantity, largest remainder."""
+    from core.money import allocate
+
+    net = line.amount - line.discount
+    if units >= line.quantity:
+        return net
+    return allocate(net, [units, line.quantity - units])[0]
+
+
+def _return_preview(store: Store, order: Order, lines) -> ReturnPreview:
+    from promotions.selectors import packet_earned_on
+    from promotions.services import preview_clawback
+    from returns.selectors import returned_quantities
+
+    if order.shop_id != store.shop_id and not order.shop.store_returns_allowed:
+        raise StoreError("other_shop", _("This shop's orders are not returned in the stores."))
+    returned = returned_quantities(order)
+    triples = []
+    for order_line, quantity in lines:
+        try:
+            quantity = Decimal(str(quantity))
+        except InvalidOperation:
+            raise StoreError("bad_quantity", _("Quantities are whole numbers.")) from None
+        before = returned.get(order_line.pk, Decimal(0))
+        if (
+            order_line.order_id != order.pk
+            or not quantity.is_finite()
+            or quantity <= 0
+            or quantity != quantity.to_integral_value()
+            or before + quantity > order_line.quantity
+        ):
+            raise StoreError("bad_line", _("Return at most what the order line still holds."))
+        # Cumulative: the returns of a line, in any parts, refund exactly its net amount.
+        amount = _line_paid_for(order_line, before + quantity) - _line_paid_for(order_line, before)
+        triples.append((order_line, quantity, amount))
+    if not triples:
+        raise StoreError("empty", _("Enter the quantity returned of at least one line."))
+    net = money(sum((t[2] for t in triples), Decimal(0)))
+    claw = preview_clawback(order_ref=order.order_no, refunded_net=net, refund_amount=net)
+    packet = packet_earned_on(order.order_no)
+    return ReturnPreview(
+        lines=triples,
+        refunded_net=net,
+        from_packet=claw.from_packet,
+        from_refund=claw.from_refund,
+        red_packet_ref=packet.ref if packet else "",
+        refund_amount=net - claw.from_refund,
+    )
+
+
+def preview_store_return(*, store: Store, order: Order, lines) -> ReturnPreview:
+    """What returning ``lines`` ([(order line, quantity)]) would refund and take back of the
+    red packet the order earned; nothing is written."""
+    order = Order.objects.select_related("shop").get(pk=order.pk)
+    return _return_preview(store, order, lines)
+
+
+def create_store_return(
+    *, store: Store, order: Order, lines, reason: str, actor, expected_refund=None
+):
     """A guide or manager opens a return (with goods) for an order brought to the store: one of
     the store's own orders, or an online order whose shop accepts returns in the stores.
 
     ``lines``: [(order line, quantity)]. Each line is refunded its net amount (the line's
-    amount is net of every promotion; a part of a line, its share by largest remainder), so a
-    return refunds exactly what its lines were paid. Review and receipt are the after-sales
-    ones (``returns.services``); see ``receive_store_return`` for the receipt into the store.
+    amount is net of every promotion; a part of a line, its share by largest remainder,
+    cumulatively over the line's returns), so a return refunds exactly what its lines were
+    paid. When the order earned a red packet, the return takes back the cash-back in proportion
+    to the refunded net: from the packet while it is unspent, otherwise deducted from the
+    refund (``preview_store_return`` shows it first; ``expected_refund``: the refund the guide
+    was shown; when it is no longer what would be refunded, nothing is written). Review and
+    receipt are the after-sales ones (``returns.services``); see ``receive_store_return``.
     """
-    from core.money import allocate
+    from promotions.services import take_back_cashback
     from returns.services import ReturnError, create_return
 
-    order = Order.objects.select_related("shop").get(pk=order.pk)
-    if order.shop_id != store.shop_id and not order.shop.store_returns_allowed:
-        raise StoreError("other_shop", _("This shop's orders are not returned in the stores."))
-    triples = []
-    for order_line, quantity in lines:
-        quantity = Decimal(str(quantity))
-        if order_line.order_id != order.pk or quantity <= 0 or quantity > order_line.quantity:
-            raise StoreError("bad_line", _("Return at most what the order line holds."))
-        if quantity == order_line.quantity:
-            amount = order_line.amount
-        else:  # this part's share of the line's net amount
-            amount = allocate(order_line.amount, [quantity, order_line.quantity - quantity])[0]
-        triples.append((order_line, quantity, amount))
-    try:
-        return create_return(
-            order=order,
-            lines=triples,
-            kind="return_goods",
-            reason=reason,
-            refund_amount=money(sum((t[2] for t in triples), Decimal(0))),
-            actor=actor,
+    with transaction.atomic():
+        # The order row is the lock under which its returns and its packet are decided.
+        order = (
+            Order.objects.select_for_update(of=("self",)).select_related("shop").get(pk=order.pk)
         )
-    except ReturnError as exc:
-        raise StoreError("return", exc.message) from None
+        preview = _return_preview(store, order, lines)
+        if expected_refund is not None:
+            try:
+                expected = money(expected_refund)
+            except (InvalidOperation, ValueError, TypeError):
+                expected = None
+            if expected != preview.refund_amount:
+                raise StoreError(
+                    "changed",
+                    _("The refund is now %(amount)s, not what was shown: check it again.")
+                    % {"amount": preview.refund_amount},
+                )
+        try:
+            ro = create_return(
+                order=order,
+                lines=preview.lines,
+                kind="return_goods",
+                reason=reason,
+                refund_amount=preview.refund_amount,
+                actor=actor,
+            )
+        except ReturnError as exc:
+            raise StoreError("return", exc.message) from None
+        if preview.red_packet_ref:
+            taken = take_back_cashback(
+                order_ref=order.order_no,
+                return_ref=ro.return_no,
+                refunded_net=preview.refunded_net,
+                refund_amount=preview.refunded_net,
+                actor=actor,
+            )
+            if (taken.from_packet, taken.from_refund) != (preview.from_packet, preview.from_refund):
+                # The packet was spent meanwhile (its lock is taken only now): all rolls back.
+                raise StoreError(
+                    "changed", _("The red packet changed meanwhile: check the return again.")
+                )
+    return ro
 
 
 def receive_store_return(*, store: Store, return_order, actor, into: str = "store", receipts=None):
@@ -806,6 +1044,9 @@ __all__ = [
     "create_store",
     "attach_guide",
     "create_store_return",
+    "member_red_packets",
+    "preview_store_return",
+    "spend_red_packet",
     "receive_store_return",
     "expire_unpaid_orders",
     "hand_over",

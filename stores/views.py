@@ -21,6 +21,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_POST
 
 from orders.models import Fulfilment, Order, Payment
+from promotions.quote import Quote
 
 from . import qr, selectors, services
 from .services import StoreError
@@ -138,6 +139,10 @@ def kiosk_style(request, style_code):
 
 
 def _quote_payload(priced) -> dict:
+    """A quote (or the one frozen on an order) for the kiosk: amounts, and the explanation in
+    the page's language (each line's steps, the near misses, the red packet, the cash-back)."""
+    from promotions.explain import cashback_text, near_miss_text, red_packet_text, step_text
+
     return {
         "lines": [
             {
@@ -146,13 +151,24 @@ def _quote_payload(priced) -> dict:
                 "unit_price": str(line.unit_price),
                 "list_amount": str(line.list_amount),
                 "net_amount": str(line.net_amount),
-                "steps": [step.label for step in line.steps],
+                "steps": [step_text(step) for step in line.steps],
             }
             for line in priced.lines
         ],
         "list_total": str(priced.list_total),
         "total": str(priced.total),
-        "near_misses": [{"label": n.label, "missing": str(n.missing)} for n in priced.near_misses],
+        "near_misses": [
+            {"label": n.label, "missing": str(n.missing), "text": near_miss_text(n)}
+            for n in priced.near_misses
+        ],
+        "notes": [
+            text
+            for amount, text in (
+                (priced.red_packet_spent, red_packet_text(priced.red_packet_spent)),
+                (priced.cashback, cashback_text(priced.cashback)),
+            )
+            if amount > 0
+        ],
     }
 
 
@@ -194,6 +210,8 @@ def kiosk_order(request):
             "fulfilment": order.fulfilment,
             "pay_by": order.payment_due_at.isoformat(),
             "qr": qr.svg(order.order_no, label=order.order_no),
+            # The quote frozen on the order, as the counter and the receipt will show it.
+            "quote": _quote_payload(Quote.from_dict(order.quote)),
         }
     )
 
@@ -296,11 +314,23 @@ def counter_order(request, order_no):
             "qr": qr.svg(order.order_no, label=order.order_no, size=160),
             "can_unlock": request.user.has_perm("stores.manage_kioskdevice"),
             "in_store": services.reserved_in_store(order),
+            "red_packets": services.member_red_packets(order),
         },
     )
 
 
-ACTIONS = {"pay", "guide", "handover", "verify", "arrived", "unlock", "return"}
+ACTIONS = {"pay", "guide", "handover", "verify", "arrived", "unlock", "return", "redpacket"}
+
+
+def _return_lines(order, post) -> list:
+    lines = []
+    for line in order.lines.all():
+        quantity = post.get(f"qty_{line.pk}", "").strip()
+        if quantity and quantity != "0":
+            lines.append((line, quantity))
+    if not lines:
+        raise StoreError("empty", _("Enter the quantity returned of at least one line."))
+    return lines
 
 
 @require_POST
@@ -339,20 +369,34 @@ def counter_action(request, order_no, action):
         elif action == "arrived":
             services.receive_pickup_parcel(order=order, store=store, actor=user)
             messages.success(request, _("Ready for pick-up."))
+        elif action == "redpacket":
+            services.spend_red_packet(order=order, store=store, ref=post.get("ref", ""), actor=user)
+            messages.success(request, _("Red packet spent: the amount to pay is lower."))
         elif action == "return":
-            lines = []
-            for line in order.lines.all():
-                quantity = post.get(f"qty_{line.pk}", "").strip()
-                if quantity and quantity != "0":
-                    lines.append((line, quantity))
-            if not lines:
-                raise StoreError("empty", _("Enter the quantity returned of at least one line."))
-            try:
-                ro = services.create_store_return(
-                    store=store, order=order, lines=lines, reason=post.get("reason", ""), actor=user
+            lines = _return_lines(order, post)
+            if not post.get("reason", "").strip():
+                raise StoreError("no_reason", _("Give the reason for the return."))
+            if post.get("confirm") != "1":
+                # First the guide sees what will be refunded and taken back, then confirms.
+                preview = services.preview_store_return(store=store, order=order, lines=lines)
+                return render(
+                    request,
+                    "stores/counter_return_confirm.html",
+                    {
+                        "store": store,
+                        "order": order,
+                        "preview": preview,
+                        "reason": post.get("reason", ""),
+                    },
                 )
-            except (ValueError, ArithmeticError):
-                raise StoreError("bad_quantity", _("Quantities are whole numbers.")) from None
+            ro = services.create_store_return(
+                store=store,
+                order=order,
+                lines=lines,
+                reason=post.get("reason", ""),
+                actor=user,
+                expected_refund=post.get("expected_refund", ""),
+            )
             messages.success(
                 request,
                 _("Return order %(no)s created: after-sales review next.") % {"no": ro.return_no},

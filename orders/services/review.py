@@ -91,11 +91,16 @@ def approve_orders(*, orders, actor) -> tuple[list[Order], dict[str, str]]:
 
 @transaction.atomic
 def cancel_order(*, order, actor, note: str = "") -> Order:
-    """Cancel (作废) an order not yet printed: its reservation is released, its holds end."""
+    """Cancel (作废) an order not yet printed: its reservation is released, its holds end, and
+    the promotions' uses and red packet it took are given back."""
     order = lock_order(order)
     require_status(order, EDITABLE, _("cancel"))
     release_all_holds(order=order, actor=actor, note="cancelled")
     deallocate_order(order=order, actor=actor, note="cancelled")
+    if order.quote:  # priced by the promotions (a store order): their uses, red packet back
+        from promotions.services import release_order
+
+        release_order(order_ref=order.order_no, actor=actor)
     now = timezone.now()
     Order.objects.filter(pk=order.pk).update(
         status=Order.Status.CANCELLED, cancelled_at=now, updated_at=now, on_hold=False

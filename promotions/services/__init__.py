@@ -14,12 +14,16 @@ from .redpackets import (
     earn_red_packet,
     issue_due_red_packets,
     issue_red_packet,
+    lock_red_packet,
     preview_clawback,
     record_paid_order,
+    restore_cashback,
+    return_spent_packet,
     spend_red_packet,
     take_back_cashback,
+    void_cashback,
 )
-from .usage import reserve_usage
+from .usage import Released, release_order, reserve_usage
 
 __all__ = [
     "Clawback",
@@ -31,14 +35,20 @@ __all__ = [
     "erase_member",
     "issue_due_red_packets",
     "issue_red_packet",
+    "lock_red_packet",
     "new_version",
     "preview_clawback",
     "record_member_spend",
     "record_paid_order",
+    "Released",
+    "release_order",
     "reserve_usage",
+    "restore_cashback",
+    "return_spent_packet",
     "retire_promotion",
     "send_enrolment_code",
     "spend_red_packet",
     "take_back_cashback",
     "update_promotion",
+    "void_cashback",
 ]

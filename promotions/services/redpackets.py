@@ -13,6 +13,7 @@ spent once on a later order, taken back by returns.
   every return of an order, ``earned × refunded so far / order net``, so the returns of a whole
   order take back exactly what was earned). Taken from the packet while it is unspent; once it
   is spent, deducted from the refund (``preview_clawback`` tells the guide before confirming).
+  A rejected return gives back what it took (``restore_cashback``).
 """
 
 from __future__ import annotations
@@ -145,6 +146,19 @@ def issue_due_red_packets(
     return issued
 
 
+def lock_red_packet(*, ref: str) -> RedPacket | None:
+    """Lock the packet ``ref`` until the caller's transaction ends (None when there is no such
+    packet). A caller that will both release an order and spend a packet takes this first, so
+    that every transaction locks a packet before promotions, as ``reserve_usage`` and
+    ``release_order`` do."""
+    from ..selectors import packet_by_ref
+
+    found = packet_by_ref(ref)
+    if found is None:
+        return None
+    return RedPacket.objects.select_for_update().filter(pk=found.pk).first()
+
+
 def spend_red_packet(*, ref: str, member: Member | None, order_ref: str, amount: Decimal):
     """Spend the packet ``ref`` on ``order_ref`` (inside the order's transaction; once)."""
     from ..selectors import packet_by_ref
@@ -172,6 +186,51 @@ def spend_red_packet(*, ref: str, member: Member | None, order_ref: str, amount:
             created_at=at,
         )  # fmt: skip
     return packet
+
+
+def return_spent_packet(*, order_ref: str, actor=None) -> tuple[str, Decimal]:
+    """The order ``order_ref`` was cancelled: the packet spent on it is back in the wallet,
+    whole (ref, amount); ("", 0) when none was spent on it or it was given back already."""
+    with transaction.atomic():
+        packet = (
+            RedPacket.objects.select_for_update()
+            .filter(spent_on=order_ref, status=Status.SPENT)
+            .first()
+        )
+        if packet is None:
+            return "", ZERO
+        amount = packet.spent_amount
+        packet.status = Status.ISSUED if packet.balance > 0 else Status.VOID
+        packet.spent_on, packet.spent_amount, packet.spent_at = "", ZERO, None
+        packet.save(update_fields=["status", "spent_on", "spent_amount", "spent_at"])
+        WalletEntry.objects.create(
+            member_id=packet.member_id, packet=packet, kind=Kind.RETURNED, amount=amount,
+            order_ref=order_ref, created_at=now(), actor=_user(actor),
+        )  # fmt: skip
+    return packet.ref, amount
+
+
+def void_cashback(*, order_ref: str, actor=None) -> Decimal:
+    """The paid order ``order_ref`` was cancelled before its goods were handed over: the
+    cash-back it earned (still pending) will never be issued; it is void. Returns what was
+    voided (0 when there was none, or it was voided already)."""
+    with transaction.atomic():
+        packet = (
+            RedPacket.objects.select_for_update()
+            .filter(order_ref=order_ref, status=Status.PENDING)
+            .first()
+        )
+        if packet is None:
+            return ZERO
+        amount = packet.balance
+        packet.status = Status.VOID
+        packet.taken_back = packet.earned
+        packet.save(update_fields=["status", "taken_back"])
+        WalletEntry.objects.create(
+            member_id=packet.member_id, packet=packet, kind=Kind.VOIDED, amount=-amount,
+            order_ref=order_ref, created_at=now(), actor=_user(actor),
+        )  # fmt: skip
+    return amount
 
 
 @dataclass(frozen=True)
@@ -251,4 +310,37 @@ def take_back_cashback(
                     order_ref=order_ref, return_ref=return_ref, created_at=at,
                     actor=_user(actor),
                 )  # fmt: skip
+    return claw
+
+
+def restore_cashback(
+    *, order_ref: str, return_ref: str, refunded_net: Decimal, actor=None
+) -> Clawback:
+    """The return ``return_ref`` of ``order_ref`` was rejected: what it took back is given back
+    (in the rejection's transaction; ``refunded_net``: the net of its lines, as counted when it
+    took back). What came from the packet is in the packet again (a packet voided by it is
+    pending or issued again); what was deducted from its refund is moot, no refund being paid.
+    The net it counted no longer counts towards later returns. Once per return; returns what
+    was given back (nothing when the return took nothing)."""
+    with transaction.atomic():
+        packet = RedPacket.objects.select_for_update().filter(order_ref=order_ref).first()
+        if packet is None:
+            return NOTHING
+        done = {e.kind: -e.amount for e in packet.entries.filter(return_ref=return_ref)}
+        if not done or Kind.RESTORED in done:
+            return NOTHING
+        claw = Clawback(done.get(Kind.TAKEN_BACK, ZERO), done.get(Kind.DEDUCTED, ZERO))
+        packet.refunded_net = max(ZERO, packet.refunded_net - money(refunded_net))
+        fields = ["refunded_net"]
+        if claw.from_packet:
+            packet.taken_back -= claw.from_packet
+            fields.append("taken_back")
+            if packet.status == Status.VOID and packet.balance > 0:
+                packet.status = Status.ISSUED if packet.issued_at else Status.PENDING
+                fields.append("status")
+        packet.save(update_fields=fields)
+        WalletEntry.objects.create(
+            member_id=packet.member_id, packet=packet, kind=Kind.RESTORED, amount=claw.total,
+            order_ref=order_ref, return_ref=return_ref, created_at=now(), actor=_user(actor),
+        )  # fmt: skip
     return claw

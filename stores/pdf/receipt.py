@@ -1,11 +1,15 @@
 """The small-ticket receipt (小票): 80 mm wide, as long as its lines need, for a thermal printer.
 
-Every text that came from a person or a product file (product names, the guide) goes into
-Paragraphs through ``orders.pdf.common.para``, which escapes it; the pick-up code is also a QR code.
+Every text that came from a person or a product file (product names, the guide, a promotion's
+name in the explanation) goes into Paragraphs through ``orders.pdf.common.para``, which escapes
+it; the pick-up code is also a QR code. Under each line, the steps of the quote frozen on the
+order (which promotion, before → after); under the total, the red packet spent and the cash-back
+to come.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import BytesIO
 
 from django.utils import timezone
@@ -18,6 +22,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import SimpleDocTemplate, Spacer, Table, TableStyle
 
 from orders.pdf.common import para, register_fonts
+from promotions.explain import cashback_text, red_packet_text, step_text
 
 WIDTH = 80 * mm
 MARGIN = 4 * mm
@@ -50,6 +55,10 @@ def receipt_pdf(order, store) -> bytes:
     ]
     if order.guide_id:
         flow.append(para((_("Guide") + f": {order.guide.get_username()}"), body))
+    small = ParagraphStyle("small", parent=body, fontSize=7, leading=9, textColor="#333333")
+    quote = order.quote or {}
+    # The quote frozen on the order: each line's steps (which promotion, before → after).
+    steps = {line["product_code"]: line["steps"] for line in quote.get("lines", ())}
     rows = [[para((_("Item")), body), para((_("Amount")), right)]]
     for line in order.lines.all().order_by("pk"):
         rows.append(
@@ -57,6 +66,7 @@ def receipt_pdf(order, store) -> bytes:
                 [
                     para(line.title or line.platform_sku, body),
                     para(f"{line.platform_sku} × {line.quantity.normalize():f}", body),
+                    *(para(step_text(step), small) for step in steps.get(line.platform_sku, ())),
                 ],
                 para(f"{line.amount:.2f}", right),
             ]
@@ -73,10 +83,21 @@ def receipt_pdf(order, store) -> bytes:
         )
     )
     flow += [Spacer(1, 2 * mm), table, Spacer(1, 2 * mm)]
-    quote = order.quote or {}
     if quote.get("list_total") and quote.get("list_total") != str(order.total_amount):
         flow.append(para((_("List price") + f": {quote['list_total']}"), right))
+    if Decimal(quote.get("red_packet_spent") or 0) > 0:
+        flow.append(para(red_packet_text(quote["red_packet_spent"]), right))
+    if Decimal(quote.get("adjustment") or 0) > 0:
+        flow.append(
+            para(
+                _("Adjusted by the guide: %(amount)s (%(reason)s)")
+                % {"amount": quote["adjustment"], "reason": quote.get("adjustment_reason", "")},
+                right,
+            )
+        )
     flow.append(para((_("Total") + f": {order.total_amount:.2f}"), big))
+    if Decimal(quote.get("cashback") or 0) > 0:
+        flow.append(para(cashback_text(quote["cashback"]), body))
     for payment in order.payments.all():
         flow.append(
             para(
@@ -93,7 +114,13 @@ def receipt_pdf(order, store) -> bytes:
     flow += [Spacer(1, 3 * mm), para((_("Thank you for your visit.")), big)]
 
     buffer = BytesIO()
-    height = 120 * mm + 12 * mm * order.lines.count() + (40 * mm if order.pickup_code else 0)
+    step_count = sum(len(line_steps) for line_steps in steps.values())
+    height = (
+        130 * mm
+        + 12 * mm * order.lines.count()
+        + 5 * mm * step_count
+        + (40 * mm if order.pickup_code else 0)
+    )
     doc = SimpleDocTemplate(
         buffer,
         pagesize=(WIDTH, height),

@@ -1,7 +1,8 @@
 """Properties of the pricing function over random carts and promotion sets (hypothesis).
 
 Each case checks: the lines add up to the total exactly, no line is negative, each line's steps
-chain from its list amount to its net, the same input gives the same quote byte for byte, and
+chain from its list amount to its net, the same input gives the same quote byte for byte (and the frozen form reads back as the
+same quote), and
 returning every line in random parts refunds exactly what was paid. Pure: no database.
 
 Two tests: hypothesis-drawn cases (300, shrinkable), and 2,000 hypothesis seeds × 5 cases
@@ -16,7 +17,7 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from promotions.quote import CartLine, quote, refund_for
+from promotions.quote import CartLine, Quote, quote, refund_for
 from promotions.rules import (
     CASHBACK,
     ITEM,
@@ -210,6 +211,8 @@ def check(case):
             amount = step.after
         assert amount == line.net_amount
     assert quote(**kwargs).as_json() == q.as_json()
+    # What an order freezes (as_dict) reads back as the same quote, byte for byte.
+    assert Quote.from_dict(q.as_dict()).as_json() == q.as_json()
 
     # Return every line in up to four parts (random cuts of its quantity), one return after
     # the other: no refund is negative, and the refunds add up to what was paid, to the cent.

@@ -100,3 +100,62 @@ def level(warehouse_id, product):
 
 def order_of(**kwargs) -> Order:
     return Order.objects.get(**kwargs)
+
+
+# --- members and promotions (through the promotions' services) --------------------------------
+
+
+@pytest.fixture
+def enrol(store, clock):
+    """Enrol a member at the store's counter: the SMS code through the console provider."""
+    import re
+
+    from promotions import services as promotions
+    from promotions.sms import ConsoleSms
+
+    def make(phone="13812345678", name=""):
+        promotions.send_enrolment_code(phone=phone, sms=ConsoleSms())
+        text = [t for to, t in ConsoleSms.outbox if to == phone][-1]
+        return promotions.enrol_member(
+            phone=phone,
+            code=re.search(r"\d{6}", text).group(0),
+            consent=True,
+            consent_place=f"{store.code} 柜台",
+            home_store=store.code,
+            name=name,
+        )
+
+    return make
+
+
+@pytest.fixture
+def promote(store, manager, clock):
+    """Run a promotion in the store: made by its manager, approved by another manager."""
+    from config.roles import sync_role_permissions
+    from promotions import services as promotions
+
+    sync_role_permissions()  # a transactional test's flush may have emptied the roles
+    approver = User.objects.create_user("manager2", password="manager-pass-456")
+    services.add_staff(store=store, user=approver, role="store_manager")
+
+    def make(code, **fields):
+        fields.setdefault("name", code)
+        fields.setdefault("store_codes", [store.code])
+        fields.setdefault("starts_at", T0 - dt.timedelta(days=1))
+        fields.setdefault("ends_at", T0 + dt.timedelta(days=60))
+        made = promotions.create_promotion(actor=manager, code=code, **fields)
+        return promotions.approve_promotion(promotion=made, actor=approver)
+
+    return make
+
+
+CASHBACK_200_20 = {
+    "name": "满200返20",
+    "kind": "cashback",
+    "tiers": [{"threshold": "200", "amount": "20"}],
+}
+SAVE_320_50 = {
+    "name": "满320减50",
+    "kind": "spend_and_save",
+    "tiers": [{"threshold": "320", "amount": "50"}],
+}

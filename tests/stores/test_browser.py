@@ -1,5 +1,7 @@
 """The kiosk and the counter page in real headless Chromium: scan a sample's tag, the grid,
-the cart, each of the three fulfilments; pay, hand over, a pick-up code, the wrong-code lock."""
+the cart, each of the three fulfilments; pay, hand over, a pick-up code, the wrong-code lock;
+the cart's explanation and near miss, a member's price after the phone, a red packet spent at
+the counter."""
 
 import os
 import re
@@ -204,3 +206,90 @@ def test_counter_pick_up_code_and_the_wrong_code_lock(
     assert page.locator("#verify").count() == 0
     second.refresh_from_db()
     assert second.pickup_locked_at is not None and second.handed_over_at is None
+
+
+# --- promotions on the kiosk and the counter ---------------------------------------------------
+
+
+def test_kiosk_explains_the_cart_and_shows_the_near_miss(kiosk_page, promote, clock):
+    from .conftest import SAVE_320_50
+
+    promote("save", **SAVE_320_50)
+    page = kiosk_page
+    page.reload()
+    page.wait_for_selector("#scan")
+    scan_and_add(page, "6926002S", "TX2601-02-S")
+    for _ in range(2):
+        page.click('#cart-lines tr[data-code="TX2601-02-S"] button[aria-label="多一件"]')
+        idle(page)
+    page.wait_for_function("document.querySelector('#cart-total').textContent === '297.00'")
+    assert page.text_content("#cart-notes").strip() == "再买 23.00 元可减 50.00（满320减50）"
+    page.click('#cart-lines tr[data-code="TX2601-02-S"] button[aria-label="多一件"]')
+    page.wait_for_function("document.querySelector('#cart-total').textContent === '346.00'")
+    line = page.text_content('#cart-lines tr[data-code="TX2601-02-S"]')
+    assert "满减 满320减50：396.00 → 346.00" in line and "¥346.00" in line
+    assert "再买" not in page.text_content("#cart-notes")
+    assert "零售价 396.00" in page.text_content("#cart-list-total")
+    # The order placed: the kiosk shows the quote frozen on it, as the counter will.
+    page.fill("#c-phone", "13800001234")
+    no = place(page, "pickup")
+    assert "满减 满320减50：396.00 → 346.00" in page.text_content("#done-lines")
+    assert Order.objects.get(order_no=no).quote["total"] == "346.00"
+
+
+def test_kiosk_shows_the_members_price_once_the_phone_is_entered(kiosk_page, store, clock):
+    from promotions.demo import load_demo_promotions
+
+    load_demo_promotions(store.code)  # a gold member 13800000001, gold prices (85%)
+    page = kiosk_page
+    scan_and_add(page, "6926001L", "TX2601-01-L")
+    page.wait_for_function("document.querySelector('#cart-total').textContent === '99.00'")
+    page.fill("#member-phone", "138 0000 0001")
+    page.press("#member-phone", "Tab")
+    page.wait_for_function("document.querySelector('#cart-total').textContent === '84.15'")
+    line = page.text_content('#cart-lines tr[data-code="TX2601-01-L"]')
+    assert "会员价 金卡：99.00 → 84.15" in line
+    page.fill("#member-phone", "")  # not a member any more: the list price again
+    page.press("#member-phone", "Tab")
+    page.wait_for_function("document.querySelector('#cart-total').textContent === '99.00'")
+
+
+def test_counter_spends_a_members_red_packet(counter_page, live_server, store, stocked, guide,
+                                             promote, enrol, clock):  # fmt: skip
+    import datetime as dt
+
+    from core.clock import frozen
+    from promotions.services import OrderFacts, issue_red_packet
+
+    from .conftest import CASHBACK_200_20, T0
+
+    promote("cb", **CASHBACK_200_20)
+    member = enrol("13812345678")
+    earned = services.place_order(
+        store=store, lines=[{"code": "TX2601-02-S", "quantity": 3}], fulfilment="pickup",
+        member_phone="13812345678", actor=guide,
+    )  # fmt: skip
+    services.take_payment(order=earned, store=store, method="cash", amount="297", actor=guide)
+    handed = T0 + dt.timedelta(hours=1)
+    with frozen(handed + dt.timedelta(days=7)):
+        packet = issue_red_packet(order_ref=earned.order_no, facts=OrderFacts(handed, False))
+    order = services.place_order(
+        store=store, lines=[{"code": "TX2601-02-M", "quantity": 1}], fulfilment="pickup",
+        member_phone="13812345678", actor="kiosk:1",
+    )  # fmt: skip
+    page = counter_page
+    page.goto(f"{live_server.url}/store/counter/order/{order.order_no}/")
+    assert packet.ref in page.text_content("#red-packet-form")
+    assert page.input_value("#amount") == "99.00"
+    page.click("#spend-red-packet")
+    page.wait_for_selector(".quote-red-packet")
+    assert page.text_content(".quote-red-packet").strip() == "使用红包：20.00"
+    assert page.text_content("#total").strip() == "79.00"
+    assert page.input_value("#amount") == "79.00"  # the guide now takes 79.00
+    assert f"红包 {packet.ref}：99.00 → 79.00" in page.text_content("#explanation")
+    assert page.locator("#red-packet-form").count() == 0
+    page.click("#pay")
+    page.wait_for_selector("#pay-form", state="detached")
+    order.refresh_from_db()
+    assert order.paid_at is not None and order.payments.get().amount == 79
+    assert member.red_packets.get(pk=packet.pk).spent_on == order.order_no

@@ -256,7 +256,13 @@ def test_a_return_at_the_counter_is_received_into_the_store(kiosk, stocked, stor
     counter.post(f"/store/counter/order/{no}/pay/", {"method": "cash", "amount": "198.00"})
     counter.post(f"/store/counter/order/{no}/handover/")
     line = Order.objects.get(order_no=no).lines.get()
-    counter.post(f"/store/counter/order/{no}/return/", {f"qty_{line.pk}": "1", "reason": "偏大"})
+    asked = {f"qty_{line.pk}": "1", "reason": "偏大"}
+    shown = counter.post(f"/store/counter/order/{no}/return/", asked)
+    assert 'id="refund-amount">99.00<' in shown.content.decode()  # shown first, not created
+    assert not ReturnOrder.objects.exists()
+    counter.post(
+        f"/store/counter/order/{no}/return/", {**asked, "confirm": "1", "expected_refund": "99.00"}
+    )
     ro = ReturnOrder.objects.get()
     assert ro.refund_amount == Decimal("99.00")
     reviewer = User.objects.create_user("rev", password="x-pass-12345")

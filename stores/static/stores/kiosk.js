@@ -115,6 +115,7 @@
       tr.dataset.code = line.code;
       const name = document.createElement("td");
       name.textContent = line.name;
+      explainLine(name, q.steps);
       const qty = document.createElement("td");
       const minus = document.createElement("button");
       minus.type = "button"; minus.className = "secondary"; minus.textContent = "−";
@@ -135,13 +136,49 @@
     }
     $("cart-total").textContent = data.quote.total;
     $("cart-list-total").textContent = data.quote.list_total !== data.quote.total ? "(" + texts.was + " " + data.quote.list_total + ")" : "";
-    const notes = $("cart-notes");
-    notes.replaceChildren();
-    for (const n of data.quote.near_misses) {
-      const li = document.createElement("li");
-      li.textContent = n.label;
-      notes.appendChild(li);
+    showNotes($("cart-notes"), data.quote, true);
+  }
+
+  // Why a line costs what it costs: one small line of text per step (member price, 满减 …).
+  function explainLine(cell, steps) {
+    for (const text of steps || []) {
+      const small = document.createElement("small");
+      small.className = "step";
+      small.textContent = text;
+      cell.appendChild(small);
     }
+  }
+
+  // The order-level facts of a quote: the red packet spent, the cash-back to come and (while
+  // the cart can still change) the near misses, "再买 23.00 元可减 50".
+  function showNotes(list, quote, nearMisses) {
+    list.replaceChildren();
+    const texts = quote.notes.slice();
+    if (nearMisses) for (const n of quote.near_misses) texts.push(n.text);
+    for (const text of texts) {
+      const li = document.createElement("li");
+      li.textContent = text;
+      list.appendChild(li);
+    }
+  }
+
+  // The quote frozen on the order just placed, line by line.
+  function showFrozen(quote) {
+    const tbody = $("done-lines").querySelector("tbody");
+    tbody.replaceChildren();
+    const names = new Map(Array.from(cart.values()).map((l) => [l.code, l.name]));
+    for (const line of quote.lines) {
+      const tr = document.createElement("tr");
+      const name = document.createElement("td");
+      name.textContent = (names.get(line.code) || line.code) + " × " + line.quantity;
+      explainLine(name, line.steps);
+      const amount = document.createElement("td");
+      amount.className = "num price";
+      amount.textContent = "¥" + line.net_amount;
+      tr.append(name, amount);
+      tbody.appendChild(tr);
+    }
+    showNotes($("done-notes"), quote, false);
   }
 
   function fulfilment() {
@@ -183,6 +220,7 @@
     $("done-no").textContent = data.order_no;
     $("done-total").textContent = "¥" + data.total;
     $("done-qr").innerHTML = data.qr; // built by the server from the order number only
+    showFrozen(data.quote);
     $("done").hidden = false;
     $("cart").hidden = true;
     $("grid").hidden = true;
