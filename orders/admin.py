@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
 from channels.models import Platform, Shop
-from config.importexport import LimitedImportForm, TabularFile
+from config.importexport import ImportColumnsMixin, LimitedImportForm, TabularFile
 from inventory.models import Product
 
 from . import selectors
@@ -707,7 +707,7 @@ class ReviewQueueAdmin(OrderAdminBase):
 
 
 @admin.register(Order)
-class OrderAdmin(ImportMixin, OrderAdminBase):
+class OrderAdmin(ImportColumnsMixin, ImportMixin, OrderAdminBase):
     """Every order, searchable; the same page and actions; import of standard-format files."""
 
     resource_classes = [OrderImportResource]
