@@ -94,22 +94,55 @@ class SkuMappingAdmin(ServiceImportExportAdmin, SimpleHistoryAdmin):
         recompute_sellable(before | after)
 
 
+class ChangeKindFilter(admin.SimpleListFilter):
+    title = _("change")
+    parameter_name = "change"
+
+    def lookups(self, request, model_admin):
+        return [("+", _("created")), ("~", _("changed")), ("-", _("deleted"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("+", "~", "-"):
+            return queryset.filter(history_type=self.value())
+        return queryset
+
+
 @admin.register(SkuComponent.history.model)
 class SkuComponentHistoryAdmin(admin.ModelAdmin):
-    """Every change to the components of SKU relations: who, when, before and after."""
+    """Every change to the components of SKU relations: who, when, before and after, in words
+    (django-simple-history's own field names are not translated)."""
 
     list_display = (
-        "history_date",
-        "history_user",
-        "history_type",
+        "changed_at",
+        "changed_by",
+        "change",
         "mapping",
         "product",
         "quantity",
-        "history_change_reason",
+        "reason",
     )
-    list_filter = ("history_type",)
+    fields = list_display
+    readonly_fields = list_display
+    list_filter = (ChangeKindFilter,)
     search_fields = ("mapping__platform_sku", "product__code")
     date_hierarchy = "history_date"
+    list_select_related = ("history_user", "mapping__shop", "product")
+
+    @admin.display(description=_("changed at"), ordering="history_date")
+    def changed_at(self, obj):
+        return obj.history_date
+
+    @admin.display(description=_("changed by"), ordering="history_user")
+    def changed_by(self, obj):
+        return obj.history_user or "—"
+
+    @admin.display(description=_("change"))
+    def change(self, obj):
+        return obj.get_history_type_display()
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj):
+        return obj.history_change_reason or "—"
 
     def has_add_permission(self, request):
         return False
