@@ -4,7 +4,9 @@ on the group list and wherever a user's groups are chosen."""
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminPasswordChangeForm, SetUnusablePasswordMixin
 from django.contrib.auth.models import Group, User
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +42,7 @@ def permission_in_words(permission) -> str:
     ct = permission.content_type
     model = ct.model_class()
     if model is None:  # a table gone from the code
-        return str(permission)
+        return f"{ct} | {permission.name}"
     name = model_name(model)
     action, _sep, rest = permission.codename.partition("_")
     if action in DEFAULT_ACTIONS and rest == ct.model:
@@ -87,7 +89,24 @@ class RoleGroupAdmin(PermissionsInWords, GroupAdmin):
         return ROLE_LABELS.get(group.name, group.name)
 
 
+class PasswordChangeForm(AdminPasswordChangeForm):
+    """Django's form, with its warning translated (Django glues it to the help text as a
+    literal, so no catalogue can reach it)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "usable_password" in self.fields:
+            self.fields["usable_password"].help_text = format_html(
+                '{}<ul id="id_unusable_warning" class="messagelist">'
+                '<li class="warning">{}</li></ul>',
+                SetUnusablePasswordMixin.usable_password_help_text,
+                _("If disabled, the current password for this user will be lost."),
+            )
+
+
 class RoleUserAdmin(PermissionsInWords, UserAdmin):
+    change_password_form = PasswordChangeForm
+
     list_display = ["username", "first_name", "last_name", "roles", "is_staff", "is_active"]
     list_filter = ["is_staff", "is_superuser", "is_active", RoleFilter]
 
