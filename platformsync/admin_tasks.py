@@ -75,6 +75,11 @@ def _schedules_in_words(base):
         def schedule(self, obj):
             return gettext(obj.name) if obj.name else "—"
 
+        def get_form(self, request, obj=None, **kwargs):
+            # "Name" alone is translated 姓名 (a person's name) by another app's catalogue.
+            kwargs["labels"] = {**kwargs.get("labels", {}), "name": _("schedule name")}
+            return super().get_form(request, obj, **kwargs)
+
         def get_fields(self, request, obj=None):
             fields = super().get_fields(request, obj)
             if obj is not None and not self.has_change_permission(request, obj):  # read only
