@@ -1,6 +1,7 @@
 """Admin screens of platforms, shops, the SKU relation table and sellable quantities."""
 
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -107,6 +108,16 @@ class ChangeKindFilter(admin.SimpleListFilter):
         return queryset
 
 
+def _component_change_in_words(record) -> str:
+    """A change of a component, as its page title and breadcrumb name it: the relation, the
+    product and when, in Beijing time (django-simple-history says "… as of <UTC time>")."""
+    when = timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{record.mapping_id and record.mapping} · {record.product} · {when}"
+
+
+SkuComponent.history.model.__str__ = _component_change_in_words
+
+
 @admin.register(SkuComponent.history.model)
 class SkuComponentHistoryAdmin(admin.ModelAdmin):
     """Every change to the components of SKU relations: who, when, before and after, in words
@@ -130,7 +141,7 @@ class SkuComponentHistoryAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("changed at"), ordering="history_date")
     def changed_at(self, obj):
-        return obj.history_date
+        return timezone.localtime(obj.history_date).strftime("%Y-%m-%d %H:%M:%S")
 
     @admin.display(description=_("changed by"), ordering="history_user")
     def changed_by(self, obj):

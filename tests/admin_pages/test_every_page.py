@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import timedelta
 from html.parser import HTMLParser
 
 import pytest
@@ -32,6 +33,10 @@ RAW_CODES = [
     (re.compile(r"\b[a-z]+_[a-z_]+\b"), "an internal code (snake_case)"),
     (re.compile(r"\{['\"]"), "a raw dict"),
     (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d"), "an ISO (UTC) timestamp"),
+    (
+        re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[+-]\d\d:?\d\d|Z)"),
+        "a time with its UTC offset",
+    ),
 ]
 ENGLISH_WORD = re.compile(r"\b[A-Za-z][a-z]{2,}\b")
 
@@ -118,6 +123,32 @@ def person(role) -> User:
     return user
 
 
+def platform_sends(order, **changes):
+    """A newer version of ``order`` from its platform, through the intake."""
+    from channels.types import NormalizedLine, NormalizedOrder
+    from orders.intake import intake_orders
+
+    line = order.lines.get()
+    version = NormalizedOrder(
+        platform_order_no=order.platform_order_no,
+        lines=[
+            NormalizedLine(
+                platform_sku=line.platform_sku, quantity=line.quantity, unit_price=line.unit_price
+            )
+        ],
+        paid_at=changes.pop("paid_at", order.paid_at),
+        receiver_name=order.receiver_name,
+        receiver_phone=order.receiver_phone,
+        province=order.province,
+        city=order.city,
+        district=order.district,
+        address=order.address,
+        platform_modified_at=order.paid_at + timedelta(minutes=5),
+        **changes,
+    )
+    intake_orders(shop=order.shop, orders=[version])
+
+
 @pytest.fixture
 def world(orders_in, main_warehouse):
     """A little of everything, made through the intake and the services: orders waiting and
@@ -134,8 +165,16 @@ def world(orders_in, main_warehouse):
     TrackingNumberRange.objects.create(
         carrier=sf, prefix="SF", start=1000000, end=1000999, next_value=1000000
     )
+    # The first order (the one whose pages the walk opens) waits for stock, and its platform
+    # sends a newer version: another paid time (times in its history) and a refund request
+    # (a hold whose note is the platform's change).
+    waiting = orders_in("JD01", 2, on_hand=0)
+    platform_sends(
+        waiting[0],
+        paid_at=waiting[0].paid_at + timedelta(minutes=3),
+        platform_change="refund_requested",
+    )
     orders = orders_in("TM01", 3)
-    orders_in("JD01", 2, on_hand=0)
     review.set_carrier(orders=orders, carrier=sf, actor=boss)
     review.approve_orders(orders=orders, actor=boss)
     wave = waves.create_wave(orders=orders[:2], actor=boss)
