@@ -18,11 +18,12 @@ from channels.connectors import jd, top, weimob
 
 _CODES = re.compile(r"\[([^\]/]*)(?:/([^\]]*))?\]\s*$")
 
+# Whether a call is tried again is said by its status (pending or parked), not here.
 AUTH = _("the platform does not accept the shop's API credentials (check them on the shop)")
-RATE = _("too many calls: the platform asks us to slow down; it is tried again by itself")
-DOWN = _("the platform's server did not answer properly; it is tried again by itself")
+RATE = _("too many calls: the platform asks us to slow down")
+DOWN = _("the platform's server did not answer properly")
 UNREACHABLE = _("the platform cannot be reached (network, or the platform is down)")
-GARBLED = _("the platform's answer could not be read; it is tried again by itself")
+GARBLED = _("the platform's answer could not be read")
 NO_URL = _("the shop has no API address")
 REFUSED = _("the platform refused this call")
 
@@ -40,7 +41,11 @@ def reason(raw: str) -> str:
         return str(AUTH)
     if code in _RATE_CODES or sub.startswith("accesscontrol."):
         return str(RATE)
-    if code in _DOWN_CODES or sub.startswith("isp.") or re.match(r"HTTP 5\d\d", text):
+    # As the connectors decide (top.py): a server error unless the platform names the call's
+    # own fault (an "isv." sub-code: the trade does not exist, …).
+    if (code in _DOWN_CODES and not sub.startswith("isv.")) or sub.startswith("isp."):
+        return str(DOWN)
+    if re.match(r"HTTP 5\d\d", text):
         return str(DOWN)
     if text.startswith(("timeout after", "connection failed")):
         return str(UNREACHABLE)

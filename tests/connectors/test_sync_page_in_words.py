@@ -95,3 +95,26 @@ def test_a_failed_stock_call_reads_as_what_was_not_sent_and_why(
     assert message.dedupe_key not in sync_page  # the key is for the machine, not for people
     outbox_list = page_text(admin_client, reverse("admin:channels_outboxmessage_changelist"))
     assert "调用太频繁" in outbox_list and "平台商品编码 TB-SKU-1" in outbox_list
+
+
+@pytest.mark.parametrize(
+    "answer, said",
+    [
+        ("交易不存在 [15/isv.trade-not-exist]", "平台拒绝了这次调用"),  # TOP: the call's fault
+        ("Remote service error [15/isp.remote-service-error]", "平台服务器没有正常应答"),
+        ("App Call Limited [7/accesscontrol.limited-by-app-access-count]", "调用太频繁"),
+        ("Invalid session [27]", "平台不接受店铺的 API 凭据"),
+        ("调用次数超限 [2]", "调用太频繁"),  # JD
+        ("HTTP 502 [502]", "平台服务器没有正常应答"),
+        ("timeout after 10 s", "连不上平台"),
+        ("订单不存在", "平台拒绝了这次调用"),
+    ],
+)
+def test_each_kind_of_platform_answer_reads_as_its_own_sentence(answer, said):
+    from django.utils import translation
+
+    from platformsync.errors import in_words
+
+    with translation.override("zh-hans"):
+        text = in_words(answer)
+    assert text.startswith(said) and text.endswith(answer)
