@@ -79,7 +79,8 @@ class ShopSyncStatusAdmin(admin.ModelAdmin):
         "name",
         "platform",
         "last_pull",
-        "orders_pulled",
+        "orders_last_pull",
+        "orders_in_all",
         "refunds_pulled",
         "pushes_pending",
         "pushes_failed",
@@ -102,13 +103,19 @@ class ShopSyncStatusAdmin(admin.ModelAdmin):
     def last_pull(self, obj):
         return _local(_status(obj).orders_last_pull_at)
 
-    @admin.display(description=_("orders pulled"))
-    def orders_pulled(self, obj):
-        return orders_pulled_in_words(_status(obj))
+    # The two figures of a pull, each under a header that says what it counts (the shop's
+    # page says both in a sentence); shops without an API are not pulled at all.
+    @admin.display(description=_("orders read by the last pull"))
+    def orders_last_pull(self, obj):
+        return _status(obj).orders_last_read if obj.platform.integration == "api" else "—"
+
+    @admin.display(description=_("orders pulled since connected"))
+    def orders_in_all(self, obj):
+        return _status(obj).orders_total_read if obj.platform.integration == "api" else "—"
 
     @admin.display(description=_("refunds pulled"))
     def refunds_pulled(self, obj):
-        return _status(obj).refunds_total_read
+        return _status(obj).refunds_total_read if obj.platform.integration == "api" else "—"
 
     @admin.display(description=_("pushes pending"))
     def pushes_pending(self, obj):

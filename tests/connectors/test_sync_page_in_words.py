@@ -44,7 +44,10 @@ def test_the_sync_page_says_what_the_two_pull_figures_are(admin_client, sandbox,
     page = reverse("admin:channels_shopsyncstatus_change", args=[top_shop.pk])
     chinese = f"上次拉取读到 {second.read} 个订单（新增或有变化），自接入以来共 {total} 个"
     assert chinese in page_text(admin_client, page)
-    assert chinese in page_text(admin_client, listing)
+    listed = page_text(admin_client, listing)  # a column each, its header saying what it is
+    assert "上次拉取读到的订单" in listed and "自接入以来拉取的订单" in listed
+    assert f'<td class="field-orders_last_pull">{second.read}</td>' in listed
+    assert f'<td class="field-orders_in_all">{total}</td>' in listed
     assert f"{second.read} / {total}" not in page_text(admin_client, page)
     english = (
         f"{second.read} read by the last pull (new or changed), "
