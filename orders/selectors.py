@@ -486,7 +486,9 @@ def review_queue_age(now, bounds) -> list:
 
 def stock_short_products(limit: int = 10, orders_looked_at: int = 1000) -> list[dict]:
     """The products that keep the most stock-short orders waiting: orders held, quantity needed
-    and what the main warehouse has available (the first ``orders_looked_at`` holds only)."""
+    and what the main warehouse has available (the first ``orders_looked_at`` holds only).
+    A product of those orders that the warehouse has enough of is not short and not listed
+    (the order waits for another of its products)."""
     from django.db.models import Count, Sum
 
     from inventory.models import Product
@@ -500,7 +502,7 @@ def stock_short_products(limit: int = 10, orders_looked_at: int = 1000) -> list[
         OrderComponent.objects.filter(order_id__in=held)
         .values("product_id")
         .annotate(orders=Count("order_id", distinct=True), needed=Sum("quantity"))
-        .order_by("-orders", "product_id")[:limit]
+        .order_by("-orders", "product_id")[: limit * 5]
     )
     products = Product.objects.in_bulk([r["product_id"] for r in rows])
     main = Warehouse.objects.filter(kind=Warehouse.Kind.MAIN).first()
@@ -511,12 +513,15 @@ def stock_short_products(limit: int = 10, orders_looked_at: int = 1000) -> list[
     out = []
     for r in rows:
         lv = levels.get(r["product_id"])
+        available = lv.available if lv else 0
+        if available >= r["needed"]:
+            continue
         out.append(
             {
                 "product": products[r["product_id"]],
                 "orders": r["orders"],
                 "needed": r["needed"],
-                "available": lv.available if lv else 0,
+                "available": available,
             }
         )
-    return out
+    return out[:limit]
