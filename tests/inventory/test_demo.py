@@ -115,3 +115,14 @@ def test_the_demo_stock_reads_in_words_in_the_ledger(client):
         move = StockMove.objects.filter(document=document).first()
         html = client.get(f"/admin/inventory/stockmove/{move.pk}/change/").content.decode()
         assert words in html and "demo:" not in html
+
+
+def test_every_demo_product_of_the_warehouse_has_its_own_bin():
+    from demo.loader import demo_products
+
+    load()
+
+    codes = [p["code"] for p in demo_products()]
+    bins = list(Product.objects.filter(code__in=codes).values_list("location", flat=True))
+    assert len(bins) == len(codes) and all(bins)
+    assert len(set(bins)) == len(bins)  # the pick list walks them one by one
