@@ -1,6 +1,7 @@
 """Admin screens of platforms, shops, the SKU relation table and sellable quantities."""
 
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -94,22 +95,65 @@ class SkuMappingAdmin(ServiceImportExportAdmin, SimpleHistoryAdmin):
         recompute_sellable(before | after)
 
 
+class ChangeKindFilter(admin.SimpleListFilter):
+    title = _("change")
+    parameter_name = "change"
+
+    def lookups(self, request, model_admin):
+        return [("+", _("created")), ("~", _("changed")), ("-", _("deleted"))]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("+", "~", "-"):
+            return queryset.filter(history_type=self.value())
+        return queryset
+
+
+def _component_change_in_words(record) -> str:
+    """A change of a component, as its page title and breadcrumb name it: the relation, the
+    product and when, in Beijing time (django-simple-history says "… as of <UTC time>")."""
+    when = timezone.localtime(record.history_date).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{record.mapping_id and record.mapping} · {record.product} · {when}"
+
+
+SkuComponent.history.model.__str__ = _component_change_in_words
+
+
 @admin.register(SkuComponent.history.model)
 class SkuComponentHistoryAdmin(admin.ModelAdmin):
-    """Every change to the components of SKU relations: who, when, before and after."""
+    """Every change to the components of SKU relations: who, when, before and after, in words
+    (django-simple-history's own field names are not translated)."""
 
     list_display = (
-        "history_date",
-        "history_user",
-        "history_type",
+        "changed_at",
+        "changed_by",
+        "change",
         "mapping",
         "product",
         "quantity",
-        "history_change_reason",
+        "reason",
     )
-    list_filter = ("history_type",)
+    fields = list_display
+    readonly_fields = list_display
+    list_filter = (ChangeKindFilter,)
     search_fields = ("mapping__platform_sku", "product__code")
     date_hierarchy = "history_date"
+    list_select_related = ("history_user", "mapping__shop", "product")
+
+    @admin.display(description=_("changed at"), ordering="history_date")
+    def changed_at(self, obj):
+        return timezone.localtime(obj.history_date).strftime("%Y-%m-%d %H:%M:%S")
+
+    @admin.display(description=_("changed by"), ordering="history_user")
+    def changed_by(self, obj):
+        return obj.history_user or "—"
+
+    @admin.display(description=_("change"))
+    def change(self, obj):
+        return obj.get_history_type_display()
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj):
+        return obj.history_change_reason or "—"
 
     def has_add_permission(self, request):
         return False

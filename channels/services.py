@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from channels.sellable import recompute_sellable
 from config.tabular import (
@@ -27,11 +28,18 @@ from inventory.models import Product
 
 from .models import Shop, SkuComponent, SkuMapping
 
+# docs/import-formats.md, 商品关系表: one row per component.
 SKU_RELATION_COLUMNS = [
-    Column("shop", "店铺"),
-    Column("platform_sku", "平台商品编码"),
-    Column("product_code", "商品编码"),
-    Column("quantity", "数量"),
+    Column("shop", "店铺", note=gettext_lazy("the shop's code")),
+    Column(
+        "platform_sku",
+        "平台商品编码",
+        note=gettext_lazy(
+            "rows with the same shop and platform SKU are one mapping (a bundle when several)"
+        ),
+    ),
+    Column("product_code", "商品编码", note=gettext_lazy("the ERP's product code")),
+    Column("quantity", "数量", note=gettext_lazy("more than 0, up to 4 decimals")),
 ]
 
 

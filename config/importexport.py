@@ -40,6 +40,9 @@ def escape_dataset(dataset: tablib.Dataset) -> tablib.Dataset:
 
 
 class SafeCSV(base_formats.CSV):
+    def get_title(self):  # the name on the export page's format choice
+        return "CSV"
+
     def export_data(self, dataset, **kwargs):
         return escape_dataset(dataset).export("csv", **kwargs)
 
@@ -48,6 +51,9 @@ class SafeCSV(base_formats.CSV):
 
 
 class SafeXLSX(base_formats.XLSX):
+    def get_title(self):
+        return "XLSX"
+
     def export_data(self, dataset, **kwargs):
         return escape_dataset(dataset).export("xlsx", **kwargs)
 
@@ -117,12 +123,11 @@ class ServiceImportResource(resources.ModelResource):
     preview_columns: dict[str, str] = {}
 
     def get_user_visible_fields(self):
-        """The columns of the file, as the import and export pages list them."""
+        """The columns of the file by their Chinese headers (those an export writes); the import
+        page shows the whole table (``import_columns``)."""
         optional = _("optional")
         return [
-            SimpleNamespace(
-                column_name=f"{c.zh} / {c.key}" + ("" if c.required else f" ({optional})")
-            )
+            SimpleNamespace(column_name=c.zh + ("" if c.required else f" ({optional})"))
             for c in self.import_columns
         ]
 
@@ -168,7 +173,24 @@ class ServiceImportResource(resources.ModelResource):
         return result
 
 
-class ServiceImportExportAdmin(ImportExportMixin):
+class ImportColumnsMixin:
+    """Put before django-import-export's mixin on a ModelAdmin whose resources list their
+    ``import_columns``."""
+
+    def import_action(self, request, **kwargs):
+        """The upload page, with the columns the file may have (docs/import-formats.md): the
+        Chinese and English headers, whether required, and what the value is."""
+        response = super().import_action(request, **kwargs)
+        if hasattr(response, "context_data"):
+            response.context_data["import_columns"] = [
+                column
+                for resource in self.get_import_resource_classes(request)
+                for column in resource.import_columns
+            ]
+        return response
+
+
+class ServiceImportExportAdmin(ImportColumnsMixin, ImportExportMixin):
     """Import through our services with a preview; export with formulae escaped."""
 
     import_formats = [TabularFile]

@@ -51,6 +51,7 @@ class Column:
     key: str  # English header, e.g. "shop"
     zh: str  # Chinese header, e.g. "店铺"
     required: bool = True
+    note: str = ""  # what the value is, for the import page (a lazy translation)
 
 
 class FileUnreadable(Exception):

@@ -85,5 +85,11 @@ class EncryptedJSONField(models.TextField):
 
     def formfield(self, **kwargs):
         from django import forms
+        from django.utils.text import capfirst
 
-        return forms.JSONField(**{"required": not self.blank, **kwargs})
+        defaults = {
+            "required": not self.blank,
+            "label": capfirst(self.verbose_name),  # the field's own name, translated
+            "help_text": self.help_text,
+        }
+        return forms.JSONField(**{**defaults, **kwargs})

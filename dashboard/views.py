@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from channels import selectors as channel_selectors
@@ -227,6 +229,10 @@ def _hour_chart(rows, shops) -> dict:
     }
 
 
+def _qty(value) -> str:
+    return format(Decimal(value).normalize(), "f")
+
+
 def _charts(keys, now) -> dict:
     tz = timezone.get_default_timezone()
     local = now.astimezone(tz)
@@ -251,8 +257,18 @@ def _charts(keys, now) -> dict:
         elif key == "stock_short_products":
             rows = order_selectors.stock_short_products()
             top = max([r["orders"] for r in rows] + [1])
+            base = reverse("admin:orders_order_changelist")
             for r in rows:
                 r["width"] = round(r["orders"] * 100 / top)
+                # The orders it keeps waiting, and how much is missing (in its own unit).
+                r["url"] = (
+                    base
+                    + "?"
+                    + urlencode({"hold": HoldReason.STOCK_SHORT, "product": r["product"].code})
+                )
+                unit = r["product"].unit
+                r["needed_text"] = f"{_qty(r['needed'])} {unit}".strip()
+                r["available_text"] = f"{_qty(max(r['available'], 0))} {unit}".strip()
             charts[key] = rows
     return charts
 
@@ -283,6 +299,9 @@ def home(request):
         "charts": _charts(chart_keys, now),
         "chart_keys": chart_keys,
         "scan_link": user.has_perm("orders.verify_order"),
+        # After-sales staff start a return order from the order: its number, right here.
+        "new_return": user.has_perm("returns.add_returnorder")
+        and any(s["role"] in ("after_sales", "overview") for s in sections),
         "erp_last_contact": erp_selectors.last_contact() if show_erp else None,
         "show_erp": show_erp,
         "today": now.astimezone(timezone.get_default_timezone()).date(),

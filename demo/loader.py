@@ -153,7 +153,9 @@ def ean13(serial: int) -> str:
 def demo_products() -> list[dict]:
     products = []
     serial = 1
-    for prefix, unit, names, specs in FAMILIES:
+    # A bin for each product (aisle per family, shelf per product, level per size), so the
+    # demo's pick lists show the walk through the warehouse.
+    for aisle, (prefix, unit, names, specs) in enumerate(FAMILIES):
         for n, name in enumerate(names, start=1):
             for s, (spec, weight, price) in enumerate(specs, start=1):
                 products.append(
@@ -165,6 +167,7 @@ def demo_products() -> list[dict]:
                         "spec": spec,
                         "weight_kg": Decimal(weight),
                         "list_price": Decimal(price),
+                        "location": f"{chr(ord('A') + aisle)}-{n:02d}-{s}",
                     }
                 )
                 serial += 1
@@ -179,6 +182,7 @@ def demo_products() -> list[dict]:
                 "spec": "1kg",
                 "weight_kg": Decimal("1.000"),
                 "list_price": Decimal("120.00") + n * 10,
+                "location": f"Z-{n:02d}-1",
             }
         )
     return products

@@ -16,7 +16,10 @@ _DESCRIBERS: dict[str, Callable[[list[str]], dict[str, tuple[str, str | None]]]]
 
 FIXED = {
     "demo:initial": _("demo data: initial stock"),
+    "demo:store-stock": _("demo data: the experience store's stock"),
 }
+# Kinds without a describer whose every document reads the same (other demo loads).
+BY_KIND = {"demo": _("demo data")}
 
 
 def register(kind: str, describe: Callable[[list[str]], dict[str, tuple[str, str | None]]]):
@@ -38,6 +41,8 @@ def describe(documents: list[str]) -> dict[str, tuple[str, str | None]]:
                 out[document] = (str(FIXED[document]), None)
             elif key in described:
                 out[document] = described[key]
+            elif kind in BY_KIND:
+                out[document] = (str(BY_KIND[kind]), None)
             else:
                 out[document] = (document, None)
     return out

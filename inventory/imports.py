@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from config.tabular import (
     Column,
@@ -25,18 +26,19 @@ from config.tabular import (
 
 from .models import Product
 
+GARMENT_NOTE = gettext_lazy("clothing: style code, colour and size, all three or none")
 PRODUCT_COLUMNS = [
-    Column("product_code", "商品编码"),
+    Column("product_code", "商品编码", note=gettext_lazy("the ERP's product code")),
     Column("name", "商品名称"),
     Column("barcode", "条码"),
-    Column("unit", "单位"),
+    Column("unit", "单位", note=gettext_lazy("e.g. 件, kg")),
     Column("spec", "规格", required=False),
-    Column("weight_kg", "重量", required=False),
-    Column("list_price", "零售价", required=False),
-    Column("style_code", "款号", required=False),
-    Column("colour", "颜色", required=False),
-    Column("size", "尺码", required=False),
-    Column("location", "库位", required=False),
+    Column("weight_kg", "重量", required=False, note=gettext_lazy("in kg")),
+    Column("list_price", "零售价", required=False, note=gettext_lazy("in yuan")),
+    Column("style_code", "款号", required=False, note=GARMENT_NOTE),
+    Column("colour", "颜色", required=False, note=GARMENT_NOTE),
+    Column("size", "尺码", required=False, note=GARMENT_NOTE),
+    Column("location", "库位", required=False, note=gettext_lazy("the bin shown on pick lists")),
 ]
 GARMENT_KEYS = ("style_code", "colour", "size")
 

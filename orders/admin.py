@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportMixin
 
 from channels.models import Platform, Shop
-from config.importexport import LimitedImportForm, TabularFile
+from config.importexport import ImportColumnsMixin, LimitedImportForm, TabularFile
 from inventory.models import Product
 
 from . import selectors
@@ -216,6 +216,7 @@ def parse_qty(text) -> Decimal | None:
 class OrderAdminBase(admin.ModelAdmin):
     form = OrderDetailsForm
     change_form_template = "admin/orders/order/change_form.html"
+    change_list_template = "admin/orders/order/change_list.html"
     list_display = [
         "order_no",
         "platform_order_no",
@@ -264,7 +265,7 @@ class OrderAdminBase(admin.ModelAdmin):
                     "shop",
                     "platform_order_no",
                     "status",
-                    "on_hold",
+                    "hold_reasons",
                     "paid_at",
                     "allocated_at",
                     "reviewed_at",
@@ -288,7 +289,7 @@ class OrderAdminBase(admin.ModelAdmin):
         "shop",
         "platform_order_no",
         "status",
-        "on_hold",
+        "hold_reasons",
         "paid_at",
         "allocated_at",
         "reviewed_at",
@@ -330,9 +331,11 @@ class OrderAdminBase(admin.ModelAdmin):
         labels = dict(HoldReason.choices)
         return ", ".join(str(labels.get(r, r)) for r in (obj.active_holds or [])) or "-"
 
-    @admin.display(description=_("remark"), boolean=True)
+    @admin.display(description=_("remark"))
     def remark_flag(self, obj):
-        return obj.has_remark
+        # A word where there is a remark, nothing where there is none (a red cross on every
+        # order without one read like an error).
+        return _("yes") if obj.has_remark else ""
 
     # -- the order page: details through services, detail sections below the form --
 
@@ -707,13 +710,14 @@ class ReviewQueueAdmin(OrderAdminBase):
 
 
 @admin.register(Order)
-class OrderAdmin(ImportMixin, OrderAdminBase):
+class OrderAdmin(ImportColumnsMixin, ImportMixin, OrderAdminBase):
     """Every order, searchable; the same page and actions; import of standard-format files."""
 
     resource_classes = [OrderImportResource]
     import_formats = [TabularFile]
     import_form_class = LimitedImportForm
     import_template_name = "admin/tongcang_import.html"
+    change_list_template = "admin/orders/order/change_list.html"
 
     def has_import_permission(self, request):
         return self.has_change_permission(request)

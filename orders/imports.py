@@ -12,7 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from channels.models import Shop
 from channels.types import NormalizedLine, NormalizedOrder
@@ -31,20 +33,33 @@ from config.tabular import (
 from .intake import intake_orders
 from .models import Order
 
+# docs/import-formats.md, 标准格式订单: one row per order line.
 ORDER_COLUMNS = [
-    Column("shop", "店铺"),
-    Column("platform_order_no", "平台订单号"),
+    Column("shop", "店铺", note=gettext_lazy("the shop's code")),
+    Column(
+        "platform_order_no",
+        "平台订单号",
+        note=gettext_lazy("rows with the same shop and number are one order"),
+    ),
     Column("buyer_nick", "买家昵称", required=False),
     Column("receiver_name", "收货人"),
-    Column("receiver_phone", "联系电话"),
+    Column("receiver_phone", "联系电话", note=gettext_lazy("mobile or landline")),
     Column("province", "省"),
     Column("city", "市"),
     Column("district", "区县", required=False),
     Column("address", "详细地址"),
-    Column("platform_sku", "平台商品编码"),
-    Column("quantity", "数量"),
-    Column("unit_price", "单价"),
-    Column("paid_at", "付款时间"),
+    Column(
+        "platform_sku",
+        "平台商品编码",
+        note=gettext_lazy("found in the SKU relation table of the shop"),
+    ),
+    Column("quantity", "数量", note=gettext_lazy("a positive whole number")),
+    Column("unit_price", "单价", note=gettext_lazy("in yuan, e.g. 59.90")),
+    Column(
+        "paid_at",
+        "付款时间",
+        note=gettext_lazy("e.g. 2026-11-11 09:30:00, Beijing time unless an offset is given"),
+    ),
     Column("buyer_remark", "买家留言", required=False),
     Column("seller_remark", "卖家备注", required=False),
 ]
@@ -202,7 +217,12 @@ def import_orders(
                         "lines": ", ".join(
                             f"{line.platform_sku} × {line.quantity}" for line in o.lines
                         ),
-                        "paid_at": o.paid_at.isoformat() if o.paid_at else "",
+                        # Shown in the preview: Beijing time, as people wrote it in the file.
+                        "paid_at": (
+                            timezone.localtime(o.paid_at).strftime("%Y-%m-%d %H:%M:%S")
+                            if o.paid_at
+                            else ""
+                        ),
                     },
                     changes={},
                 )

@@ -8,12 +8,13 @@ from django.utils.translation import gettext_lazy as _
 
 from config.importexport import ServiceImportResource
 
-from .imports import import_orders
+from .imports import ORDER_COLUMNS, import_orders
 from .models import Order
 
 
 class OrderImportResource(ServiceImportResource):
     import_service = import_orders
+    import_columns = ORDER_COLUMNS
     preview_columns = {
         "shop": _("shop"),
         "platform_order_no": _("platform order no."),

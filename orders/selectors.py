@@ -115,14 +115,18 @@ def order_detail(order: Order) -> dict:
         lines.append({"line": line, "components": comps})
     return {
         "lines": lines,
-        "holds": list(
-            order.holds.select_related("created_by", "released_by").order_by("-created_at")
-        ),
+        "holds": [
+            _with_note_text(hold)
+            for hold in order.holds.select_related("created_by", "released_by").order_by(
+                "-created_at"
+            )
+        ],
         "events": [
             {
                 "event": e,
                 "label": event_label(e.kind),
                 "actor": actor_label(e),
+                "message": note_in_words(e.message),
                 "changes": describe_changes(e.before, e.after),
             }
             for e in OrderEvent.objects.filter(order=order)
@@ -162,8 +166,30 @@ def event_label(kind: str) -> str:
     return str(EVENT_LABELS.get(kind, kind))
 
 
-# Keys of an event's before/after that are not fields of Order.
+# What a platform says happened to an order (NormalizedOrder.platform_change), kept as the
+# note of the hold or event it caused: in words on the order page.
+PLATFORM_CHANGE_WORDS = {
+    "refund_requested": _("the buyer asked the platform for a refund"),
+    "ship_forbidden": _("the platform forbids shipping for now"),
+    "cancelled": _("closed on the platform"),
+}
+
+
+def note_in_words(note: str) -> str:
+    """A hold's or event's note; a platform's change code said in words."""
+    return str(PLATFORM_CHANGE_WORDS.get(note, note))
+
+
+def _with_note_text(hold):
+    hold.note_text = note_in_words(hold.note)
+    return hold
+
+
+# Keys of an event's before/after that are not fields of Order ("label": the hold reason's
+# label, written beside "hold" for the record; the reason says it already).
+HIDDEN_CHANGE_KEYS = {"label"}
 CHANGE_KEY_LABELS = {
+    "hold": _("hold reason"),
     "scanned": _("scanned"),
     "lines": _("lines"),
     "holds": _("holds"),
@@ -222,14 +248,14 @@ def _change_value(key: str, value) -> str:
 
         if value in PrintRecord.Kind.values:
             return str(PrintRecord.Kind(value).label)
-    if key in ("reason", "reasons", "holds"):
+    if key in ("hold", "reason", "reasons", "holds"):
         values = value if isinstance(value, list) else [value]
         return "、".join(
             str(HoldReason(v).label) if v in HoldReason.values else str(v) for v in values
         )
     if isinstance(value, bool):
         return str(_("yes") if value else _("no"))
-    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] in "T ":
         try:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
@@ -252,6 +278,8 @@ def describe_changes(before, after) -> list[str]:
     fields = {f.name: f for f in Order._meta.get_fields() if hasattr(f, "verbose_name")}
     lines = []
     for key in list(dict.fromkeys([*before, *after])):
+        if key in HIDDEN_CHANGE_KEYS:
+            continue
         if key in fields:
             label = str(fields[key].verbose_name)
         else:
@@ -458,7 +486,9 @@ def review_queue_age(now, bounds) -> list:
 
 def stock_short_products(limit: int = 10, orders_looked_at: int = 1000) -> list[dict]:
     """The products that keep the most stock-short orders waiting: orders held, quantity needed
-    and what the main warehouse has available (the first ``orders_looked_at`` holds only)."""
+    and what the main warehouse has available (the first ``orders_looked_at`` holds only).
+    A product of those orders that the warehouse has enough of is not short and not listed
+    (the order waits for another of its products)."""
     from django.db.models import Count, Sum
 
     from inventory.models import Product
@@ -472,7 +502,7 @@ def stock_short_products(limit: int = 10, orders_looked_at: int = 1000) -> list[
         OrderComponent.objects.filter(order_id__in=held)
         .values("product_id")
         .annotate(orders=Count("order_id", distinct=True), needed=Sum("quantity"))
-        .order_by("-orders", "product_id")[:limit]
+        .order_by("-orders", "product_id")[: limit * 5]
     )
     products = Product.objects.in_bulk([r["product_id"] for r in rows])
     main = Warehouse.objects.filter(kind=Warehouse.Kind.MAIN).first()
@@ -483,12 +513,15 @@ def stock_short_products(limit: int = 10, orders_looked_at: int = 1000) -> list[
     out = []
     for r in rows:
         lv = levels.get(r["product_id"])
+        available = lv.available if lv else 0
+        if available >= r["needed"]:
+            continue
         out.append(
             {
                 "product": products[r["product_id"]],
                 "orders": r["orders"],
                 "needed": r["needed"],
-                "available": lv.available if lv else 0,
+                "available": available,
             }
         )
-    return out
+    return out[:limit]

@@ -104,6 +104,7 @@ def _page_texts() -> dict:
     return {
         "scanOrder": _("Scan a tracking number or an order number"),
         "scanItems": _("Scan the items of the parcel"),
+        "shipFirst": _("Press Enter to ship this parcel, then scan the next one"),
         "opened": _("Order opened: scan its items."),
         "itemOk": _("OK: %(name)s"),
         "verified": _("All items scanned: the order is verified."),

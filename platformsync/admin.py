@@ -33,7 +33,8 @@ from channels.connectors.files import (
 from channels.models import OutboxMessage, ShopSyncStatus
 
 from . import admin_tasks, outbox, sync  # noqa: F401 - admin_tasks re-registers django_q's
-from .selectors import shop_statuses
+from .errors import reason
+from .selectors import outbox_subject, shop_statuses
 
 
 def _status(obj):
@@ -44,6 +45,13 @@ def _status(obj):
 
 def _local(dt):
     return timezone.localtime(dt).strftime("%Y-%m-%d %H:%M:%S") if dt else "—"
+
+
+def orders_pulled_in_words(st) -> str:
+    """The two figures of a pull ("30 / 37") said in words."""
+    return _(
+        "%(last)d read by the last pull (new or changed), %(total)d since the shop was connected"
+    ) % {"last": st.orders_last_read, "total": st.orders_total_read}
 
 
 def start_sync(request, shop) -> bool:
@@ -71,7 +79,8 @@ class ShopSyncStatusAdmin(admin.ModelAdmin):
         "name",
         "platform",
         "last_pull",
-        "orders_pulled",
+        "orders_last_pull",
+        "orders_in_all",
         "refunds_pulled",
         "pushes_pending",
         "pushes_failed",
@@ -94,14 +103,19 @@ class ShopSyncStatusAdmin(admin.ModelAdmin):
     def last_pull(self, obj):
         return _local(_status(obj).orders_last_pull_at)
 
-    @admin.display(description=_("orders pulled"))
-    def orders_pulled(self, obj):
-        st = _status(obj)
-        return f"{st.orders_last_read} / {st.orders_total_read}"
+    # The two figures of a pull, each under a header that says what it counts (the shop's
+    # page says both in a sentence); shops without an API are not pulled at all.
+    @admin.display(description=_("orders read by the last pull"))
+    def orders_last_pull(self, obj):
+        return _status(obj).orders_last_read if obj.platform.integration == "api" else "—"
+
+    @admin.display(description=_("orders pulled since connected"))
+    def orders_in_all(self, obj):
+        return _status(obj).orders_total_read if obj.platform.integration == "api" else "—"
 
     @admin.display(description=_("refunds pulled"))
     def refunds_pulled(self, obj):
-        return _status(obj).refunds_total_read
+        return _status(obj).refunds_total_read if obj.platform.integration == "api" else "—"
 
     @admin.display(description=_("pushes pending"))
     def pushes_pending(self, obj):
@@ -123,7 +137,15 @@ class ShopSyncStatusAdmin(admin.ModelAdmin):
     @admin.display(description=_("last errors"))
     def last_error(self, obj):
         errors = _status(obj).last_errors
-        return errors[0][:120] if errors else "—"
+        if not errors:
+            return "—"
+        first = errors[0]
+        return format_html(
+            '<strong>{}</strong><br><span class="quiet" title="{}">{}</span>',
+            str(first),
+            first.answer,
+            first.answer[:80],
+        )
 
     # --- the status page of one shop, with its "sync now" button ----------------------------
     def get_urls(self):
@@ -148,6 +170,7 @@ class ShopSyncStatusAdmin(admin.ModelAdmin):
             "status": _status(shop),
             "api": shop.platform.integration == "api",
             "can_sync": self.has_change_permission(request, shop),
+            "orders_pulled": orders_pulled_in_words(_status(shop)),
             "local": {
                 "orders_last_pull_at": _local(_status(shop).orders_last_pull_at),
                 "orders_watermark": _local(_status(shop).orders_watermark),
@@ -265,20 +288,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("about"))
     def subject(self, obj):
-        p = obj.payload or {}
-        if obj.kind == OutboxMessage.Kind.SHIPMENT:
-            return _("order %(no)s (platform order %(platform)s), %(carrier)s %(tracking)s") % {
-                "no": p.get("order_no", "?"),
-                "platform": p.get("platform_order_no", "?"),
-                "carrier": p.get("carrier_name") or p.get("carrier", ""),
-                "tracking": p.get("tracking_no", ""),
-            }
-        if "quantity" in p:
-            return _("platform SKU %(sku)s: sellable %(n)s") % {
-                "sku": p.get("platform_sku", "?"),
-                "n": p["quantity"],
-            }
-        return _("platform SKU %(sku)s") % {"sku": p.get("platform_sku", "?")}
+        return outbox_subject(obj.kind, obj.payload)
 
     @admin.display(description=_("content"))
     def content(self, obj):
@@ -322,11 +332,18 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     def error(self, obj):
         if not obj.last_error:
             return "—"
+        if obj.status == OutboxMessage.Status.SENT:
+            return obj.last_error  # sent after all, or a note ("exported to a file by …")
         if obj.status == OutboxMessage.Status.PARKED:
             summary = _("The platform refused this call; it is not retried by itself. Its answer:")
         else:
             summary = _("This call failed and will be tried again. The platform's answer:")
-        return format_html("<strong>{}</strong><br><code>{}</code>", summary, obj.last_error)
+        return format_html(
+            "<strong>{}</strong><br>{}<br><code>{}</code>",
+            reason(obj.last_error),
+            summary,
+            obj.last_error,
+        )
 
     def has_add_permission(self, request):
         return False
@@ -336,7 +353,14 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("last error"))
     def short_error(self, obj):
-        return (obj.last_error or "")[:100]
+        if not obj.last_error or obj.status == OutboxMessage.Status.SENT:
+            return (obj.last_error or "")[:100]
+        return format_html(
+            '<strong>{}</strong><br><span class="quiet" title="{}">{}</span>',
+            reason(obj.last_error),
+            obj.last_error,
+            obj.last_error[:80],
+        )
 
     @admin.action(description=_("Send parked messages again"), permissions=["change"])
     def retry_parked(self, request, queryset):

@@ -9,8 +9,24 @@ django-q2's "resubmit" action declares no permission, so every role with a view 
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 from django_q import admin as q_admin
 from django_q.models import Failure, OrmQ, Schedule, Success
+
+# The names the apps give their schedules (stored in English by migrations and start-up code),
+# shown in the reader's language on the schedule list.
+SCHEDULE_NAMES = [
+    gettext_noop("channels: pull orders and refunds"),
+    gettext_noop("channels: drain the outbox"),
+    gettext_noop("channels: full stock push"),
+    gettext_noop("orders: re-map unmapped SKUs"),
+    gettext_noop("orders: retry stock-short orders"),
+    gettext_noop("erpbridge: prune the message log"),
+    gettext_noop("promotions: issue red packets"),
+    gettext_noop("stores: expire unpaid orders"),
+    gettext_noop("stores: uncollected pick-ups"),
+]
 
 
 def resubmit_task(model_admin, request, queryset):
@@ -47,8 +63,38 @@ def _superusers_change(base):
     return Restricted
 
 
+def _schedules_in_words(base):
+    """The schedule list names each schedule in the reader's language (its function path, what
+    an administrator types to make one, stays beside it)."""
+
+    class InWords(base):
+        list_display = tuple("schedule" if c == "name" else c for c in base.list_display)
+        list_display_links = ("id", "schedule")
+
+        @admin.display(description=_("schedule"), ordering="name")
+        def schedule(self, obj):
+            return gettext(obj.name) if obj.name else "—"
+
+        def get_form(self, request, obj=None, **kwargs):
+            # "Name" alone is translated 姓名 (a person's name) by another app's catalogue.
+            kwargs["labels"] = {**kwargs.get("labels", {}), "name": _("schedule name")}
+            return super().get_form(request, obj, **kwargs)
+
+        def get_fields(self, request, obj=None):
+            fields = super().get_fields(request, obj)
+            if obj is not None and not self.has_change_permission(request, obj):  # read only
+                fields = ["schedule" if f == "name" else f for f in fields]
+            return fields
+
+    InWords.__name__ = InWords.__qualname__ = base.__name__
+    return InWords
+
+
 for _model in (Success, Failure, Schedule, OrmQ):
     _current = admin.site._registry.get(_model)
     if _current is not None:
         admin.site.unregister(_model)
-        admin.site.register(_model, _superusers_change(type(_current)))
+        restricted = _superusers_change(type(_current))
+        if _model is Schedule:
+            restricted = _schedules_in_words(restricted)
+        admin.site.register(_model, restricted)

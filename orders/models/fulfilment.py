@@ -100,7 +100,10 @@ class WaybillSubscription(models.Model):
     sender_address = models.CharField(_("address"), max_length=255)
     active = models.BooleanField(_("enabled"), default=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(
+        verbose_name=_("change history of waybill subscription"),
+        verbose_name_plural=_("change history of waybill subscription"),
+    )
 
     class Meta:
         verbose_name = _("waybill subscription")

@@ -107,6 +107,7 @@ class _Labels:
     """Labels used inside f-strings (xgettext cannot see calls there): ``T["Order no."]``."""
 
     MSGIDS = (
+        gettext_noop("Address"),
         gettext_noop("Buyer"),
         gettext_noop("Buyer remark"),
         gettext_noop("Carrier"),
@@ -114,10 +115,12 @@ class _Labels:
         gettext_noop("Date"),
         gettext_noop("Order no."),
         gettext_noop("Orders"),
+        gettext_noop("Paid at"),
         gettext_noop("Picked by"),
         gettext_noop("Platform order no."),
         gettext_noop("Printed at"),
         gettext_noop("Products"),
+        gettext_noop("Quantity"),
         gettext_noop("REPRINT"),
         gettext_noop("Received by"),
         gettext_noop("Receiver"),

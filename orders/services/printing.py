@@ -355,8 +355,9 @@ def print_order_documents(*, kind: str, orders, actor) -> PrintOutcome:
             ).values_list("order_id", flat=True)
         )
         _print_events(todo, kind, reprinted, actor, None)
-        record = _record(kind, todo, actor, reprint=bool(reprinted), pages=len(todo))
         pdf = renderers[kind](todo, reprint_ids=reprinted)
+        # A long order takes more than one page: the record counts the pages printed.
+        record = _record(kind, todo, actor, reprint=bool(reprinted), pages=pdf_page_count(pdf))
     return PrintOutcome(pdf=pdf, record=record, printed=todo, skipped=skipped)
 
 
@@ -377,13 +378,13 @@ def print_handover_list(*, batch, actor) -> PrintOutcome:
         reprint = PrintRecord.objects.filter(
             kind=PrintRecord.Kind.HANDOVER_LIST, handover=batch
         ).exists()
+        pdf = render_handover_list(batch, orders, reprint=reprint)
         record = PrintRecord.objects.create(
             kind=PrintRecord.Kind.HANDOVER_LIST,
             handover=batch,
             reprint=reprint,
             printed_by=actor_user(actor),
-            page_count=0,
+            page_count=pdf_page_count(pdf),
         )
         record.orders.set(orders)
-        pdf = render_handover_list(batch, orders, reprint=reprint)
     return PrintOutcome(pdf=pdf, record=record, printed=orders, skipped=[])

@@ -59,8 +59,32 @@ def render_return_receipt(return_order: ReturnOrder) -> bytes:
         return para(text, style)
 
     story = [p(_("Return receipt"), title), Spacer(1, 3 * mm)]
-    barcode = createBarcodeDrawing(
-        "Code128", value=ro.return_no, barHeight=10 * mm, barWidth=0.3 * mm, humanReadable=False
+    # The return number's barcode with the number under it, readable when a scanner is not
+    # at hand (and what a person types into the search box).
+    number = ParagraphStyle("number", parent=body, fontSize=11, leading=14, alignment=1)
+    barcode = Table(
+        [
+            [
+                createBarcodeDrawing(
+                    "Code128",
+                    value=ro.return_no,
+                    barHeight=10 * mm,
+                    barWidth=0.3 * mm,
+                    humanReadable=False,
+                )
+            ],
+            [p(ro.return_no, number)],
+        ],
+        hAlign="CENTER",
+    )
+    barcode.setStyle(
+        TableStyle(
+            [
+                ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ]
+        )
     )
     header = [
         [_("Return no."), ro.return_no, _("Status"), ro.get_status_display()],

@@ -63,7 +63,9 @@ def test_the_status_page_shows_pulls_pushes_and_errors(admin_client, top_shop):
 
     assert listing.status_code == page.status_code == 200
     text = page.content.decode()
-    assert "12 / 340" in text and "timeout after 10 s" in text and "交易已关闭" in text
+    assert "上次拉取读到 12 个订单（新增或有变化），自接入以来共 340 个" in text
+    assert "timeout after 10 s" in text and "交易已关闭" in text
+    assert "连不上平台" in text and "平台拒绝了这次调用" in text  # each answer behind a reason
     assert reverse("admin:channels_shopsyncstatus_sync", args=[top_shop.pk]) in text
     assert "立即同步" in text and "最近错误" in text  # the interface speaks Chinese by default
 

@@ -106,3 +106,32 @@ def test_role_groups_show_their_chinese_names_on_the_group_and_user_pages(client
     assert "售后审核" in groups and "仓库" in groups
     assert "仓库" in users
     assert ">仓库<" in change.replace("\n", "").replace("  ", "")
+
+
+def test_a_stock_short_product_says_how_much_is_missing_and_leads_to_its_orders(
+    client, person, orders_in
+):
+    orders_in("JD01", 2, on_hand=0)  # two orders of one unit each, nothing in stock
+
+    page = home(client, person("reviewer"))
+
+    html = page.content.decode()
+    (row,) = page.context["charts"]["stock_short_products"]
+    assert row["url"] == f"/admin/orders/order/?hold=stock_short&product={row['product'].code}"
+    assert f'href="{row["url"]}"' in html.replace("&amp;", "&")
+    assert "需 2，可用 0" in html
+    listed = client.get(row["url"])
+    assert listed.context["cl"].result_count == 2
+
+
+def test_a_product_in_stock_is_not_listed_as_stock_short(client, person, flow):
+    """An order waits for its tea; its cup, plentiful, is not what is short."""
+    cup, tea = flow.products(("CUP", "保温杯"), ("TEA", "龙井茶"))
+    flow.sku("SKU-SET", cup, tea)
+    flow.stock(cup, 50)
+    flow.order([("SKU-SET", 2)])  # held stock short: no tea
+
+    page = home(client, person("reviewer"))
+
+    rows = page.context["charts"]["stock_short_products"]
+    assert [(r["product"].code, r["needed"], r["available"]) for r in rows] == [("TEA", 2, 0)]

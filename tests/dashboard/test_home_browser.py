@@ -73,3 +73,23 @@ def test_the_home_page_speaks_english_when_chosen(open_as, person, orders_in):
     shot(page, "home-reviewer-en")
     assert page.title().startswith("My work")
     assert "to review" in page.locator("section.role .queue .label").all_inner_texts()
+
+
+def test_an_after_sales_clerk_starts_a_return_from_the_home_page(open_as, person, flow):
+    from django.urls import reverse
+
+    tea = flow.product("TEA", "西湖龙井")
+    flow.sku("SKU-TEA", tea)
+    flow.stock(tea, 10)
+    order = flow.shipped(flow.order([("SKU-TEA", 2)]))
+    page = open_as(person("after_sales"))
+    shot(page, "home-after_sales")
+
+    page.fill("#new-return-order", order.platform_order_no)  # the number the buyer quotes
+    page.click("#new-return input[type=submit]")
+    page.wait_for_selector("#create-return-form")
+
+    assert page.url.endswith(
+        reverse("admin:returns_returnorder_create_from_order", args=[order.pk])
+    )
+    assert "标题 SKU-TEA" in page.locator("#create-return-form").inner_text()  # its line

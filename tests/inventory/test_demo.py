@@ -100,3 +100,29 @@ def test_every_demo_carrier_can_print_its_first_waybill_and_a_second_load_adds_n
 
     load()
     assert TrackingNumberRange.objects.count() == ranges
+
+
+def test_the_demo_stock_reads_in_words_in_the_ledger(client):
+    from django.contrib.auth.models import User
+
+    load()
+    client.force_login(User.objects.create_superuser("boss", password="pw-boss-12345"))
+
+    for document, words in [
+        ("demo:initial", "演示数据：期初库存"),
+        ("demo:store-stock", "演示数据：体验店库存"),
+    ]:
+        move = StockMove.objects.filter(document=document).first()
+        html = client.get(f"/admin/inventory/stockmove/{move.pk}/change/").content.decode()
+        assert words in html and "demo:" not in html
+
+
+def test_every_demo_product_of_the_warehouse_has_its_own_bin():
+    from demo.loader import demo_products
+
+    load()
+
+    codes = [p["code"] for p in demo_products()]
+    bins = list(Product.objects.filter(code__in=codes).values_list("location", flat=True))
+    assert len(bins) == len(codes) and all(bins)
+    assert len(set(bins)) == len(bins)  # the pick list walks them one by one

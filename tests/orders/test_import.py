@@ -145,3 +145,32 @@ def test_row_errors_read_in_chinese_by_default(sample_master_data, tmp_path):
         call_command("import_orders", str(bad), stdout=io.StringIO(), stderr=err)
 
     assert "row 5: 店铺: 没有编码为 XX01 的店铺" in err.getvalue()
+
+
+def test_the_import_page_lists_the_columns_a_file_may_have(client, django_user_model):
+    from orders.imports import ORDER_COLUMNS
+
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw-b-123"))
+    page = client.get(reverse("admin:orders_order_import"))
+
+    rows = page.content.decode().split('id="import-columns"')[1].split("</table>")[0]
+    for column in ORDER_COLUMNS:  # every column of docs/import-formats.md, both headers
+        assert f"<td>{column.zh}</td><td><code>{column.key}</code></td>" in rows
+    assert "北京时间" in rows  # what to put in 付款时间
+    assert rows.count("<td>是</td>") == sum(c.required for c in ORDER_COLUMNS)
+
+
+def test_the_preview_shows_the_paid_time_in_beijing_time_as_in_the_file(
+    sample_master_data, client, django_user_model, tmp_path
+):
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert "2026-11-11 00:03:12" in text  # Beijing time, just after midnight (16:03 UTC before)
+    client.force_login(django_user_model.objects.create_superuser("boss", password="pw-b-123"))
+    with SAMPLE.open("rb") as f:
+        preview = client.post(
+            reverse("admin:orders_order_import"), {"import_file": f, "format": "0"}
+        )
+
+    html = preview.content.decode()
+    assert "2026-11-11 00:03:12" in html
+    assert "2026-11-10" not in html and "+08:00" not in html and "T00:03" not in html

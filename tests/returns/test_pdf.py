@@ -92,3 +92,48 @@ def test_the_return_receipt_renders_to_an_image(received, tmp_path):
     )
     (png,) = tmp_path.glob("page*.png")
     assert png.stat().st_size > 5000
+
+
+def test_the_return_number_is_readable_under_its_barcode(received, tmp_path):
+    """A scanner reads the barcode; a person reads the same number printed right under it."""
+    import zxingcpp
+    from PIL import Image
+    from reportlab.pdfbase import pdfmetrics
+
+    from orders.pdf.common import FONT
+
+    with translation.override("zh-hans"):
+        pdf = render_return_receipt(received)
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    dpi = 200
+    subprocess.run(
+        ["pdftoppm", "-r", str(dpi), "-gray", "-png", "-singlefile", "r.pdf", "r"],
+        cwd=tmp_path,
+        check=True,
+    )
+    with Image.open(tmp_path / "r.png") as image:
+        (code,) = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.Code128)
+    assert code.text == received.return_no
+    bars_bottom = max(code.position.bottom_left.y, code.position.bottom_right.y) * 72 / dpi
+    bars_left = code.position.top_left.x * 72 / dpi
+    bars_right = code.position.top_right.x * 72 / dpi
+
+    page = PdfReader(io.BytesIO(pdf)).pages[0]
+    height = float(page.mediabox.height)
+    under = []
+
+    def visit(text, cm, tm, _font, size):
+        if text.strip() == received.return_no:
+            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+            centre = x + pdfmetrics.stringWidth(received.return_no, FONT, size) / 2
+            y_from_top = height - (tm[4] * cm[1] + tm[5] * cm[3] + cm[5])
+            under.append((centre, y_from_top))
+
+    page.extract_text(visitor_text=visit)
+    mm = 72 / 25.4
+    near = [
+        (centre, y)
+        for centre, y in under
+        if 0 < y - bars_bottom < 6 * mm and abs(centre - (bars_left + bars_right) / 2) < 3 * mm
+    ]
+    assert near, f"no {received.return_no} centred right under the barcode: {under}"

@@ -230,3 +230,32 @@ def test_the_print_record_of_a_pick_list_counts_its_pages(two_orders, worker):
     outcome = printing.print_pick_list(wave=wave, actor=worker)
 
     assert outcome.record.page_count == len(PdfReader(io.BytesIO(outcome.pdf)).pages) >= 1
+
+
+def test_the_print_record_of_a_long_delivery_note_counts_every_page(
+    make_order, stocked_product, worker
+):
+    items = [(stocked_product(f"商品{i}"), 1, "1.00") for i in range(36)]
+    order = make_order(items)
+
+    outcome = printing.print_order_documents(
+        kind=PrintRecord.Kind.DELIVERY_NOTE, orders=[order], actor=worker
+    )
+
+    pages = len(PdfReader(io.BytesIO(outcome.pdf)).pages)
+    assert pages >= 2  # one order, more than one page
+    assert outcome.record.page_count == pages
+
+
+def test_the_print_record_of_a_handover_list_counts_its_pages(
+    make_order, stocked_product, carrier, worker
+):
+    from orders.services import shipping
+
+    cup = stocked_product("保温杯")
+    orders = [make_order([(cup, 1, "59.00")], status=Order.Status.VERIFIED) for _ in range(2)]
+    batch = shipping.create_handover_batch(carrier=carrier, actor=worker, orders=orders)
+
+    outcome = printing.print_handover_list(batch=batch, actor=worker)
+
+    assert outcome.record.page_count == len(PdfReader(io.BytesIO(outcome.pdf)).pages) == 1

@@ -238,6 +238,7 @@ def test_the_next_waybill_after_verification_is_refused_until_the_parcel_ships(
 ):
     order, _cup, _tea = parcel
     verify(page, parcel)
+    assert page.locator("#scan-label").inner_text() == "按回车键发货，再扫描下一单"
 
     assert scanner(page, next_parcel.tracking_no) == "error"
 
@@ -257,6 +258,7 @@ def test_enter_in_the_scan_field_ships_a_verified_parcel(page, parcel, next_parc
     page.wait_for_function("document.getElementById('status').dataset.status === 'shipped'")
 
     assert Order.objects.get(pk=order.pk).status == Order.Status.SHIPPED
+    assert page.locator("#scan-label").inner_text() == "扫描快递单号或订单号"
     assert scanner(page, next_parcel.tracking_no) == "ok"
     assert page.locator("#order-no").inner_text() == next_parcel.order_no
 

@@ -119,7 +119,11 @@
     document.getElementById("total-missing").textContent = missing;
     const verified = o.status === "verified";
     shipButton.disabled = !(verified && canShip);
-    label.textContent = verified || o.status === "shipped" ? texts.scanOrder : texts.scanItems;
+    // A verified parcel ships before the next waybill: the prompt says so (the next waybill
+    // would be refused).
+    if (verified && canShip) label.textContent = texts.shipFirst;
+    else if (verified || o.status === "shipped") label.textContent = texts.scanOrder;
+    else label.textContent = texts.scanItems;
   }
 
   function reset(text) {
