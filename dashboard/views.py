@@ -26,7 +26,9 @@ from core.counts import bounded_count
 from erpbridge import selectors as erp_selectors
 from orders import selectors as order_selectors
 from orders.models import HoldReason, Order
+from promotions import selectors as promotion_selectors
 from returns import selectors as return_selectors
+from stores import selectors as store_selectors
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,57 @@ def sections_for(user) -> list[dict]:
     ]
 
 
+STORE_ROLES = ("store_guide", "store_manager")
+# The counter page's lists, in the order a guide works through them.
+STORE_QUEUES = [
+    ("unpaid", _("waiting for payment"), _("placed on the kiosk or at the counter, not paid")),
+    ("takeaway", _("to hand to the customer"), _("paid take-away orders")),
+    ("ready", _("ready for pick-up"), _("waiting for the customer")),
+    ("coming", _("pick-ups on their way"), _("paid, goods not in the store yet")),
+    ("returns", _("returns to receive"), _("approved, to take back at the counter")),
+]
+
+
+def store_sections(user) -> list[dict]:
+    """A guide's or manager's home: for each store they work in, the counter page's lists with
+    their counts (linking to the counter page of that store), and for a manager the promotions
+    waiting for approval."""
+    groups = set(user.groups.values_list("name", flat=True))
+    if user.is_superuser or not groups & set(STORE_ROLES):
+        return []
+    sections = []
+    counter = reverse("stores:counter")
+    for store in store_selectors.stores_for_user(user).order_by("shop__code"):
+        counts = store_selectors.counter_counts(store)
+        link = f"{counter}?store={store.code}"
+        items = [
+            {"queue": Queue(key, label, hint, link, "", None), "count": counts[key]}
+            for key, label, hint in STORE_QUEUES
+        ]
+        sections.append(
+            {"role": "store", "title": str(store), "counter": link, "items": items, "charts": []}
+        )
+    if "store_manager" in groups and user.has_perm("promotions.view_promotion"):
+        drafts = Queue(
+            "promotions_to_approve",
+            _("promotions to approve"),
+            _("made by a manager, waiting for another one"),
+            _changelist("promotions_promotion", status__exact="draft"),
+            "promotions.view_promotion",
+            None,
+        )
+        count = bounded_count(promotion_selectors.drafts_to_approve_by(user))
+        sections.append(
+            {
+                "role": "store_manager",
+                "title": _("Store manager"),
+                "items": [{"queue": drafts, "count": count}],
+                "charts": [],
+            }
+        )
+    return sections
+
+
 def _hour_chart(rows, shops) -> dict:
     """Stacked bars, one per hour 0–23, a colour per shop, as coordinates for an inline SVG."""
     by_hour: dict[int, list] = {h: [] for h in range(24)}
@@ -288,6 +341,7 @@ def home(request):
                 items.append({"queue": q, "count": q.count()})
         sections.append({**section, "items": items})
         chart_keys += [k for k in section["charts"] if k not in chart_keys]
+    sections += store_sections(user)
     groups = set(user.groups.values_list("name", flat=True))
     show_erp = user.is_superuser or "auditor" in groups
     context = {

@@ -76,7 +76,7 @@ def _schedules_in_words(base):
             return gettext(obj.name) if obj.name else "—"
 
         def get_form(self, request, obj=None, **kwargs):
-            # "Name" alone is translated 姓名 (a person's name) by another app's catalogue.
+            # "Name" alone would read 名称 for any object; this one names a schedule.
             kwargs["labels"] = {**kwargs.get("labels", {}), "name": _("schedule name")}
             return super().get_form(request, obj, **kwargs)
 

@@ -274,3 +274,8 @@ def clawed_back(packet: RedPacket) -> Decimal:
         kind__in=[WalletEntry.Kind.TAKEN_BACK, WalletEntry.Kind.DEDUCTED, WalletEntry.Kind.RESTORED]
     ).aggregate(s=Sum("amount"))["s"]
     return -(total or Decimal("0.00"))
+
+
+def drafts_to_approve_by(user):
+    """The draft promotions ``user`` may approve: every draft but their own."""
+    return Promotion.objects.filter(status=Promotion.Status.DRAFT).exclude(created_by=user)

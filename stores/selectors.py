@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Q
 
+from core.counts import BoundedCount, bounded_count
 from inventory import services as stock
 from inventory.models import Product, StockLevel
 from orders.models import Fulfilment, Order
@@ -171,31 +172,36 @@ def style_grid(store: Store, style_code: str) -> dict | None:
     }
 
 
-def counter_lists(store: Store) -> dict[str, list[Order]]:
-    """The counter page: unpaid, paid take-away to hand over, ready for pick-up, on the way."""
+def _counter_querysets(store: Store) -> dict:
+    """The counter page's lists, as querysets: unpaid, paid take-away to hand over, ready for
+    pick-up, pick-ups on their way, returns to receive."""
+    from returns.models import ReturnOrder
+
     base = (
         Order.objects.filter(shop_id=store.shop_id)
         .exclude(status=Order.Status.CANCELLED)
         .filter(handed_over_at__isnull=True)
         .order_by("id")
     )
-    from returns.models import ReturnOrder
-
     return {
-        "returns": list(store_returns(store).filter(status=ReturnOrder.Status.APPROVED)[:100]),
-        "unpaid": list(base.filter(paid_at__isnull=True)[:100]),
-        "takeaway": list(base.filter(paid_at__isnull=False, fulfilment=Fulfilment.TAKEAWAY)[:100]),
-        "ready": list(
-            base.filter(fulfilment=Fulfilment.PICKUP, pickup_ready_at__isnull=False)[:100]
-        ),
-        "coming": list(
-            base.filter(
-                paid_at__isnull=False,
-                fulfilment=Fulfilment.PICKUP,
-                pickup_ready_at__isnull=True,
-            )[:100]
+        "returns": store_returns(store).filter(status=ReturnOrder.Status.APPROVED),
+        "unpaid": base.filter(paid_at__isnull=True),
+        "takeaway": base.filter(paid_at__isnull=False, fulfilment=Fulfilment.TAKEAWAY),
+        "ready": base.filter(fulfilment=Fulfilment.PICKUP, pickup_ready_at__isnull=False),
+        "coming": base.filter(
+            paid_at__isnull=False, fulfilment=Fulfilment.PICKUP, pickup_ready_at__isnull=True
         ),
     }
+
+
+def counter_lists(store: Store) -> dict[str, list]:
+    """The counter page: the first 100 of each of its lists."""
+    return {key: list(qs[:100]) for key, qs in _counter_querysets(store).items()}
+
+
+def counter_counts(store: Store) -> dict[str, BoundedCount]:
+    """How long each of the counter page's lists is (bounded: "1000+"), for the home page."""
+    return {key: bounded_count(qs) for key, qs in _counter_querysets(store).items()}
 
 
 def find_store_order(store: Store, code: str) -> Order | None:
