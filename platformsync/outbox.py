@@ -227,7 +227,8 @@ def _push_batch(shop_id, batch, now, result, connectors) -> None:
         outcomes = connector.push_stock(quantities)
     except ConnectorError as exc:
         outcomes = dict.fromkeys(quantities, exc)
-    for m in batch:
+    # in mapping order, as every writer of the sellable rows locks them (no deadlock)
+    for m in sorted(batch, key=lambda m: m.payload["mapping_id"]):
         if "quantity" not in m.payload:
             continue
         outcome = outcomes.get(m.payload["platform_sku"], TransientError("no answer"))
