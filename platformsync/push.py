@@ -7,7 +7,9 @@ queues ONE task (``platformsync.tasks.push_stock_soon``); every request while th
 open only joins it. When the window closes the task deletes the row (so a change committed
 from then on opens the next window) and then queues and sends, through the durable outbox,
 whatever sellable quantities differ from what the platforms last accepted: N changes of one
-product within the window make one call, and the figure sent is the one at sending time.
+product within the window make one call, and the figure sent is the one at sending time. A
+parcel shipped is a stock change too: the same task then sends the shipment notices that are
+due (the minute drain alone sent at most 500 a minute: a peak day's parcels queued for hours).
 
 Retries, backoff, parking and the platforms' batching stay the outbox's (``drain_stock``); the
 every-minute drain stays as the safety net (a lost task, a broker that was down). A window
@@ -34,8 +36,11 @@ STALE_AFTER = 60  # seconds: a window older than this lost its task; the next re
 TASK = "platformsync.tasks.push_stock_soon"
 RETRIES_IN_TASK = 3  # failed calls sent again by the same task (after 2, 4, 8 s of backoff)
 RETRY_WAIT_MAX = 10.0  # seconds the task waits for one; a later one is the minute drain's
-RETRIES_IN_TASK = 3  # failed calls sent again by the same task (2 + 4 + 8 s of backoff)
-RETRY_WAIT_MAX = 10.0  # seconds the task waits for one; later ones are the minute drain's
+# After the stock, the shipment notices due (a parcel shipped is a stock change: its window
+# sends its tracking number too), a batch at a time while there are more, for this long at most;
+# what is left is the next window's or the minute drain's.
+SHIPMENT_BATCH = 200
+SHIPMENT_SECONDS = 45.0
 
 
 def window_seconds() -> float:
@@ -80,11 +85,12 @@ def _enqueue() -> None:
 
 
 def push_stock_window(*, sleep: Callable[[float], None] = time.sleep) -> dict:
-    """The task of a window: wait until it closes, close it, then queue and send the changes."""
+    """The task of a window: wait until it closes, close it, then queue and send the changes,
+    then the shipment notices that are due."""
     from channels.models import OutboxMessage
 
     from .models import StockPushWindow
-    from .outbox import drain_stock, queue_stock_pushes
+    from .outbox import drain_shipments, drain_stock, queue_stock_pushes
 
     due = StockPushWindow.objects.filter(name=STOCK).values_list("due_at", flat=True).first()
     if due is not None:
@@ -116,4 +122,17 @@ def push_stock_window(*, sleep: Callable[[float], None] = time.sleep) -> dict:
         sleep(max(0.0, wait))
         result = drain_stock()
         sent, retried, parked = sent + result.sent, retried + result.retried, parked + result.parked
-    return {"queued": queued, "sent": sent, "retried": retried, "parked": parked}
+    shipments = 0
+    started = time.monotonic()
+    while time.monotonic() - started < SHIPMENT_SECONDS:
+        part = drain_shipments(limit=SHIPMENT_BATCH)
+        shipments += part.sent
+        if part.sent + part.retried + part.parked < SHIPMENT_BATCH:
+            break
+    return {
+        "queued": queued,
+        "sent": sent,
+        "retried": retried,
+        "parked": parked,
+        "shipments_sent": shipments,
+    }

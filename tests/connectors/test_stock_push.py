@@ -11,6 +11,7 @@ from channels.models import SkuComponent, SkuMapping
 from channels.sellable import recompute_sellable
 from core.clock import frozen
 from inventory import services as stock
+from orders.models import Order
 from platformsync import outbox, push
 from platformsync.models import StockPushWindow
 from tests.connectors.conftest import credentials
@@ -129,3 +130,25 @@ def test_a_push_the_platform_did_not_take_is_sent_again_within_seconds(
     assert max(slept) <= 2.0  # the stock backoff: 2 s, not the 30 s of a shipment
     assert sandbox.state()["stock"]["top"] == {"TEA-001": 9}
     assert len(stock_calls(sandbox)) == before + 1  # the failed call is not counted as accepted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shipped_parcel_reaches_the_platform_with_its_stock_window_not_the_minute_drain(
+    sandbox, top_flow, top_shop
+):
+    """A parcel shipped is a stock change: the window it opens also sends its tracking number
+    (at a peak the minute drain's 500 notices a minute left parcels queued for hours)."""
+    tid = sandbox.put_order([("TEA-001", 1)])
+    top_flow.pull(top_shop)
+    order = top_flow.shipped(Order.objects.get(shop=top_shop, platform_order_no=tid))
+    assert sandbox.state()["shipments"] == []
+    assert queued_pushes() >= 1  # the ship's stock change opened a window
+
+    result = push.push_stock_window(sleep=lambda seconds: None)
+
+    assert result["shipments_sent"] == 1
+    (shipment,) = sandbox.state()["shipments"]
+    assert shipment["tid"] == tid and shipment["tracking_no"] == order.tracking_no
+    assert sandbox.order("top", tid)["status"] == "WAIT_BUYER_CONFIRM_GOODS"
+    # sent once: the minute drain finds nothing left to send
+    assert outbox.drain_shipments().sent == 0
