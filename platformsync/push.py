@@ -32,7 +32,14 @@ from core import clock
 log = logging.getLogger(__name__)
 
 STOCK = "stock"
-STALE_AFTER = 60  # seconds: a window older than this lost its task; the next request reopens it
+# Seconds after which a window still open lost its task (its worker was killed before closing
+# it): the next request opens it again and queues another task. A task normally closes its
+# window within the window's 2 s; one merely late in a busy queue and run twice costs nothing
+# (the outbox claims each message once). The drill saw a minute without pushes at 60.
+STALE_AFTER = 15
+# A task that loses its database connection (PostgreSQL restarted) starts again on a new one,
+# this many times, after 1, 2, 4, 8 s: else its window would stay open, pushes waiting.
+DB_ATTEMPTS = 5
 TASK = "platformsync.tasks.push_stock_soon"
 RETRIES_IN_TASK = 3  # failed calls sent again by the same task (after 2, 4, 8 s of backoff)
 RETRY_WAIT_MAX = 10.0  # seconds the task waits for one; a later one is the minute drain's
@@ -86,7 +93,23 @@ def _enqueue() -> None:
 
 def push_stock_window(*, sleep: Callable[[float], None] = time.sleep) -> dict:
     """The task of a window: wait until it closes, close it, then queue and send the changes,
-    then the shipment notices that are due."""
+    then the shipment notices that are due. Every step can be run again: a lost database
+    connection makes it start again on a new one."""
+    from django.db.utils import InterfaceError, OperationalError
+
+    for attempt in range(DB_ATTEMPTS):
+        try:
+            return _push_window(sleep)
+        except (OperationalError, InterfaceError):
+            if attempt == DB_ATTEMPTS - 1 or connection.in_atomic_block:
+                raise
+            log.warning("stock push: database connection lost; starting again", exc_info=True)
+            connection.close()
+            sleep(2.0**attempt)
+    raise AssertionError("unreachable")
+
+
+def _push_window(sleep: Callable[[float], None]) -> dict:
     from channels.models import OutboxMessage
 
     from .models import StockPushWindow
