@@ -178,20 +178,30 @@ def drain_shipments(*, now=None, limit: int = 500, connectors=None) -> DrainResu
     return result
 
 
-def drain_stock(*, now=None, connectors=None) -> DrainResult:
-    """Send due stock messages, a shop at a time, batched as its API allows."""
+def stock_pending_shops() -> list[int]:
+    """The API shops with stock messages pending (due or not)."""
+    return sorted(
+        set(
+            OutboxMessage.objects.filter(
+                status=OutboxMessage.Status.PENDING,
+                kind=OutboxMessage.Kind.STOCK,
+                shop__in=_api_shops(),
+            )
+            .values_list("shop_id", flat=True)
+            .distinct()
+        )
+    )
+
+
+def drain_stock(*, now=None, connectors=None, shop_ids=None) -> DrainResult:
+    """Send due stock messages, a shop at a time (``shop_ids``: only these), batched as its API
+    allows."""
     result = DrainResult()
     connectors = {} if connectors is None else connectors
-    shop_ids = (
-        OutboxMessage.objects.filter(
-            status=OutboxMessage.Status.PENDING,
-            kind=OutboxMessage.Kind.STOCK,
-            shop__in=_api_shops(),
-        )
-        .values_list("shop_id", flat=True)
-        .distinct()
-    )
-    for shop_id in sorted(set(shop_ids)):
+    pending = stock_pending_shops()
+    if shop_ids is not None:
+        pending = [s for s in pending if s in set(shop_ids)]
+    for shop_id in pending:
         while True:
             now_ = now or timezone.now()
             with transaction.atomic():

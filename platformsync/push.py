@@ -11,8 +11,9 @@ product within the window make one call, and the figure sent is the one at sendi
 parcel shipped is a stock change too: the same task then sends the shipment notices that are
 due (the minute drain alone sent at most 500 a minute: a peak day's parcels queued for hours).
 
-Retries, backoff, parking and the platforms' batching stay the outbox's (``drain_stock``); the
-every-minute drain stays as the safety net (a lost task, a broker that was down). A window
+The platforms are sent to at once (a thread each): one that times out delays its own figures
+only. Retries, backoff, parking and the platforms' batching stay the outbox's (``drain_stock``);
+the every-minute drain stays as the safety net (a lost task, a broker that was down). A window
 whose task never ran (the worker was killed) is taken over by the next request after
 ``STALE_AFTER`` seconds. ``TONGCANG_STOCK_PUSH_WINDOW=0`` turns the event-driven push off.
 """
@@ -22,6 +23,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from django.conf import settings
@@ -109,11 +111,49 @@ def push_stock_window(*, sleep: Callable[[float], None] = time.sleep) -> dict:
     raise AssertionError("unreachable")
 
 
-def _push_window(sleep: Callable[[float], None]) -> dict:
+def _on_own_connection(func, *args):
+    """Run ``func`` in a thread of the pool: its database connection is closed at the end."""
+    try:
+        return func(*args)
+    finally:
+        connection.close()
+
+
+def _send_stock_of(shop_id: int, sleep: Callable[[float], None]) -> tuple[int, int, int]:
+    """Send one shop's due stock messages; a call the platform did not take (timeout, 5xx,
+    rate limit) is due again within seconds (the stock backoff): sent again then, instead of
+    being left to the minute drain. Returns (sent, retried, parked)."""
     from channels.models import OutboxMessage
 
+    from .outbox import drain_stock
+
+    result = drain_stock(shop_ids=[shop_id])
+    sent, retried, parked = result.sent, result.retried, result.parked
+    for _attempt in range(RETRIES_IN_TASK):
+        if not result.retried:
+            break
+        due = (
+            OutboxMessage.objects.filter(
+                status=OutboxMessage.Status.PENDING,
+                kind=OutboxMessage.Kind.STOCK,
+                shop_id=shop_id,
+            )
+            .order_by("next_attempt_at")
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+        wait = (due - clock.now()).total_seconds() if due else RETRY_WAIT_MAX + 1
+        if wait > RETRY_WAIT_MAX:
+            break
+        sleep(max(0.0, wait))
+        result = drain_stock(shop_ids=[shop_id])
+        sent, retried, parked = sent + result.sent, retried + result.retried, parked + result.parked
+    return sent, retried, parked
+
+
+def _push_window(sleep: Callable[[float], None]) -> dict:
     from .models import StockPushWindow
-    from .outbox import drain_shipments, drain_stock, queue_stock_pushes
+    from .outbox import drain_shipments, queue_stock_pushes, stock_pending_shops
 
     due = StockPushWindow.objects.filter(name=STOCK).values_list("due_at", flat=True).first()
     if due is not None:
@@ -124,27 +164,17 @@ def _push_window(sleep: Callable[[float], None]) -> dict:
     # task reads the quantities after this point).
     StockPushWindow.objects.filter(name=STOCK).delete()
     queued = queue_stock_pushes()
-    result = drain_stock()
-    sent, retried, parked = result.sent, result.retried, result.parked
-    # A call the platform did not take (timeout, 5xx, rate limit) is due again within seconds
-    # (the stock backoff): this task sends it then, instead of leaving it to the minute drain.
-    for _attempt in range(RETRIES_IN_TASK):
-        if not result.retried:
-            break
-        due = (
-            OutboxMessage.objects.filter(
-                status=OutboxMessage.Status.PENDING, kind=OutboxMessage.Kind.STOCK
+    shops = stock_pending_shops()
+    if len(shops) <= 1 or connection.in_atomic_block:
+        results = [_send_stock_of(shop_id, sleep) for shop_id in shops]
+    else:
+        # Every platform at once: a platform that times out or limits the rate delays its
+        # own figures only (one after another, each waited for the ones before it).
+        with ThreadPoolExecutor(max_workers=len(shops), thread_name_prefix="push") as pool:
+            results = list(
+                pool.map(lambda shop_id: _on_own_connection(_send_stock_of, shop_id, sleep), shops)
             )
-            .order_by("next_attempt_at")
-            .values_list("next_attempt_at", flat=True)
-            .first()
-        )
-        wait = (due - clock.now()).total_seconds() if due else RETRY_WAIT_MAX + 1
-        if wait > RETRY_WAIT_MAX:
-            break
-        sleep(max(0.0, wait))
-        result = drain_stock()
-        sent, retried, parked = sent + result.sent, retried + result.retried, parked + result.parked
+    sent, retried, parked = (sum(r[i] for r in results) for i in range(3))
     shipments = 0
     started = time.monotonic()
     while time.monotonic() - started < SHIPMENT_SECONDS:

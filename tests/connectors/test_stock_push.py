@@ -179,3 +179,21 @@ def test_a_shipped_parcel_reaches_the_platform_with_its_stock_window_not_the_min
     assert sandbox.order("top", tid)["status"] == "WAIT_BUYER_CONFIRM_GOODS"
     # sent once: the minute drain finds nothing left to send
     assert outbox.drain_shipments().sent == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_window_sends_every_platform_its_figure(sandbox, tea, jd_shop, main_warehouse):
+    """The platforms are sent to at once, each on its own connection: each gets its figure,
+    and a failure of one is retried without holding the other back."""
+    mapping = SkuMapping.objects.create(shop=jd_shop, platform_sku="TEA-001")
+    SkuComponent.objects.create(mapping=mapping, product=tea, quantity=Decimal(1))
+    sandbox.fault("http_500", method="jingdong.stock.write.updateSkuStock")
+    change(tea, main_warehouse, -4)
+
+    result = push.push_stock_window(sleep=time.sleep)
+
+    assert result["sent"] == 2 and result["retried"] == 1
+    stock_now = sandbox.state()["stock"]
+    assert stock_now["top"] == {"TEA-001": 6}
+    assert stock_now["jd"] == {"TEA-001": 6}
+    assert not outbox.stock_pending_shops()
