@@ -613,6 +613,10 @@ class Drill:
         """One platform misbehaviour every round, consumed by the next matching call."""
         if self.sandbox_stopped.is_set() or self.quiet.is_set():
             return
+        # At most a few at a time: when calls are few, faults injected every round would pile
+        # up and hit every call for minutes (not a platform's misbehaviour, an outage).
+        if self.sandbox("faults", timeout=5)["pending"] >= 3:
+            return
         kind = self.rng.choice(
             ["timeout", "timeout_after", "http_500", "rate_limit", "malformed"]
             + ["duplicate_page", "out_of_order"]
@@ -771,6 +775,8 @@ class Drill:
             self.quiet.set()
             self.t_orders_settled = time.time()
             self.say("every order settled; waiting for the outbox and the ERP to catch up")
+            # The platforms behave from now on: misbehaviour still waiting for a call is dropped.
+            self.sandbox("faults", {"clear": True}, timeout=30)
             self.export_file_shops()
         drained = orders_settled and outbox == 0 and sales == shipped and returns == received
         if not drained:
