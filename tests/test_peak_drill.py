@@ -51,6 +51,7 @@ def test_the_peak_drill_at_2000_orders_loses_nothing_and_applies_nothing_twice()
     for fault in ("kill -9 task worker pid", "PostgreSQL restarted", "sandbox stopped"):
         assert fault in out, f"fault {fault!r} did not happen:\n{out[-4000:]}"
     assert "no worker was found inside a task" not in out
+    print(out[out.find("FIGURES") :])  # the figures, for `pytest -rP` and the CI log
 
 
 def test_the_drill_on_redis_says_clearly_when_no_redis_is_reachable_and_starts_nothing():
