@@ -54,6 +54,7 @@ FILE_SHOPS = ["FN01", "YHD01", "MGJ01", "OT01"]
 CARRIER = "SF"
 PASSWORD = "peak-drill-Packer-2026"
 PROBE = "PEAK-PROBE"
+MISBEHAVE_EVERY = 40  # platform calls per misbehaviour injected (each hits 1 or 2 calls)
 
 
 def pct(values, p: float):
@@ -91,6 +92,7 @@ class Drill:
         self.probe_missed = 0
         self.probe_detail: list[tuple[float, str, float | None]] = []  # (committed, seller, lag)
         self.misbehaviours: list[tuple[float, str]] = []  # (when injected, kind)
+        self.calls_at_fault = 0  # the platforms' call count when the last fault was injected
         self.max_queue = Counter()
         self.stage = Counter()
         self.stage_seconds = Counter()
@@ -571,9 +573,13 @@ class Drill:
         with connection.cursor() as cur:
             cur.execute("SELECT count(*) FROM django_q_ormq")
             orm_q = cur.fetchone()[0]
+            # The file shops' notices wait for the day's tracking file (channel_export at the
+            # end): counted apart from what the API shops are owed.
             cur.execute(
-                "SELECT kind, count(*) FROM channels_outboxmessage WHERE status = 'pending' "
-                "GROUP BY kind"
+                "SELECT m.kind || CASE WHEN s.code = ANY(%s) THEN ' (file shops)' ELSE '' END, "
+                "count(*) FROM channels_outboxmessage m JOIN channels_shop s ON s.id = m.shop_id "
+                "WHERE m.status = 'pending' GROUP BY 1",
+                [FILE_SHOPS],
             )
             outbox = dict(cur.fetchall())
             cur.execute("SELECT status, count(*) FROM orders_order GROUP BY status")
@@ -610,13 +616,16 @@ class Drill:
 
     # --- faults -----------------------------------------------------------------------------
     def misbehave_round(self) -> None:
-        """One platform misbehaviour every round, consumed by the next matching call."""
+        """A platform misbehaviour per MISBEHAVE_EVERY calls, consumed by the next matching call."""
         if self.sandbox_stopped.is_set() or self.quiet.is_set():
             return
-        # At most a few at a time: when calls are few, faults injected every round would pile
-        # up and hit every call for minutes (not a platform's misbehaviour, an outage).
-        if self.sandbox("faults", timeout=5)["pending"] >= 3:
+        # One fault per MISBEHAVE_EVERY calls the platforms answered, at most a few waiting:
+        # when calls are few, a fault every round would hit most of them (an outage, not a
+        # platform's misbehaviour) and retries would back off for minutes.
+        state = self.sandbox("faults", timeout=5)
+        if state["pending"] >= 3 or state["calls"] - self.calls_at_fault < MISBEHAVE_EVERY:
             return
+        self.calls_at_fault = state["calls"]
         kind = self.rng.choice(
             ["timeout", "timeout_after", "http_500", "rate_limit", "malformed"]
             + ["duplicate_page", "out_of_order"]
