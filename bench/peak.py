@@ -93,6 +93,7 @@ class Drill:
         self.probe_detail: list[tuple[float, str, float | None]] = []  # (committed, seller, lag)
         self.misbehaviours: list[tuple[float, str]] = []  # (when injected, kind)
         self.calls_at_fault = 0  # the platforms' call count when the last fault was injected
+        self.loads: list[float] = []  # the 1-minute load average, every monitor round
         self.max_queue = Counter()
         self.stage = Counter()
         self.stage_seconds = Counter()
@@ -605,6 +606,7 @@ class Drill:
         )
         self.last_status = statuses
         self.last_outbox = outbox
+        self.loads.append(os.getloadavg()[0])  # the machine may be shared: said with the figures
         now = time.monotonic()
         if now - getattr(self, "_last_print", 0) >= 10:
             self._last_print = now
@@ -1452,7 +1454,11 @@ def report(drill: Drill, packers: dict, time_limit: float) -> None:
     print("\nFAULTS")
     for e in drill.events:
         print(f"  {e}")
-    print(f"  load average at the end: {os.getloadavg()}")
+    if drill.loads:
+        print(
+            f"  load average (1 min) during the run: min {min(drill.loads):.1f}, median "
+            f"{pct(drill.loads, 50):.1f}, max {max(drill.loads):.1f} ({os.cpu_count()} CPUs)"
+        )
 
 
 def push_task_times() -> tuple[list[float], list[float]]:
