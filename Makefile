@@ -35,7 +35,8 @@ test: venv browser-deps
 	$(PY) manage.py migrate --noinput
 	$(PY) -m pytest
 
-# The peak-day drill at 2,000 orders as a test of its invariants (minutes; see issue 15).
+# The peak-day drill at 2,000 orders as a test of its invariants (~3 minutes; also part of
+# `make test`): run alone.
 drill: venv
 	$(PY) -m pytest -m drill tests/test_peak_drill.py
 

@@ -84,6 +84,16 @@ class DrillPostgres:
         )
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "tongcang")
 
+    def cpu_seconds(self) -> float:
+        """CPU seconds the running server (postmaster, its backends, those that exited) used."""
+        from bench.peak_procs import tree_cpu
+
+        try:
+            pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0.0
+        return tree_cpu(pid)
+
     def restart(self) -> float:
         """``pg_ctl restart -m fast``: every connection is cut. Returns the seconds it took."""
         started = time.monotonic()

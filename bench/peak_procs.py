@@ -65,11 +65,35 @@ class Procs:
         for name in list(self.items)[::-1]:
             self.stop(name, timeout=15)
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user + system) each process and its descendants used so far: what the
+        live ones used, plus what their exited children were charged (reaped ones)."""
+        return {name: tree_cpu(proc.pid) for name, proc in self.items.items()}
+
     def tail(self, name: str, lines: int = 15) -> str:
         path = self.workdir / f"{name}.log"
         if not path.exists():
             return ""
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process, its reaped children and its live descendants."""
+    import psutil
+
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 def wait_for(check, *, timeout: float, what: str, interval: float = 0.2) -> None:

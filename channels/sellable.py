@@ -70,6 +70,23 @@ _TOUCHED = """
     )
 """
 
+# Before computing, the rows about to be recomputed are locked, in mapping order. Two
+# recomputes of overlapping mappings (two parcels shipped at once) then neither deadlock (each
+# takes the locks in the same order) nor write stale figures: the second one computes only
+# once the first committed, so from stock at least as new as the first one's, never a figure
+# read before the first one's change and written after it. A large set locks the table
+# instead (EXCLUSIVE: readers go on; locking every row would write every row).
+_LOCK_ROWS = """
+SELECT sq.mapping_id FROM channels_sellablequantity sq
+WHERE sq.mapping_id IN (
+    SELECT t.mapping_id FROM channels_skucomponent t
+    JOIN unnest(%(products)s::bigint[]) AS p(id) ON t.product_id = p.id
+)
+ORDER BY sq.mapping_id
+FOR UPDATE OF sq
+"""
+_LOCK_TABLE = "LOCK TABLE channels_sellablequantity IN EXCLUSIVE MODE"
+
 # Whether the given products include every product used by a mapping (one scan of the
 # components, hashed against the ids); asked only for sets of at least this many products.
 WHOLE_TABLE_CHECK_FROM = 10_000
@@ -107,6 +124,10 @@ def recompute_sellable(product_ids: Iterable[int] | None = None) -> list[int]:
             cur.execute(_COVERS_ALL, params)
             if cur.fetchone()[0]:
                 touched = ""
+        if touched and len(wanted) < WHOLE_TABLE_CHECK_FROM:
+            cur.execute(_LOCK_ROWS, params)
+        else:
+            cur.execute(_LOCK_TABLE)
         cur.execute(_SQL.format(touched=touched), params)
         rows = cur.fetchall()
         changed = [mapping_id for mapping_id, qty in rows if qty is None]

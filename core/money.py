@@ -41,6 +41,8 @@ def allocate(amount: Decimal, weights: Sequence[Decimal], *, unit: Decimal = CEN
         return []
     if any(w < 0 for w in weights):
         raise ValueError("allocation weights must not be negative")
+    if not amount:  # nothing to share (most orders: no order-level discount)
+        return [Decimal(0).quantize(unit)] * len(weights)
     if amount < 0:
         return [-part for part in allocate(-amount, weights, unit=unit)]
     weights = [Decimal(w) for w in weights]

@@ -8,6 +8,8 @@ Implemented by the orders issue; connectors only build NormalizedOrder values an
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -214,8 +216,23 @@ def _intake(shop, orders: list[NormalizedOrder], actor, placement: _Placement) -
             else:
                 _update_order(shop, current, o, actor, result)
         if new:
-            _create_orders(shop, new, actor, result, placement)
+            with _collector_paused():
+                _create_orders(shop, new, actor, result, placement)
     return result
+
+
+@contextmanager
+def _collector_paused():
+    """The cyclic garbage collector waits while a batch's rows are made: they are many small
+    objects that all live until the batch is written (each collection would walk them again
+    for nothing); reference counting still frees what dies. Taken up again afterwards."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 class _Known(NamedTuple):
@@ -275,6 +292,24 @@ def _mappings(shop, skus) -> dict[str, tuple[int, list[tuple[int, Decimal]]]]:
     return found
 
 
+# The columns of the line and component rows _create_orders makes (tuples, in this order).
+LINE_COLUMNS = [
+    "id",
+    "order_id",
+    "platform_line_id",
+    "platform_sku",
+    "title",
+    "quantity",
+    "unit_price",
+    "amount",
+    "discount",
+    "mapping_id",
+    "refund_status",
+]
+COMPONENT_COLUMNS = ["line_id", "order_id", "product_id", "quantity"]
+NO_DISCOUNT = Decimal("0.00")
+
+
 def _create_orders(
     shop,
     new: list[NormalizedOrder],
@@ -287,7 +322,7 @@ def _create_orders(
     from orders.models import HoldReason, Order, OrderComponent, OrderEvent, OrderHold, OrderLine
     from orders.services.amounts import line_discounts
     from orders.services.autoreview import address_complete, auto_review_approves
-    from orders.services.bulk import copy_insert, next_ids
+    from orders.services.bulk import copy_insert, copy_tuples, next_ids
     from orders.services.events import actor_fields
     from orders.services.numbers import next_order_nos
 
@@ -301,74 +336,79 @@ def _create_orders(
     user_id = who["actor"].pk if who["actor"] is not None else None
     now = timezone.now()
 
-    order_rows, line_rows, comp_rows, hold_rows, event_rows = [], [], [], [], []
+    order_rows, comp_rows, hold_rows, event_rows = [], [], [], []
     needs: dict[int, dict[int, Decimal]] = {}
     unmapped: dict[int, list[str]] = {}
     line_iter = iter(line_ids)
-    for o, order_id, number in zip(new, order_ids, numbers, strict=True):
-        row = {
-            "id": order_id,
-            "order_no": number,
-            "shop_id": shop.pk,
-            "platform_order_no": o.platform_order_no.strip(),
-            "platform_modified_at": o.platform_modified_at,
-            "platform_status": o.platform_status[:64],
-            "raw": o.raw or {},
-            "status": Order.Status.PENDING_REVIEW,
-            **_header(o),
-            **placement.fields,
-        }
-        need: dict[int, Decimal] = {}
-        shares = line_discounts(
-            row["discount_amount"],
-            [nl.amount if nl.amount is not None else nl.quantity * nl.unit_price for nl in o.lines],
-        )
-        for nl, share in zip(o.lines, shares, strict=True):
-            line_id = next(line_iter)
-            sku = nl.platform_sku.strip()
-            mapped = mappings.get(sku)
-            quantity = nl.quantity.quantize(Q4)
-            amount = nl.amount if nl.amount is not None else nl.quantity * nl.unit_price
-            line_rows.append(
-                {
-                    "id": line_id,
-                    "order_id": order_id,
-                    "platform_line_id": nl.platform_line_id[:64],
-                    "platform_sku": sku[:128],
-                    "title": nl.title[:255],
-                    "quantity": quantity,
-                    "unit_price": nl.unit_price.quantize(Q2),
-                    "amount": Decimal(amount).quantize(Q2),
-                    "discount": share,
-                    "mapping_id": mapped[0] if mapped else None,
-                    "refund_status": nl.refund_status[:32],
-                }
-            )
-            if not mapped:
-                unmapped.setdefault(order_id, []).append(sku)
-                continue
-            for product_id, per in mapped[1]:
-                q = (quantity * per).quantize(Q4)
-                comp_rows.append(
-                    {
-                        "line_id": line_id,
-                        "order_id": order_id,
-                        "product_id": product_id,
-                        "quantity": q,
-                    }
+
+    def lines():
+        """Every order's row, components and need are made here, as its lines are handed to
+        the lines' COPY: the server takes in the lines sent while the next orders are made.
+        (The orders' own rows follow once the stock is reserved; the foreign keys are
+        checked at commit.)"""
+        for o, order_id, number in zip(new, order_ids, numbers, strict=True):
+            row = {
+                "id": order_id,
+                "order_no": number,
+                "shop_id": shop.pk,
+                "platform_order_no": o.platform_order_no.strip(),
+                "platform_modified_at": o.platform_modified_at,
+                "platform_status": o.platform_status[:64],
+                "raw": o.raw or {},
+                "status": Order.Status.PENDING_REVIEW,
+                **_header(o),
+                **placement.fields,
+            }
+            need: dict[int, Decimal] = {}
+            amounts = [
+                nl.amount if nl.amount is not None else nl.quantity * nl.unit_price
+                for nl in o.lines
+            ]
+            if row["discount_amount"]:
+                shares = line_discounts(row["discount_amount"], amounts)
+            else:  # no order-level discount (most orders): every share is nothing
+                shares = [NO_DISCOUNT] * len(amounts)
+            for nl, share, amount in zip(o.lines, shares, amounts, strict=True):
+                line_id = next(line_iter)
+                sku = nl.platform_sku.strip()
+                mapped = mappings.get(sku)
+                quantity = nl.quantity.quantize(Q4)
+                yield (
+                    line_id,
+                    order_id,
+                    nl.platform_line_id[:64],
+                    sku[:128],
+                    nl.title[:255],
+                    quantity,
+                    nl.unit_price.quantize(Q2),
+                    Decimal(amount).quantize(Q2),
+                    share,
+                    mapped[0] if mapped else None,
+                    nl.refund_status[:32],
                 )
-                need[product_id] = need.get(product_id, Decimal(0)) + q
-        holds = list(placement.holds)
-        if order_id in unmapped:
-            holds.append((HoldReason.SKU_UNMAPPED, ", ".join(unmapped[order_id])[:255]))
-        if o.platform_change:
-            holds.append((_change_hold(o.platform_change), o.platform_change))
-        if not address_complete(row):
-            holds.append((HoldReason.ADDRESS_INCOMPLETE, ""))
-        row["_holds"] = holds
-        if not any(r in (HoldReason.SKU_UNMAPPED, HoldReason.REFUND_REQUESTED) for r, _n in holds):
-            needs[order_id] = need
-        order_rows.append(row)
+                if not mapped:
+                    unmapped.setdefault(order_id, []).append(sku)
+                    continue
+                for product_id, per in mapped[1]:
+                    q = (quantity * per).quantize(Q4)
+                    comp_rows.append((line_id, order_id, product_id, q))
+                    need[product_id] = need.get(product_id, Decimal(0)) + q
+            holds = list(placement.holds)
+            if order_id in unmapped:
+                holds.append((HoldReason.SKU_UNMAPPED, ", ".join(unmapped[order_id])[:255]))
+            if o.platform_change:
+                holds.append((_change_hold(o.platform_change), o.platform_change))
+            if not address_complete(row):
+                holds.append((HoldReason.ADDRESS_INCOMPLETE, ""))
+            row["_holds"] = holds
+            if not any(
+                r in (HoldReason.SKU_UNMAPPED, HoldReason.REFUND_REQUESTED) for r, _n in holds
+            ):
+                needs[order_id] = need
+            order_rows.append(row)
+
+    copy_tuples(OrderLine, LINE_COLUMNS, lines())
+    copy_tuples(OrderComponent, COMPONENT_COLUMNS, comp_rows)
 
     # Reserve oldest paid first (the list is sorted), each order all or nothing.
     short = set(
@@ -432,8 +472,6 @@ def _create_orders(
         row.pop("actor", None)
 
     copy_insert(Order, order_rows, with_id=True)
-    copy_insert(OrderLine, line_rows, with_id=True)
-    copy_insert(OrderComponent, comp_rows)
     copy_insert(OrderHold, hold_rows)
     copy_insert(OrderEvent, event_rows)
     result.created += len(order_rows)

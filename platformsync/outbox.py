@@ -178,20 +178,30 @@ def drain_shipments(*, now=None, limit: int = 500, connectors=None) -> DrainResu
     return result
 
 
-def drain_stock(*, now=None, connectors=None) -> DrainResult:
-    """Send due stock messages, a shop at a time, batched as its API allows."""
+def stock_pending_shops() -> list[int]:
+    """The API shops with stock messages pending (due or not)."""
+    return sorted(
+        set(
+            OutboxMessage.objects.filter(
+                status=OutboxMessage.Status.PENDING,
+                kind=OutboxMessage.Kind.STOCK,
+                shop__in=_api_shops(),
+            )
+            .values_list("shop_id", flat=True)
+            .distinct()
+        )
+    )
+
+
+def drain_stock(*, now=None, connectors=None, shop_ids=None) -> DrainResult:
+    """Send due stock messages, a shop at a time (``shop_ids``: only these), batched as its API
+    allows."""
     result = DrainResult()
     connectors = {} if connectors is None else connectors
-    shop_ids = (
-        OutboxMessage.objects.filter(
-            status=OutboxMessage.Status.PENDING,
-            kind=OutboxMessage.Kind.STOCK,
-            shop__in=_api_shops(),
-        )
-        .values_list("shop_id", flat=True)
-        .distinct()
-    )
-    for shop_id in sorted(set(shop_ids)):
+    pending = stock_pending_shops()
+    if shop_ids is not None:
+        pending = [s for s in pending if s in set(shop_ids)]
+    for shop_id in pending:
         while True:
             now_ = now or timezone.now()
             with transaction.atomic():
@@ -227,7 +237,8 @@ def _push_batch(shop_id, batch, now, result, connectors) -> None:
         outcomes = connector.push_stock(quantities)
     except ConnectorError as exc:
         outcomes = dict.fromkeys(quantities, exc)
-    for m in batch:
+    # in mapping order, as every writer of the sellable rows locks them (no deadlock)
+    for m in sorted(batch, key=lambda m: m.payload["mapping_id"]):
         if "quantity" not in m.payload:
             continue
         outcome = outcomes.get(m.payload["platform_sku"], TransientError("no answer"))

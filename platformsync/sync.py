@@ -162,7 +162,9 @@ def _pull(
     result = PullResult(kind=kind)
     state = read_sync_state(shop.pk)
     watermark = _parse(state.get(f"{kind}_watermark"))
-    now = now or timezone.now()
+    # Platforms take a window's end in whole seconds and list what changed before it: the
+    # watermark is that second, not a moment after it (what changed in between is not read).
+    now = (now or timezone.now()).replace(microsecond=0)
     start = (watermark - OVERLAP) if watermark else now - FIRST_PULL_LOOKBACK
     fetch_page = connector.order_page if kind == "orders" else connector.refund_page
     key = connector.order_key if kind == "orders" else connector.refund_key

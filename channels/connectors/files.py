@@ -67,12 +67,14 @@ def export_stock(*, shop: Shop, actor, changed_only: bool = False) -> Export:
     recompute_dirty()
     now = timezone.now()
     with transaction.atomic():
+        # locked in mapping order, as every writer of these rows locks them (no deadlock)
         rows = list(
             SellableQuantity.objects.select_for_update(of=("self",))
             .filter(mapping__shop=shop)
             .select_related("mapping")
-            .order_by("mapping__platform_sku")
+            .order_by("mapping_id")
         )
+        rows.sort(key=lambda r: r.mapping.platform_sku)
         if changed_only:
             rows = [r for r in rows if r.needs_push]
         data = [

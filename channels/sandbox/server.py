@@ -117,7 +117,12 @@ class Handler(BaseHTTPRequestHandler):
             return Reply({"tid": tid})
         if action == "fault":
             st.add_fault(**data)
-            return Reply({"ok": True})
+            return Reply({"ok": True, "pending": len(st.faults)})
+        if action == "faults":  # misbehaviours waiting for a call, calls so far; "clear": drop
+            with st.lock:
+                if data.get("clear"):
+                    st.faults.clear()
+                return Reply({"pending": len(st.faults), "calls": sum(st.calls.values())})
         if action == "refund":
             at = datetime.fromisoformat(data["at"]) if data.get("at") else None
             rid = st.request_refund(data["platform"], data["tid"], at=at, line=data.get("line", 0))

@@ -5,12 +5,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection, connections
 from django_q.models import OrmQ
 
 from channels.models import SkuComponent, SkuMapping
 from channels.sellable import recompute_sellable
 from core.clock import frozen
 from inventory import services as stock
+from orders.models import Order
 from platformsync import outbox, push
 from platformsync.models import StockPushWindow
 from tests.connectors.conftest import credentials
@@ -86,16 +88,42 @@ def test_changes_within_one_window_make_one_call_with_the_last_figure(sandbox, t
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_window_whose_task_was_lost_is_opened_again_a_minute_later(sandbox, tea, main_warehouse):
+def test_a_window_whose_task_was_lost_is_opened_again_seconds_later(sandbox, tea, main_warehouse):
     t0 = datetime(2026, 11, 11, 2, 0, tzinfo=UTC)
     with frozen(t0):
         change(tea, main_warehouse, -1)
-    with frozen(t0 + timedelta(seconds=30)):
+    with frozen(t0 + timedelta(seconds=10)):
         change(tea, main_warehouse, -1)
     assert queued_pushes() == 1  # still the same window (its task may just be late)
-    with frozen(t0 + timedelta(seconds=61)):
+    with frozen(t0 + timedelta(seconds=16)):
         change(tea, main_warehouse, -1)
     assert queued_pushes() == 2  # the first task never ran: another one is queued
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_push_task_whose_database_connection_is_cut_starts_again_and_pushes(
+    sandbox, tea, main_warehouse
+):
+    """PostgreSQL restarted under a queued push (the drill's fault): the task does not fail
+    leaving its window open (no push for a while); it starts again on a new connection."""
+    change(tea, main_warehouse, -2)
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        pid = cur.fetchone()[0]
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    slept = []
+
+    result = push.push_stock_window(sleep=slept.append)
+
+    assert result["sent"] == 1
+    assert sandbox.state()["stock"]["top"] == {"TEA-001": 8}
+    assert not StockPushWindow.objects.exists()
+    assert slept[0] == 1.0  # it waited a moment before trying again
 
 
 @pytest.mark.django_db(transaction=True)
@@ -129,3 +157,43 @@ def test_a_push_the_platform_did_not_take_is_sent_again_within_seconds(
     assert max(slept) <= 2.0  # the stock backoff: 2 s, not the 30 s of a shipment
     assert sandbox.state()["stock"]["top"] == {"TEA-001": 9}
     assert len(stock_calls(sandbox)) == before + 1  # the failed call is not counted as accepted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_shipped_parcel_reaches_the_platform_with_its_stock_window_not_the_minute_drain(
+    sandbox, top_flow, top_shop
+):
+    """A parcel shipped is a stock change: the window it opens also sends its tracking number
+    (at a peak the minute drain's 500 notices a minute left parcels queued for hours)."""
+    tid = sandbox.put_order([("TEA-001", 1)])
+    top_flow.pull(top_shop)
+    order = top_flow.shipped(Order.objects.get(shop=top_shop, platform_order_no=tid))
+    assert sandbox.state()["shipments"] == []
+    assert queued_pushes() >= 1  # the ship's stock change opened a window
+
+    result = push.push_stock_window(sleep=lambda seconds: None)
+
+    assert result["shipments_sent"] == 1
+    (shipment,) = sandbox.state()["shipments"]
+    assert shipment["tid"] == tid and shipment["tracking_no"] == order.tracking_no
+    assert sandbox.order("top", tid)["status"] == "WAIT_BUYER_CONFIRM_GOODS"
+    # sent once: the minute drain finds nothing left to send
+    assert outbox.drain_shipments().sent == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_window_sends_every_platform_its_figure(sandbox, tea, jd_shop, main_warehouse):
+    """The platforms are sent to at once, each on its own connection: each gets its figure,
+    and a failure of one is retried without holding the other back."""
+    mapping = SkuMapping.objects.create(shop=jd_shop, platform_sku="TEA-001")
+    SkuComponent.objects.create(mapping=mapping, product=tea, quantity=Decimal(1))
+    sandbox.fault("http_500", method="jingdong.stock.write.updateSkuStock")
+    change(tea, main_warehouse, -4)
+
+    result = push.push_stock_window(sleep=time.sleep)
+
+    assert result["sent"] == 2 and result["retried"] == 1
+    stock_now = sandbox.state()["stock"]
+    assert stock_now["top"] == {"TEA-001": 6}
+    assert stock_now["jd"] == {"TEA-001": 6}
+    assert not outbox.stock_pending_shops()

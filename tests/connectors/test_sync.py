@@ -78,6 +78,22 @@ def test_windows_overlap_the_watermark_and_new_orders_are_picked_up(sandbox, top
     assert set(newer) <= set(orders_of(top_shop).values_list("platform_order_no", flat=True))
 
 
+def test_the_watermark_is_the_whole_second_the_platform_was_asked_up_to(sandbox, top_shop):
+    """Platforms take a window's end in whole seconds and list what changed before it: an order
+    changed within a pull's last, partial second is not claimed as read (the peak drill found
+    the watermark half a second past what had been read)."""
+    second = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+    tid = sandbox.put_order([("TEA-001", 1)], at=second)
+
+    first = sync.pull_orders(shop=top_shop, now=second + timedelta(milliseconds=700))
+
+    assert first.error == "" and first.read == 0
+    watermark = datetime.fromisoformat(sync.read_sync_state(top_shop.pk)["orders_watermark"])
+    assert watermark == second
+    later = sync.pull_orders(shop=top_shop, now=second + timedelta(milliseconds=1500))
+    assert later.created == 1 and orders_of(top_shop).get(platform_order_no=tid)
+
+
 def test_a_shop_pulled_for_the_first_time_reads_the_last_day_across_windows(sandbox, top_shop):
     end = datetime.now(UTC) - timedelta(minutes=5)
     sandbox.generate(count=20, start=end - timedelta(hours=23), end=end)
