@@ -16,5 +16,7 @@ def recompute_after_stock_change(
     sender, product_ids, warehouse_ids, grew, sellable_deferred=False, **kwargs
 ):
     if sellable_deferred:
-        return  # marked in SellableDirty; recomputed, coalesced, before the next push
+        # Marked in SellableDirty (recomputed, coalesced, before the next push), or a shipment:
+        # on_hand and reserved fell together, the figures are what they were.
+        return
     recompute_sellable(product_ids)

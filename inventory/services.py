@@ -173,8 +173,9 @@ def _notify(
     grew: bool,
     sellable_deferred: bool = False,
 ) -> None:
-    """Send stock_changed once the transaction commits. ``sellable_deferred``: the products
-    were marked in SellableDirty, so their sellable quantities need no recompute right now."""
+    """Send stock_changed once the transaction commits. ``sellable_deferred``: the sellable
+    quantities need no recompute right now: the products were marked in SellableDirty (for the
+    next push), or the change left on_hand − reserved as it was (a shipment)."""
     product_ids = set(product_ids)
     warehouse_ids = set(warehouse_ids)
     if not product_ids:
@@ -570,14 +571,20 @@ def apply_moves(
     actor=None,
     consume_reservation: str | None = None,
     consume_only_in: int | None = None,
+    reservations: list[Reservation] | None = None,
 ):
     """Apply on_hand changes with their ledger rows, in one transaction.
 
     With ``consume_reservation``, the document's reservation of the products moved out is
     turned into the deduction (reserved goes down with on_hand): that is shipping (only in
-    location ``consume_only_in`` when given). Levels are locked warehouse by warehouse in id
-    order, products in id order: the one fixed order of every stock change. A shipment out of
-    a sample location is refused (SampleLocationError).
+    location ``consume_only_in`` when given; ``reservations``: those rows, locked by the caller
+    in this transaction, so they are not read twice). Levels are locked warehouse by warehouse
+    in id order, products in id order: the one fixed order of every stock change. A shipment
+    out of a sample location is refused (SampleLocationError).
+
+    A change that leaves every level's on_hand − reserved as it was (a shipment of exactly what
+    was reserved) leaves the sellable quantities as they were: ``stock_changed`` says so, and
+    they are not recomputed.
     """
     moves = [m for m in moves if qty(m.quantity) != 0]
     if not moves:
@@ -592,19 +599,24 @@ def apply_moves(
             per_wh[m.warehouse_id][m.product_id] += qty(m.quantity)
         reserved_drop: dict[tuple[int, int], Decimal] = {}
         if consume_reservation:
-            held = Reservation.objects.select_for_update().filter(document=consume_reservation)
-            if consume_only_in is not None:
-                held = held.filter(warehouse_id=consume_only_in)
-            for r in held.order_by("warehouse_id", "product_id"):
+            if reservations is None:
+                held = Reservation.objects.select_for_update().filter(document=consume_reservation)
+                if consume_only_in is not None:
+                    held = held.filter(warehouse_id=consume_only_in)
+                reservations = list(held.order_by("warehouse_id", "product_id"))
+            used_up = []
+            for r in reservations:
                 out = -per_wh.get(r.warehouse_id, {}).get(r.product_id, Decimal(0))
                 take = min(r.quantity, max(out, Decimal(0)))
                 if take > 0:
                     reserved_drop[(r.warehouse_id, r.product_id)] = take
                     if take == r.quantity:
-                        r.delete()
+                        used_up.append(r.pk)
                     else:
                         r.quantity -= take
                         r.save(update_fields=["quantity"])
+            if used_up:
+                Reservation.objects.filter(pk__in=used_up).delete()
         grew = False
         for warehouse_id in sorted(per_wh):
             deltas = per_wh[warehouse_id]
@@ -634,7 +646,17 @@ def apply_moves(
                 for m in moves
             ]
         )
-        _notify({m.product_id for m in moves}, per_wh.keys(), grew=grew)
+        free_unchanged = all(
+            d == -reserved_drop.get((warehouse_id, p), Decimal(0))
+            for warehouse_id, deltas in per_wh.items()
+            for p, d in deltas.items()
+        )
+        _notify(
+            {m.product_id for m in moves},
+            per_wh.keys(),
+            grew=grew,
+            sellable_deferred=free_unchanged,
+        )
     return created
 
 
@@ -696,7 +718,13 @@ def ship(*, document: str, actor, note: str = "", warehouse=None, warehouse_id=N
             Move(r.warehouse_id, r.product_id, -r.quantity, StockMove.Reason.SHIP, document, note)
             for r in held
         ]
-        return apply_moves(moves, actor=actor, consume_reservation=document, consume_only_in=only)
+        return apply_moves(
+            moves,
+            actor=actor,
+            consume_reservation=document,
+            consume_only_in=only,
+            reservations=held,
+        )
 
 
 # --- bulk path (large ERP snapshots) -------------------------------------------------------

@@ -182,6 +182,28 @@ def test_a_shipped_parcel_reaches_the_platform_with_its_stock_window_not_the_min
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_shipped_parcel_leaves_the_platforms_figure_as_it_was_and_costs_no_stock_call(
+    sandbox, top_flow, top_shop
+):
+    """On hand and reserved fall together when a parcel ships: what the shop may sell is what
+    it was, so the window sends the tracking number and no stock figure."""
+    tid = sandbox.put_order([("TEA-001", 2)])
+    top_flow.pull(top_shop)
+    push.push_stock_window(sleep=lambda seconds: None)  # the reservation's figure goes out
+    assert sandbox.state()["stock"]["top"]["TEA-001"] == 8
+    calls = len(stock_calls(sandbox))
+
+    top_flow.shipped(Order.objects.get(shop=top_shop, platform_order_no=tid))
+    result = push.push_stock_window(sleep=lambda seconds: None)
+
+    assert result["shipments_sent"] == 1
+    assert stock_calls(sandbox)[calls:] == []
+    assert sandbox.state()["stock"]["top"]["TEA-001"] == 8
+    mapping = SkuMapping.objects.get(shop=top_shop, platform_sku="TEA-001")
+    assert mapping.sellable.quantity == 8  # on hand 8, nothing reserved
+
+
+@pytest.mark.django_db(transaction=True)
 def test_one_window_sends_every_platform_its_figure(sandbox, tea, jd_shop, main_warehouse):
     """The platforms are sent to at once, each on its own connection: each gets its figure,
     and a failure of one is retried without holding the other back."""

@@ -182,3 +182,32 @@ def test_a_large_set_missing_a_mapped_product_leaves_that_products_mappings_alon
     assert recompute_sellable([tea.id]) == [tea_only.id]
 
     assert (sellable(tea_only), sellable(cup_only)) == (6, 99)
+
+
+def test_shipping_what_was_reserved_keeps_the_figure_and_moving_out_more_lowers_it_at_once(
+    make_shop, make_product, main_warehouse, django_capture_on_commit_callbacks
+):
+    """A shipment of exactly what was reserved leaves on hand − reserved as it was: nothing to
+    recompute. Moving out more than the reservation (a piece found broken at packing, say)
+    changes what the shop may sell, and the figure follows on commit."""
+    shop = make_shop("TM01")
+    cup = make_product()
+    stock(main_warehouse, cup, 10)
+    m = mapping(shop, "CUP", (cup, "1"))
+    services.reserve(document="order:1", items=[(cup.id, D("4"))])
+    queue_stock_pushes()
+    assert sellable(m) == 6
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ship(document="order:1", actor=None)
+    assert sellable(m) == 6 and not SellableDirty.objects.exists()
+
+    services.reserve(document="order:2", items=[(cup.id, D("2"))])
+    queue_stock_pushes()
+    assert sellable(m) == 4
+    with django_capture_on_commit_callbacks(execute=True):
+        services.apply_moves(
+            [services.Move(main_warehouse.id, cup.id, D("-3"), "ship", "order:2", "")],
+            consume_reservation="order:2",
+        )
+    assert sellable(m) == 3  # on hand 3, nothing reserved: recomputed without a push
