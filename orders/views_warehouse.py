@@ -181,11 +181,15 @@ def scan_item(request, data):
     if order.status == Order.Status.VERIFIED:
         return _after_verification(order, code)
     with transaction.atomic():
-        # One scan at a time per parcel and packer: the row lock orders fast scans.
-        session, _created = ScanSession.objects.get_or_create(order=order, user=request.user)
-        session = ScanSession.objects.select_for_update().get(pk=session.pk)
+        # One scan at a time per parcel and packer: the row lock orders fast scans. The
+        # session is opened with the waybill (open_order); made here only when it was not.
+        mine = ScanSession.objects.select_for_update().filter(order=order, user=request.user)
+        session = mine.first()
+        if session is None:
+            ScanSession.objects.get_or_create(order=order, user=request.user)
+            session = mine.get()
         result = scanning.scan_item(
-            order=order, scanned=session.scanned, code=code, actor=request.user
+            order=order, scanned=session.scanned, code=code, actor=request.user, fresh=True
         )
         session.scanned = result["scanned"]
         session.save(update_fields=["scanned", "updated_at"])
@@ -213,7 +217,8 @@ def _after_verification(order: Order, code: str):
 
 @api("orders.ship_order")
 def ship(request, data):
-    order = shipping.ship_order(order=_order_from(data), actor=request.user)
-    ScanSession.objects.filter(order=order).delete()
+    with transaction.atomic():  # one commit for the shipment and the scans it closes
+        order = shipping.ship_order(order=_order_from(data), actor=request.user)
+        ScanSession.objects.filter(order=order).delete()
     items = selectors.expected_items(order)
     return JsonResponse(_order_json(order, items, {e["code"]: e["expected"] for e in items}))

@@ -77,14 +77,17 @@ def _clean_tally(items: list[dict], scanned: dict) -> dict[str, int]:
     return tally
 
 
-def scan_item(*, order: Order, scanned: dict, code: str, actor) -> dict:
+def scan_item(*, order: Order, scanned: dict, code: str, actor, fresh: bool = False) -> dict:
     """One item scanned into the parcel of ``order``.
 
     ``scanned`` is the tally so far ({scan code: count}). A wrong item, one too many, or an
     order that may not be verified raises OrderError and changes nothing. Returns the new tally
-    and, once everything expected is scanned, verifies the order (status ``verified``).
+    and, once everything expected is scanned, verifies the order (status ``verified``; that
+    step locks the order and checks it again). ``fresh``: ``order`` was read in this request
+    (with its carrier and shop), so it is not read again.
     """
-    order = Order.objects.select_related("carrier", "shop").get(pk=order.pk)
+    if not fresh:
+        order = Order.objects.select_related("carrier", "shop").get(pk=order.pk)
     check_can_verify(order)
     if order.status == S.VERIFIED:
         raise OrderError("verified", _("Order %(o)s is verified already.") % {"o": order.order_no})
