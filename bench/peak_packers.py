@@ -24,6 +24,7 @@ import re
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 RETRIES = 40  # a call failing for the server's sake is tried this many times
@@ -60,6 +61,9 @@ class Packer:
         self.url, self.username, self.password, self.stats = url, username, password, stats
         self.http = requests.Session()
         self.csrf = ""
+        # Seconds a person takes before each scan (picking up the next piece or parcel), or
+        # None: a machine (the drill's packers go flat out; bench/scan.py paces them too).
+        self.pause: Callable[[], float] | None = None
 
     def login(self) -> None:
         import requests
@@ -97,6 +101,8 @@ class Packer:
         import requests
 
         path = {"order": "order", "scan": "scan", "ship": "ship"}[endpoint]
+        if self.pause is not None:
+            time.sleep(self.pause())
         for attempt in range(RETRIES):
             try:
                 started = time.perf_counter()
