@@ -90,6 +90,7 @@ class Drill:
         self.modified: set[tuple[str, str]] = set()
         self.probe_lags: list[float] = []
         self.probe_missed = 0
+        self.probe_why: dict[tuple[float, str], str] = {}  # a miss: what each side held
         self.probe_cut_short = 0  # on their way when the drill ended (neither seen nor missed)
         self.probe_detail: list[tuple[float, str, float | None]] = []  # (committed, seller, lag)
         self.misbehaviours: list[tuple[float, str]] = []  # (when injected, kind)
@@ -547,6 +548,8 @@ class Drill:
         skus = [f"{code}-PROBE" for code in API_SHOPS]
         deadline = committed + 180
         seen: dict[str, float] = {}
+        got: dict = {}
+        expected: dict[str, int] = {}
         while time.time() < deadline and not self.stop.is_set():
             try:
                 got = self.sandbox("stock_of", {"skus": skus}, timeout=5)
@@ -575,6 +578,35 @@ class Drill:
             else:
                 self.probe_missed += 1
                 self.probe_detail.append((committed, seller, None))
+                self.probe_why[(committed, seller)] = self.probe_state(seller, got, expected)
+
+    def probe_state(self, seller: str, got: dict, expected: dict) -> str:
+        """For a probe figure not seen: what the platform holds, what we hold, the outbox."""
+        from channels.models import OutboxMessage, SellableQuantity
+
+        code = next(c for c, s in API_SHOPS.items() if s == seller)
+        sku = f"{code}-PROBE"
+        try:
+            row = SellableQuantity.objects.get(mapping__platform_sku=sku, mapping__shop__code=code)
+            messages = OutboxMessage.objects.filter(
+                kind=OutboxMessage.Kind.STOCK, payload__mapping_id=row.mapping_id
+            ).order_by("-id")[:3]
+
+            def describe(m) -> str:
+                text = f"#{m.pk} {m.status}, {m.attempts} attempts"
+                if m.next_attempt_at:
+                    text += f", next at {m.next_attempt_at:%H:%M:%S}"
+                return text + (f", {m.last_error[:60]}" if m.last_error else "")
+
+            outbox = "; ".join(describe(m) for m in messages)
+            ours = f"sellable {row.quantity}, pushed {row.pushed_quantity} at {row.pushed_at}"
+        except Exception as exc:  # noqa: BLE001 - a diagnosis must not fail the drill
+            ours, outbox = f"not read ({exc!r})", ""
+        theirs = (got or {}).get(seller, {}).get(sku)
+        return (
+            f"expected {expected.get(seller)}, the platform holds {theirs}; {ours}; "
+            f"outbox: {outbox or 'nothing'}"
+        )
 
     def monitor_round(self) -> None:
         from django.db import connection
@@ -1438,6 +1470,8 @@ def report(drill: Drill, packers: dict, time_limit: float) -> None:
             f"misbehaviour injected meanwhile: {', '.join(near) or 'none'}"
             + ("; sandbox stopped meanwhile" if drill.stopped_during(committed, lag) else "")
         )
+        if (committed, seller) in drill.probe_why:
+            print(f"      {drill.probe_why[(committed, seller)]}")
     waits, runs = push_task_times()
     if runs:
         print(
