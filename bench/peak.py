@@ -523,6 +523,8 @@ class Drill:
     def probe_round(self) -> None:
         """Change the probe product's stock (committed now) and wait until every platform has
         the new sellable figure: the lag stock change → platform received."""
+        from django.db import connection
+
         from inventory import services as stock
 
         if self.sandbox_stopped.is_set() or self.quiet.is_set():
@@ -559,6 +561,9 @@ class Drill:
                 # figure received after the change and equal to the formula now includes it.
                 expected = self.expected_probe()
             except Exception:
+                # The sandbox or the database (restarted): a connection PostgreSQL cut stays
+                # unusable until dropped, and every later look would fail with it.
+                connection.close()
                 time.sleep(0.5)
                 continue
             for code, seller in API_SHOPS.items():
