@@ -177,3 +177,40 @@ def test_garbage_in_the_request_gets_a_clear_error(client_of, printed):
     assert response.status_code == 400 and response.json()["error"]["code"] == "bad_request"
     status, body = post(client, "warehouse:scan_item", {"order_id": "x", "code": "1"})
     assert status == 409 and body["error"]["code"] == "unknown_order"
+
+
+def test_a_shipment_postgresql_aborts_for_a_deadlock_is_run_again_and_ships_once(
+    client_of, printed, worker, monkeypatch
+):
+    """The first attempt ships, then PostgreSQL aborts the transaction (a deadlock with an intake
+    batch): nothing of it is kept, the view runs it again, the packer sees "shipped", and the
+    stock leaves once."""
+    import psycopg
+    from django.db import OperationalError
+
+    from channels.models import OutboxMessage
+    from inventory.models import StockMove
+    from orders.services import shipping
+
+    order, cup = printed
+    client = client_of()
+    post(client, "warehouse:open_order", {"code": order.tracking_no})
+    for _piece in range(2):
+        post(client, "warehouse:scan_item", {"order_id": order.pk, "code": cup.barcode})
+    real, attempts = shipping.ship_order, []
+
+    def ship_then_deadlock(**kwargs):
+        attempts.append(1)
+        shipped = real(**kwargs)
+        if len(attempts) == 1:
+            raise OperationalError("deadlock detected") from psycopg.errors.DeadlockDetected()
+        return shipped
+
+    monkeypatch.setattr(shipping, "ship_order", ship_then_deadlock)
+
+    status, body = post(client, "warehouse:ship", {"order_id": order.pk})
+
+    assert status == 200 and body["order"]["status"] == "shipped" and len(attempts) == 2
+    shipped_out = StockMove.objects.filter(document=order.document, reason=StockMove.Reason.SHIP)
+    assert [m.quantity for m in shipped_out] == [-2]
+    assert OutboxMessage.objects.filter(kind=OutboxMessage.Kind.SHIPMENT).count() == 1
