@@ -31,6 +31,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from bench.benchdb import bench_database
+from bench.peak import pct
 
 PASSWORD = "bench-scan-pass-1"
 TARGET_MS = 100.0
@@ -76,7 +77,7 @@ def prepare(orders: int, packers: int) -> list[str]:
     )
 
 
-def phase(url: str, packers: list, parcels: queue.Queue, *, pause: float, seconds: float):
+def phase(packers: list, parcels: queue.Queue, *, pause: float, seconds: float):
     """Every packer packs parcels for ``seconds``; returns (stats, parcels shipped, seconds)."""
     from bench.peak_packers import Stats
 
@@ -107,11 +108,6 @@ def phase(url: str, packers: list, parcels: queue.Queue, *, pause: float, second
     for t in threads:
         t.join(timeout=130)
     return stats, len(shipped), time.perf_counter() - started
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def report(title: str, stats, shipped: int, seconds: float) -> float:
@@ -183,11 +179,11 @@ def main(argv=None) -> int:
                 parcels.put(t)
             paced = report(
                 f"at a person's pace (about {args.pause:g} s a scan), {args.packers} packers",
-                *phase(url, packers, parcels, pause=args.pause, seconds=args.seconds),
+                *phase(packers, parcels, pause=args.pause, seconds=args.seconds),
             )
             flat = report(
                 f"flat out (no pause), {args.packers} packers",
-                *phase(url, packers, parcels, pause=0, seconds=args.seconds),
+                *phase(packers, parcels, pause=0, seconds=args.seconds),
             )
         finally:
             procs.stop("gunicorn")

@@ -565,6 +565,15 @@ class Move:
     note: str = ""
 
 
+def _locked_reservations(document: str, warehouse_id: int | None = None) -> list[Reservation]:
+    """The document's reservation rows (only in ``warehouse_id`` when given), locked in
+    (warehouse, product) order."""
+    held = Reservation.objects.select_for_update().filter(document=document)
+    if warehouse_id is not None:
+        held = held.filter(warehouse_id=warehouse_id)
+    return list(held.order_by("warehouse_id", "product_id"))
+
+
 def apply_moves(
     moves: Iterable[Move],
     *,
@@ -600,10 +609,7 @@ def apply_moves(
         reserved_drop: dict[tuple[int, int], Decimal] = {}
         if consume_reservation:
             if reservations is None:
-                held = Reservation.objects.select_for_update().filter(document=consume_reservation)
-                if consume_only_in is not None:
-                    held = held.filter(warehouse_id=consume_only_in)
-                reservations = list(held.order_by("warehouse_id", "product_id"))
+                reservations = _locked_reservations(consume_reservation, consume_only_in)
             used_up = []
             for r in reservations:
                 out = -per_wh.get(r.warehouse_id, {}).get(r.product_id, Decimal(0))
@@ -710,10 +716,7 @@ def ship(*, document: str, actor, note: str = "", warehouse=None, warehouse_id=N
     if warehouse is not None or warehouse_id is not None:
         only = resolve_warehouse_id(warehouse, warehouse_id)
     with transaction.atomic():
-        held = Reservation.objects.select_for_update().filter(document=document)
-        if only is not None:
-            held = held.filter(warehouse_id=only)
-        held = list(held.order_by("warehouse_id", "product_id"))
+        held = _locked_reservations(document, only)
         moves = [
             Move(r.warehouse_id, r.product_id, -r.quantity, StockMove.Reason.SHIP, document, note)
             for r in held
